@@ -1,0 +1,41 @@
+# Two commands on a fresh machine with only Python: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SAMPLES := build/samples/.made
+
+.PHONY: venv samples test demo up down lint clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt shared/requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+samples: $(SAMPLES)
+
+$(SAMPLES): $(STAMP) scripts/make_samples.py
+	$(PY) scripts/make_samples.py build/samples
+	touch $(SAMPLES)
+
+test: $(STAMP) $(SAMPLES)
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(PY) -m cfnlint template.yaml
+
+# VIDEOS="a.mp4 b.mov" runs your own files instead of the samples.
+demo: $(STAMP) $(SAMPLES)
+	$(PY) -m local_stack demo $(if $(VIDEOS),--videos $(VIDEOS),)
+
+up: $(STAMP) $(SAMPLES)
+	$(PY) -m local_stack up
+
+down: $(STAMP)
+	$(PY) -m local_stack down
+
+clean:
+	rm -rf build .pytest_cache
