@@ -25,7 +25,7 @@ test: $(STAMP) $(SAMPLES)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(PY) -m cfnlint template.yaml
+	$(VENV)/bin/cfn-lint template.yaml
 
 # VIDEOS="a.mp4 b.mov" runs your own files instead of the samples.
 demo: $(STAMP) $(SAMPLES)
