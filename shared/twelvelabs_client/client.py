@@ -1,0 +1,78 @@
+"""`TwelveLabsClient`: one object, one method per API operation (grouped in resources/)."""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Callable
+
+import httpx
+
+from .http import Transport, _new_http_client, shared_http_client
+from .resources.embed import EmbedMixin
+from .resources.generate import GenerateMixin
+from .resources.imports import ImportsMixin
+from .resources.indexes import IndexesMixin
+from .resources.search import SearchMixin
+from .resources.tasks import TasksMixin
+from .resources.videos import VideosMixin
+from .settings import ClientSettings
+
+
+class TwelveLabsClient(
+    IndexesMixin, VideosMixin, TasksMixin, ImportsMixin, EmbedMixin, SearchMixin, GenerateMixin
+):
+    """Typed client of the TwelveLabs v1.3 API.
+
+    Without `transport`/`http_client` the client uses a process-wide connection pool, so clients
+    built on every Lambda invocation still reuse warm connections.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        settings: ClientSettings | None = None,
+        transport: httpx.BaseTransport | None = None,
+        *,
+        http_client: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        settings = settings or ClientSettings()
+        overrides = {k: v for k, v in (("api_key", api_key), ("base_url", base_url)) if v is not None}
+        if overrides:
+            settings = settings.model_validate({**settings.model_dump(), **overrides})
+        if not settings.api_key:
+            raise ValueError("an API key is required (api_key= or TWELVELABS_API_KEY)")
+        self.settings = settings
+        self._owns_http = http_client is None and transport is not None
+        if http_client is None:
+            http_client = _new_http_client(settings, transport) if transport is not None else shared_http_client(settings)
+        self._transport = Transport(
+            settings, settings.api_key, http_client, sleep=sleep, clock=clock, wall_clock=wall_clock, rand=rand
+        )
+
+    @classmethod
+    def from_env(cls, **kwargs: object) -> "TwelveLabsClient":
+        """Settings from TWELVELABS_* environment variables (see ClientSettings.from_env)."""
+        return cls(settings=ClientSettings.from_env(), **kwargs)  # type: ignore[arg-type]
+
+    def with_deadline(self, remaining_seconds: Callable[[], float] | None) -> "TwelveLabsClient":
+        """Stop retrying (DeadlineExceededError) once `remaining_seconds()` <= 0, and cap each
+        attempt's timeouts to it. Sets it on this client and returns the client; None clears it."""
+        self._transport.deadline = remaining_seconds
+        return self
+
+    def close(self) -> None:
+        """Close the pool if this client made its own (the shared pool stays for warm reuse)."""
+        if self._owns_http:
+            self._transport.http.close()
+
+    def __enter__(self) -> "TwelveLabsClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

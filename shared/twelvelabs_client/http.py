@@ -1,0 +1,340 @@
+"""Transport: one shared httpx pool, timeouts, error mapping, retries with backoff and a deadline.
+
+Retry rules (see docs/client.md "Retries and idempotency"):
+- idempotent calls (GET/PUT/PATCH/DELETE and the read-only POSTs) retry on 408, 429, 5xx, timeouts
+  and connection errors;
+- creating calls retry freely only when the server cannot have acted (429, connect errors/timeouts,
+  pool timeouts); after an *ambiguous* failure (5xx/408 after sending, read/write timeout, dropped
+  connection) they run the caller's `recover` lookup first and return what it finds instead of
+  creating a second resource.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import threading
+import time
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar
+
+import httpx
+
+from .errors import (
+    APIConnectionError,
+    APITimeoutError,
+    DeadlineExceededError,
+    NotFoundError,
+    RateLimitedError,
+    ResponseValidationError,
+    TwelveLabsError,
+    error_from_response,
+    request_id_from,
+)
+from .settings import ClientSettings
+
+T = TypeVar("T")
+Params = Mapping[str, Any] | Sequence[tuple[str, Any]] | None
+
+# Exceptions raised before any byte of the request left: the server cannot have acted on them.
+_UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+_pool_lock = threading.Lock()
+_shared_pools: dict[tuple[Any, ...], httpx.Client] = {}
+
+
+def shared_http_client(settings: ClientSettings) -> httpx.Client:
+    """The process-wide httpx.Client for these settings, reused across warm Lambda invocations.
+
+    Keyed by what shapes the pool (base URL, limits); the API key travels per request so clients
+    with different keys share connections safely.
+    """
+    key = (settings.base_url, settings.max_connections)
+    with _pool_lock:
+        client = _shared_pools.get(key)
+        if client is None or client.is_closed:
+            client = _new_http_client(settings)
+            _shared_pools[key] = client
+        return client
+
+
+def close_shared_clients() -> None:
+    """Close every cached pool (tests, interpreter shutdown)."""
+    with _pool_lock:
+        for client in _shared_pools.values():
+            client.close()
+        _shared_pools.clear()
+
+
+def _new_http_client(settings: ClientSettings, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    return httpx.Client(
+        transport=transport,
+        timeout=_timeout(settings, None, upload=False),
+        limits=httpx.Limits(max_connections=settings.max_connections, max_keepalive_connections=settings.max_connections),
+        # The API key must never follow a redirect to another host; the API does not redirect.
+        follow_redirects=False,
+    )
+
+
+def _timeout(settings: ClientSettings, remaining: float | None, *, upload: bool) -> httpx.Timeout:
+    read = settings.upload_read_timeout if upload else settings.read_timeout
+    values = [settings.connect_timeout, read, settings.write_timeout, settings.pool_timeout]
+    if remaining is not None:
+        # Never let one attempt outlive the deadline.
+        values = [max(min(v, remaining), 0.001) for v in values]
+    return httpx.Timeout(connect=values[0], read=values[1], write=values[2], pool=values[3])
+
+
+def parse_retry_after(headers: httpx.Headers, now: float) -> float | None:
+    """Seconds to wait from Retry-After (seconds or HTTP date), retry-after-ms or X-Ratelimit-Reset.
+
+    httpx headers are case-insensitive. Unparseable values are ignored (absence is the common case).
+    """
+    value = headers.get("retry-after-ms")
+    if value:
+        try:
+            return max(float(value) / 1000.0, 0.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value:
+        try:
+            return max(float(value), 0.0)
+        except ValueError:
+            try:
+                parsed = email.utils.parsedate_to_datetime(value)
+                return max(parsed.timestamp() - now, 0.0)
+            except (TypeError, ValueError, IndexError, OverflowError):
+                pass
+    value = headers.get("x-ratelimit-reset")
+    if value:
+        try:
+            reset = float(value)
+        except ValueError:
+            return None
+        # Documented as a UTC epoch; a small number can only be a delta in seconds.
+        return max(reset - now, 0.0) if reset > 1_000_000_000 else max(reset, 0.0)
+    return None
+
+
+class Transport:
+    """Sends requests for one client; all sleeping/clock access is injectable for tests."""
+
+    def __init__(
+        self,
+        settings: ClientSettings,
+        api_key: str,
+        http_client: httpx.Client,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.settings = settings
+        self.http = http_client
+        self._headers = {"x-api-key": api_key, "user-agent": settings.user_agent, "accept": "application/json"}
+        self.sleep = sleep
+        self.clock = clock
+        self.wall_clock = wall_clock
+        self.rand = rand
+        self.deadline: Callable[[], float] | None = None
+
+    # --- public entry points -------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params = None,
+        json: Any = None,
+        files: Any = None,
+        idempotent: bool = True,
+        upload: bool = False,
+    ) -> httpx.Response:
+        """Send with retries; `idempotent=False` limits retries to failures the server cannot have seen."""
+        result = self._run(method, path, params=params, json=json, files=files, idempotent=idempotent,
+                           upload=upload, recover=None, stream=False)
+        assert isinstance(result, httpx.Response)
+        return result
+
+    def create(
+        self,
+        method: str,
+        path: str,
+        *,
+        recover: Callable[[float], T | None],
+        params: Params = None,
+        json: Any = None,
+        files: Any = None,
+        upload: bool = False,
+        resendable: bool = True,
+    ) -> httpx.Response | T:
+        """Send a resource-creating request; after an ambiguous failure call `recover(since_epoch)`.
+
+        Returns the response, or what `recover` found. `resendable=False` (a non-seekable upload)
+        stops after the first ambiguous failure that recovery cannot resolve.
+        """
+        return self._run(method, path, params=params, json=json, files=files, idempotent=False,
+                         upload=upload, recover=recover, stream=False, resendable=resendable)
+
+    @contextmanager
+    def stream(self, method: str, path: str, *, json: Any = None, idempotent: bool = True) -> Iterator[httpx.Response]:
+        """An open streaming response (2xx checked); retries only happen before it is returned."""
+        response = self._run(method, path, params=None, json=json, files=None, idempotent=idempotent,
+                             upload=False, recover=None, stream=True)
+        assert isinstance(response, httpx.Response)
+        try:
+            yield response
+        finally:
+            response.close()
+
+    def remaining(self) -> float | None:
+        return None if self.deadline is None else float(self.deadline())
+
+    # --- the loop --------------------------------------------------------------------------------
+
+    def _run(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params,
+        json: Any,
+        files: Any,
+        idempotent: bool,
+        upload: bool,
+        recover: Callable[[float], Any] | None,
+        stream: bool,
+        resendable: bool = True,
+    ) -> Any:
+        url = self.settings.base_url + path
+        first_attempt_wall = self.wall_clock()
+        maybe_created = False  # an earlier attempt of a creating call may have acted on the server
+        lost_answer = False  # an earlier attempt was sent but its answer lost (any method)
+        attempt = 0
+        last_error: TwelveLabsError | None = None
+        while True:
+            if maybe_created and recover is not None:
+                found = recover(first_attempt_wall)
+                if found is not None:
+                    return found
+                if not resendable:
+                    assert last_error is not None
+                    raise last_error
+            remaining = self.remaining()
+            if remaining is not None and remaining <= 0:
+                raise self._deadline_error(method, path, last_error, maybe_created)
+            try:
+                response = self._send(method, url, params, json, files, _timeout(self.settings, remaining, upload=upload), stream)
+            except httpx.HTTPError as exc:
+                cause: BaseException | None = exc
+                error = self._transport_error(exc, method, path)
+                sent = not isinstance(exc, _UNSENT)
+                if isinstance(error, APITimeoutError) and (rem := self.remaining()) is not None and rem <= 0:
+                    raise self._deadline_error(method, path, error, maybe_created or sent)
+                retry_after: float | None = None
+            else:
+                if response.is_success:
+                    return response
+                if (
+                    method == "DELETE"
+                    and lost_answer
+                    and response.status_code in (400, 404)
+                    and not stream
+                ):
+                    # A retried DELETE whose earlier attempt was lost: "not found" means it worked.
+                    err = error_from_response(response.status_code, response.headers, response.content)
+                    if isinstance(err, NotFoundError):
+                        return response
+                content = response.read()
+                response.close()
+                retry_after = parse_retry_after(response.headers, self.wall_clock())
+                error = error_from_response(response.status_code, response.headers, content, retry_after=retry_after)
+                cause = None
+                # A 429 is a rejection before work; 5xx/408 may come after the server created something.
+                sent = not isinstance(error, RateLimitedError)
+            if not error.retryable:
+                if maybe_created and recover is not None:
+                    # e.g. index_name_already_exists after a lost 201: the earlier attempt worked.
+                    found = recover(first_attempt_wall)
+                    if found is not None:
+                        return found
+                raise error from cause
+            if sent:
+                lost_answer = True
+                if not idempotent:
+                    error.ambiguous = True
+                    maybe_created = True
+            last_error = error
+            if attempt >= self.settings.max_retries or (maybe_created and recover is None):
+                # Creating calls without a recovery lookup are never re-sent after an ambiguous failure.
+                if maybe_created and recover is not None:
+                    found = recover(first_attempt_wall)
+                    if found is not None:
+                        return found
+                raise error from cause
+            delay = self._delay(attempt, retry_after)
+            if delay is None:
+                raise error from cause  # the server asked for a longer wait than we are allowed to sleep
+            remaining = self.remaining()
+            if remaining is not None and delay >= remaining:
+                # Never sleep past the deadline: stop now.
+                raise self._deadline_error(method, path, error, maybe_created)
+            self.sleep(delay)
+            attempt += 1
+
+    def _send(self, method: str, url: str, params: Params, json: Any, files: Any,
+              timeout: httpx.Timeout, stream: bool) -> httpx.Response:
+        request = self.http.build_request(method, url, params=params, json=json, files=files,
+                                          headers=self._headers, timeout=timeout)
+        return self.http.send(request, stream=stream)
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float | None:
+        """Capped exponential backoff with full jitter, never shorter than the server's hint."""
+        cap = min(self.settings.backoff_max, self.settings.backoff_base * (2 ** attempt))
+        jittered = self.rand() * cap
+        if retry_after is None:
+            return jittered
+        if retry_after > self.settings.max_retry_wait:
+            return None
+        return max(retry_after, jittered)
+
+    def _transport_error(self, exc: httpx.HTTPError, method: str, path: str) -> TwelveLabsError:
+        what = f"{method} {path}: {type(exc).__name__}: {exc}".rstrip(": ")
+        if isinstance(exc, httpx.TimeoutException):
+            return APITimeoutError(what)
+        if isinstance(exc, (httpx.UnsupportedProtocol, httpx.LocalProtocolError)):
+            error = APIConnectionError(what, code="invalid_request")
+            error.retryable = False  # our bug or bad settings; retrying cannot help
+            return error
+        return APIConnectionError(what)
+
+    def _deadline_error(self, method: str, path: str, cause: TwelveLabsError | None, ambiguous: bool) -> DeadlineExceededError:
+        detail = f"; last error: {cause}" if cause is not None else ""
+        error = DeadlineExceededError(f"deadline reached during {method} {path}{detail}", ambiguous=ambiguous)
+        error.__cause__ = cause
+        return error
+
+
+def parse_json(response: httpx.Response) -> Any:
+    """The JSON body of a 2xx answer, or ResponseValidationError naming the request."""
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise ResponseValidationError(
+            f"expected JSON from {response.request.method} {response.request.url.path}, got "
+            f"{response.headers.get('content-type', 'no content type')}: {response.text[:200]!r}",
+            status_code=response.status_code,
+            request_id=request_id_from(response.headers),
+        ) from exc
+
+
+__all__ = [
+    "Transport",
+    "shared_http_client",
+    "close_shared_clients",
+    "parse_retry_after",
+    "parse_json",
+]

@@ -1,0 +1,313 @@
+"""Creating calls are never blindly retried: after an ambiguous failure the client finds what it created."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+import httpx
+import pytest
+
+from tests.client.helpers import FakeClock, json_response, multipart_fields
+from twelvelabs_client.errors import APIConnectionError, ConflictError, InvalidParameterError, ServerError
+
+
+def iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class FakeTasksAPI:
+    """Just enough of /tasks, /indexes/{id}/videos and /indexes for the recovery paths.
+
+    `fail_after_create` is a list of failure modes consumed by POST /tasks *after* the task exists:
+    "drop" (connection dropped, no answer) or "500". `tasks_carry_metadata=False` mimics a real API
+    whose task objects lack user_metadata (recovery then goes through the videos filter).
+    """
+
+    def __init__(self, clock: FakeClock, tasks_carry_metadata: bool = True) -> None:
+        self.clock = clock
+        self.tasks: list[dict[str, Any]] = []
+        self.videos: list[dict[str, Any]] = []
+        self.indexes: list[dict[str, Any]] = []
+        self.fail_after_create: list[str] = []
+        self.fail_before_create: list[Exception] = []
+        self.tasks_carry_metadata = tasks_carry_metadata
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path.removeprefix("/v1.3")
+        if request.method == "POST" and path == "/tasks":
+            if self.fail_before_create:
+                raise self.fail_before_create.pop(0)
+            fields = multipart_fields(request)
+            n = len(self.tasks) + 1
+            filename = fields["video_file"][0][0] if "video_file" in fields else fields["video_url"][0].rsplit("/", 1)[-1]
+            metadata = json.loads(fields["user_metadata"][0]) if "user_metadata" in fields else {}
+            task = {"_id": f"task{n:020d}", "video_id": f"vid{n:021d}", "index_id": fields["index_id"][0],
+                    "status": "pending", "created_at": iso(self.clock.now), "system_metadata": {"filename": filename},
+                    "_meta": metadata}
+            self.tasks.append(task)
+            self.videos.append({"_id": task["video_id"], "user_metadata": metadata, "system_metadata": {"filename": filename}})
+            if self.fail_after_create:
+                mode = self.fail_after_create.pop(0)
+                if mode == "drop":
+                    raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+                return json_response(500, {"code": "internal_error", "message": "boom"})
+            return json_response(200, {"_id": task["_id"], "video_id": task["video_id"]})
+        if request.method == "GET" and path == "/tasks":
+            q = request.url.params
+            items = [t for t in reversed(self.tasks) if t["index_id"] == q.get("index_id", t["index_id"])]
+            if "filename" in q:
+                items = [t for t in items if t["system_metadata"]["filename"] == q["filename"]]
+            return self._page(items, q, self._task_view)
+        if request.method == "GET" and path.startswith("/indexes/") and path.endswith("/videos"):
+            q = request.url.params
+            wanted = {k[len("user_metadata["):-1]: v for k, v in q.multi_items() if k.startswith("user_metadata[")}
+            items = [v for v in self.videos if all(str(v["user_metadata"].get(k)) == val for k, val in wanted.items())]
+            return self._page(items, q, lambda v: v)
+        if request.method == "POST" and path == "/indexes":
+            body = json.loads(request.content)
+            if any(i["index_name"] == body["index_name"] for i in self.indexes):
+                return json_response(400, {"code": "index_name_already_exists", "message": "taken"})
+            index = {"_id": f"idx{len(self.indexes):021d}", "index_name": body["index_name"], "created_at": iso(self.clock.now)}
+            self.indexes.append(index)
+            if self.fail_after_create:
+                self.fail_after_create.pop(0)
+                raise httpx.ReadTimeout("no answer")
+            return json_response(201, {"_id": index["_id"]})
+        if request.method == "GET" and path == "/indexes":
+            items = [i for i in self.indexes if request.url.params.get("index_name", "") in i["index_name"]]
+            return self._page(items, request.url.params, lambda i: i)
+        raise AssertionError(f"unexpected {request.method} {path}")
+
+    def _task_view(self, task: dict[str, Any]) -> dict[str, Any]:
+        view = {k: v for k, v in task.items() if k != "_meta"}
+        if self.tasks_carry_metadata:
+            view["user_metadata"] = task["_meta"]
+        return view
+
+    def _page(self, items: list[dict], q: httpx.QueryParams, view: Callable[[dict], dict]) -> httpx.Response:
+        page, limit = int(q.get("page", 1)), int(q.get("page_limit", 10))
+        total_page = max(1, -(-len(items) // limit))
+        chunk = items[(page - 1) * limit: page * limit]
+        return json_response(200, {"data": [view(i) for i in chunk],
+                                   "page_info": {"page": page, "limit_per_page": limit, "total_page": total_page,
+                                                 "total_results": len(items)}})
+
+
+@pytest.fixture
+def api(clock: FakeClock) -> FakeTasksAPI:
+    return FakeTasksAPI(clock)
+
+
+@pytest.mark.parametrize("mode", ["drop", "500"])
+@pytest.mark.parametrize("carry", [True, False])
+def test_ambiguous_create_task_finds_the_created_task(make_client, api: FakeTasksAPI, mode: str, carry: bool) -> None:
+    api.tasks_carry_metadata = carry
+    api.fail_after_create = [mode]
+    client, recorder = make_client(api)
+    created = client.create_task("idx1", video_url="https://bucket.s3.amazonaws.com/a.mp4?X-Amz-Signature=s",
+                                 user_metadata={"source": "s3"}, idempotency_key="job-1")
+    assert len(api.tasks) == 1, "no duplicate task"
+    assert created.id == api.tasks[0]["_id"] and created.video_id == api.tasks[0]["video_id"] and created.recovered
+    assert len(recorder.calls("POST", "/tasks")) == 1
+    assert api.tasks[0]["_meta"] == {"source": "s3", "job_key": "job-1"}
+
+
+def test_existing_task_for_the_key_is_returned_without_creating(make_client, api: FakeTasksAPI) -> None:
+    client, recorder = make_client(api)
+    first = client.create_task("idx1", video_url="https://x/a.mp4", idempotency_key="job-1")
+    assert not first.recovered
+    again = client.create_task("idx1", video_url="https://x/a.mp4", idempotency_key="job-1")
+    assert again.id == first.id and again.recovered
+    assert len(api.tasks) == 1 and len(recorder.calls("POST", "/tasks")) == 1
+    other = client.create_task("idx1", video_url="https://x/a.mp4", idempotency_key="job-2")
+    assert other.id != first.id and len(api.tasks) == 2
+
+
+def test_find_task_by_metadata(make_client, api: FakeTasksAPI) -> None:
+    client, _ = make_client(api)
+    created = client.create_task("idx1", video_url="https://x/a.mp4", user_metadata={"job_key": "k"})
+    found = client.find_task_by_metadata("idx1", "job_key", "k")
+    assert found is not None and found.id == created.id
+    assert client.find_task_by_metadata("idx1", "job_key", "nope") is None
+    api.tasks_carry_metadata = False  # through the videos filter
+    found = client.find_task_by_metadata("idx1", "job_key", "k")
+    assert found is not None and found.id == created.id
+
+
+def test_ambiguous_upload_without_key_matches_on_filename(make_client, api: FakeTasksAPI, tmp_path) -> None:
+    api.tasks_carry_metadata = False
+    api.fail_after_create = ["drop"]
+    video = tmp_path / "clip-0001.mp4"
+    video.write_bytes(b"\0" * 1000)
+    client, recorder = make_client(api)
+    created = client.create_task("idx1", video_file=video)
+    assert created.recovered and len(api.tasks) == 1
+    assert api.tasks[0]["system_metadata"]["filename"] == "clip-0001.mp4"
+
+
+def test_not_found_after_ambiguous_failure_recreates_once(make_client, api: FakeTasksAPI, clock: FakeClock) -> None:
+    # The lost attempt created nothing (the failure happened before the handler stored the task).
+    api.fail_before_create = [httpx.ReadTimeout("write stalled")]
+    client, recorder = make_client(api)
+    created = client.create_task("idx1", video_url="https://x/a.mp4", idempotency_key="job-9")
+    assert not created.recovered and len(api.tasks) == 1
+    assert len(recorder.calls("POST", "/tasks")) == 2
+    # the lookup ran between the two POSTs
+    methods = [(r.method, r.url.path) for r in recorder.requests]
+    assert methods.index(("GET", "/v1.3/tasks"), 3) < len(methods) - 1
+
+
+def test_unsent_failure_is_retried_without_lookup(make_client, api: FakeTasksAPI) -> None:
+    api.fail_before_create = [httpx.ConnectError("connection refused")]
+    client, recorder = make_client(api)
+    client.create_task("idx1", video_url="https://x/a.mp4")
+    assert len(api.tasks) == 1 and len(recorder.calls("POST", "/tasks")) == 2
+    assert recorder.calls("GET", "/tasks") == []
+
+
+def test_non_seekable_upload_is_not_resent(make_client, api: FakeTasksAPI) -> None:
+    class Pipe(io.RawIOBase):
+        def __init__(self) -> None:
+            self.data = io.BytesIO(b"x" * 5000)
+
+        def readable(self) -> bool:
+            return True
+
+        def seekable(self) -> bool:
+            return False
+
+        def readinto(self, buffer: Any) -> int:
+            chunk = self.data.read(len(buffer))
+            buffer[: len(chunk)] = chunk
+            return len(chunk)
+
+    api.fail_before_create = [httpx.ReadTimeout("lost")]
+    client, recorder = make_client(api)
+    with pytest.raises(Exception) as info:
+        client.create_task("idx1", video_file=Pipe())
+    assert info.value.ambiguous and len(recorder.calls("POST", "/tasks")) == 1
+
+
+def test_4xx_on_create_is_raised_not_retried(make_client, clock: FakeClock) -> None:
+    calls: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return json_response(400, {"code": "video_resolution_too_low", "message": "too small"})
+
+    client, _ = make_client(handler)
+    with pytest.raises(InvalidParameterError) as info:
+        client.create_task("idx1", video_url="https://x/a.mp4")
+    assert info.value.code == "video_resolution_too_low" and len(calls) == 1 and not info.value.ambiguous
+
+
+def test_create_without_recovery_match_gives_up_after_retries(make_client, clock: FakeClock) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return json_response(503, {"code": "unavailable", "message": "down"})
+        return json_response(200, {"data": [], "page_info": {"page": 1, "total_page": 1}})
+
+    client, recorder = make_client(handler, max_retries=2)
+    with pytest.raises(ServerError) as info:
+        client.create_task("idx1", video_url="https://x/a.mp4", idempotency_key="k")
+    assert info.value.ambiguous
+    assert len(recorder.calls("POST", "/tasks")) == 3
+
+
+def test_create_index_lost_answer_found_by_name(make_client, api: FakeTasksAPI) -> None:
+    api.fail_after_create = ["timeout"]
+    client, recorder = make_client(api)
+    created = client.create_index("news", [{"model_name": "marengo2.7", "model_options": ["visual", "audio"]}])
+    assert created.recovered and created.id == api.indexes[0]["_id"] and len(api.indexes) == 1
+    assert len(recorder.calls("POST", "/indexes")) == 1
+    body = json.loads(recorder.bodies[0])
+    assert body == {"index_name": "news", "models": [{"model_name": "marengo2.7", "model_options": ["visual", "audio"]}]}
+
+
+def test_create_index_name_taken(make_client, api: FakeTasksAPI) -> None:
+    client, _ = make_client(api)
+    first = client.create_index("news", [{"model_name": "marengo2.7", "model_options": ["visual"]}])
+    with pytest.raises(ConflictError) as info:
+        client.create_index("news", [{"model_name": "marengo2.7", "model_options": ["visual"]}])
+    assert info.value.code == "index_name_already_exists"
+    assert client.get_or_create_index("news", [{"model_name": "marengo2.7", "model_options": ["visual"]}]).id == first.id
+
+
+def test_delete_retried_after_lost_answer_treats_404_as_done(make_client, clock: FakeClock) -> None:
+    answers = [httpx.ReadTimeout("lost"), json_response(404, {"code": "resource_not_exist", "message": "gone"})]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    client, _ = make_client(handler)
+    client.delete_video("i", "v")  # no exception: the first attempt deleted it
+
+
+def test_delete_of_missing_resource_still_raises(make_client) -> None:
+    client, _ = make_client(lambda r: json_response(404, {"code": "resource_not_exist", "message": "gone"}))
+    from twelvelabs_client.errors import NotFoundError
+
+    with pytest.raises(NotFoundError):
+        client.delete_task("t")
+
+
+def test_embedding_task_lost_answer_found_by_url(make_client, clock: FakeClock) -> None:
+    tasks: list[dict] = []
+    url = "https://bucket.s3.amazonaws.com/a.mp4?versionId=3&X-Amz-Signature=abc"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            fields = multipart_fields(request)
+            tasks.append({"_id": f"e{len(tasks)}", "status": "processing", "created_at": iso(clock.now),
+                          "video_embedding": {"metadata": {"input_url": fields["video_url"][0]}}})
+            raise httpx.RemoteProtocolError("dropped")
+        assert request.url.params["started_at"]
+        return json_response(200, {"data": tasks, "page_info": {"page": 1, "total_page": 1}})
+
+    client, recorder = make_client(handler)
+    created = client.create_embedding_task(video_url=url, video_clip_length=6, video_embedding_scope=["clip", "video"])
+    assert created.recovered and created.id == "e0" and len(tasks) == 1
+    fields = multipart_fields(recorder.calls("POST")[0])
+    assert fields["video_embedding_scope"] == ["clip", "video"] and fields["model_name"] == ["Marengo-retrieval-2.7"]
+    # With an idempotency key, a re-signed URL of the same object version finds it before creating.
+    again = client.create_embedding_task(video_url=url.replace("abc", "zzz"), idempotency_key="job")
+    assert again.id == "e0" and len(recorder.calls("POST")) == 1
+
+
+def test_import_lost_answer_rebuilt_from_status(make_client, clock: FakeClock) -> None:
+    started: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path.removeprefix("/v1.3")
+        if request.method == "POST":
+            started.append(iso(clock.now))
+            return json_response(502)
+        if path.endswith("/logs"):
+            return json_response(200, {"data": [{"index_id": "idx", "created_at": t, "ended_at": None,
+                                                 "video_status": {"ready": 0, "validating": 1, "queued": 0,
+                                                                  "pending": 0, "indexing": 0, "failed": 0}}
+                                                for t in started]})
+        assert path.endswith("/status") and request.url.params["index_id"] == "idx"
+        return json_response(200, {"validating": [{"video_id": "v1", "filename": "a.mp4", "created_at": started[0]}],
+                                   "failed": [], "not_imported": []})
+
+    client, recorder = make_client(handler)
+    result = client.create_import("integ", "idx", incremental_import=True)
+    assert result.recovered and [v.video_id for v in result.videos] == ["v1"] and len(started) == 1
+    assert json.loads(recorder.bodies[0]) == {"index_id": "idx", "incremental_import": True}
+
+
+def test_connection_refused_everywhere_raises_connection_error(make_client) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused")
+
+    client, recorder = make_client(handler, max_retries=1)
+    with pytest.raises(APIConnectionError) as info:
+        client.create_task("idx1", video_url="https://x/a.mp4")
+    assert not info.value.ambiguous and len(recorder.requests) == 2
