@@ -19,3 +19,12 @@ def samples() -> Path:
 
         subprocess.run([sys.executable, str(REPO / "scripts" / "make_samples.py"), str(SAMPLES)], check=True)
     return SAMPLES
+
+
+@pytest.fixture()
+def emulator():
+    """A fresh, started TwelveLabs emulator (api key "test-key", 0.2 s processing), stopped afterwards."""
+    from twelvelabs_emulator import Emulator, EmulatorConfig
+
+    with Emulator(EmulatorConfig(api_key="test-key", host="127.0.0.1", port=0, processing_seconds=0.2)) as emu:
+        yield emu

@@ -1,0 +1,150 @@
+"""Shared helpers for the emulator tests (real HTTP against a real emulator)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from fractions import Fraction
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer, SimpleHTTPRequestHandler
+from functools import partial
+from pathlib import Path
+
+import av
+import httpx
+
+BOTH = [{"model_name": "marengo2.7", "model_options": ["visual", "audio"]},
+        {"model_name": "pegasus1.2", "model_options": ["visual", "audio"]}]
+MARENGO_ONLY = [{"model_name": "marengo2.7", "model_options": ["visual", "audio"]}]
+PEGASUS_ONLY = [{"model_name": "pegasus1.2", "model_options": ["visual", "audio"]}]
+
+
+def create_index(api: httpx.Client, name: str = "idx", models: list[dict[str, object]] | None = None) -> str:
+    r = api.post("/indexes", json={"index_name": name, "models": models or BOTH})
+    assert r.status_code == 201, r.text
+    return r.json()["_id"]
+
+
+def upload(api: httpx.Client, index_id: str, path: Path, user_metadata: str | None = None) -> httpx.Response:
+    data = {"index_id": index_id}
+    if user_metadata is not None:
+        data["user_metadata"] = user_metadata
+    with path.open("rb") as fh:
+        return api.post("/tasks", data=data, files={"video_file": (path.name, fh, "video/mp4")})
+
+
+def wait_task(api: httpx.Client, task_id: str, timeout: float = 15.0) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        task = api.get(f"/tasks/{task_id}").json()
+        if task["status"] in ("ready", "failed"):
+            return task
+        time.sleep(0.05)
+    raise AssertionError(f"task {task_id} did not finish in {timeout} s")
+
+
+def wait_embed_task(api: httpx.Client, task_id: str, timeout: float = 15.0) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        task = api.get(f"/embed/tasks/{task_id}/status").json()
+        if task["status"] in ("ready", "failed"):
+            return task
+        time.sleep(0.05)
+    raise AssertionError(f"embed task {task_id} did not finish in {timeout} s")
+
+
+def index_video(api: httpx.Client, index_id: str, path: Path, user_metadata: str | None = None) -> dict[str, object]:
+    r = upload(api, index_id, path, user_metadata)
+    assert r.status_code == 200, r.text
+    task = wait_task(api, r.json()["_id"])
+    assert task["status"] == "ready", task
+    return task
+
+
+def solid_video(path: Path, width: int, height: int, seconds: float, fps: Fraction = Fraction(1),
+                rgb: tuple[int, int, int] = (30, 60, 200)) -> Path:
+    """A real H.264 video of one solid colour; low fps keeps even long or huge videos quick to encode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("mpeg4", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.codec_context.time_base = 1 / fps
+        rgb_frame = av.VideoFrame(width, height, "rgb24")
+        plane = rgb_frame.planes[0]
+        row = bytes(rgb) * width + b"\x00" * (plane.line_size - width * 3)
+        plane.update(row * height)
+        frame = rgb_frame.reformat(format="yuv420p")
+        frames = max(1, int(round(seconds * fps)))
+        for i in range(frames + 1):
+            frame.pts = i
+            frame.time_base = 1 / fps
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+@contextmanager
+def file_server(root: Path) -> Iterator[str]:
+    """A loopback HTTP server for `root` on a free port; yields its base URL."""
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+class Receiver:
+    """A webhook receiver that records requests and answers the queued statuses (then 200)."""
+
+    def __init__(self, statuses: list[int] | None = None) -> None:
+        self.statuses = list(statuses or [])
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with receiver.lock:
+                    receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                    status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Receiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")

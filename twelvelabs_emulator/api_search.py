@@ -1,0 +1,93 @@
+"""Routes: `POST /search` and `GET /search/{page-token}`."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from werkzeug.wrappers import Response
+
+from twelvelabs_emulator import media, search, vectors
+from twelvelabs_emulator.api_embed import IMAGE_MAX_BYTES, TEXT_TOKEN
+from twelvelabs_emulator.bodies import SearchForm
+from twelvelabs_emulator.downloads import download
+from twelvelabs_emulator.errors import ApiError, MediaProblem, invalid, not_found, not_provided
+from twelvelabs_emulator.httpkit import EmulatorRequest, adopt_upload, form_model, json_response, query_bool, require_multipart
+from twelvelabs_emulator.services import Services
+
+QUERY_TOKEN_LIMIT = 77
+
+
+def _query_vector(s: Services, request: EmulatorRequest, form: SearchForm) -> tuple[list[float], bool]:
+    has_media = form.query_media_url is not None or "query_media_file" in request.files
+    if form.query_text is not None and has_media:
+        raise invalid("query_text", "give either query_text or a media query (query_media_url/query_media_file), not both.")
+    if form.query_text is not None:
+        if len(TEXT_TOKEN.findall(form.query_text)) > QUERY_TOKEN_LIMIT:
+            raise invalid("query_text", f"it is longer than {QUERY_TOKEN_LIMIT} tokens.")
+        return vectors.embed_text(form.query_text), False
+    if not has_media:
+        raise not_provided("query_text or query_media_url/query_media_file")
+    if form.query_media_type is None:
+        raise not_provided("query_media_type")
+    with tempfile.TemporaryDirectory(dir=s.rt.upload_dir) as scratch:
+        if form.query_media_url:
+            path, _, _ = download(form.query_media_url, "query_media_url", Path(scratch), IMAGE_MAX_BYTES,
+                                  s.rt.config.download_timeout_seconds, too_large_code="parameter_invalid")
+            field = "query_media_url"
+        else:
+            path, field = Path(scratch) / "query", "query_media_file"
+            if adopt_upload(request.files["query_media_file"], path) > IMAGE_MAX_BYTES:
+                raise invalid(field, f"the image is larger than {IMAGE_MAX_BYTES} bytes.")
+        try:
+            tokens = media.image_file_tokens(path, field)
+        except MediaProblem as problem:
+            raise ApiError(400, "parameter_invalid", problem.message) from problem
+    return vectors.embed_tokens(vectors.expand(tokens)), True
+
+
+def create_search(s: Services, request: EmulatorRequest) -> Response:
+    require_multipart(request)
+    form = form_model(request.form, SearchForm, lists=("search_options",))
+    with s.rt.store.read() as st:
+        index = st.indexes.get(form.index_id)
+        if index is None:
+            raise not_found(form.index_id, "indexes")
+        if not index.has_family("marengo"):
+            raise ApiError(400, "index_not_supported_for_search",
+                           f"The index {index.id} has no Marengo model, so it cannot be searched.")
+        enabled = index.options("marengo")
+    for option in form.search_options:
+        if option not in enabled:
+            raise ApiError(400, "search_option_not_supported",
+                           f"The search_options value {option!r} is not enabled on index {form.index_id} "
+                           f"(enabled: {', '.join(sorted(enabled))}).")
+    if form.sort_option == "clip_count" and form.group_by != "video":
+        raise invalid("sort_option", "clip_count needs group_by=video.")
+    flt = search.parse_filter(form.filter)
+    vector, media_query = _query_vector(s, request, form)
+    if media_query and "visual" not in form.search_options:
+        raise ApiError(400, "search_option_combination_not_supported",
+                       "An image query needs the visual search option.")
+    options = ["visual"] if media_query else list(dict.fromkeys(form.search_options))
+    query = search.SearchQuery(index_id=form.index_id, options=options, vector=vector, media_query=media_query,
+                               operator=form.operator, group_by=form.group_by, threshold=form.threshold,
+                               adjust_confidence_level=form.adjust_confidence_level, sort_option=form.sort_option,
+                               page_limit=form.page_limit, filter=flt)
+    with s.rt.store.read() as st:
+        hits, inner = search.rank(st, query)
+        pool = search.search_pool(st, form.index_id)
+        session, page = s.searches.create(form.index_id, hits, form.page_limit, pool, inner, form.group_by == "video")
+        return json_response(search.render_page(st, session, page, form.include_user_metadata, with_prev=False))
+
+
+def search_page(s: Services, request: EmulatorRequest, page_token: str) -> Response:
+    include = query_bool(request.args, "include_user_metadata")
+    session, page = s.searches.lookup(page_token)
+    with s.rt.store.read() as st:
+        if session.index_id not in st.indexes:
+            raise ApiError(400, "search_page_token_expired",
+                           f"The page token {page_token} is no longer valid: its index was deleted.")
+        return json_response(search.render_page(st, session, page, include, with_prev=True))
+
+

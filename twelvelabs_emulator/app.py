@@ -1,0 +1,155 @@
+"""The WSGI application: admin routes, then for `/v1.3`: faults, auth, rate limit, routing, response headers."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Response
+
+from twelvelabs_emulator import admin, api_embed, api_generate, api_indexes, api_search, api_tasks
+from twelvelabs_emulator.errors import ApiError
+from twelvelabs_emulator.httpkit import EmulatorRequest, error_response
+from twelvelabs_emulator.ratelimit import RateDecision
+from twelvelabs_emulator.services import Services
+
+log = logging.getLogger(__name__)
+API_PREFIX = "/v1.3"
+ADMIN_PREFIX = "/_emulator"
+API_VERSION = "1.3"
+CREATING_PATHS = (f"{API_PREFIX}/tasks", f"{API_PREFIX}/embed/tasks", f"{API_PREFIX}/indexes")
+
+Handler = Callable[..., Response]
+
+API_ROUTES: list[tuple[str, list[str], Handler]] = [
+    ("/indexes", ["GET"], api_indexes.list_indexes),
+    ("/indexes", ["POST"], api_indexes.create_index),
+    ("/indexes/<index_id>", ["GET"], api_indexes.retrieve_index),
+    ("/indexes/<index_id>", ["PUT"], api_indexes.update_index),
+    ("/indexes/<index_id>", ["DELETE"], api_indexes.delete_index),
+    ("/indexes/<index_id>/videos", ["GET"], api_indexes.list_videos),
+    ("/indexes/<index_id>/videos/<video_id>", ["GET"], api_indexes.retrieve_video),
+    ("/indexes/<index_id>/videos/<video_id>", ["PATCH", "PUT"], api_indexes.update_video),
+    ("/indexes/<index_id>/videos/<video_id>", ["DELETE"], api_indexes.delete_video),
+    ("/tasks", ["GET"], api_tasks.list_tasks),
+    ("/tasks", ["POST"], api_tasks.create_task),
+    ("/tasks/<task_id>", ["GET"], api_tasks.retrieve_task),
+    ("/tasks/<task_id>", ["DELETE"], api_tasks.delete_task),
+    ("/tasks/transfers/import/<integration_id>", ["POST"], api_tasks.start_import),
+    ("/tasks/transfers/import/<integration_id>/status", ["GET"], api_tasks.import_status),
+    ("/tasks/transfers/import/<integration_id>/logs", ["GET"], api_tasks.import_logs),
+    ("/embed", ["POST"], api_embed.create_embedding),
+    ("/embed/tasks", ["GET"], api_embed.list_embed_tasks),
+    ("/embed/tasks", ["POST"], api_embed.create_embed_task),
+    ("/embed/tasks/<task_id>", ["GET"], api_embed.retrieve_embed_task),
+    ("/embed/tasks/<task_id>/status", ["GET"], api_embed.embed_task_status),
+    ("/search", ["POST"], api_search.create_search),
+    ("/search/<page_token>", ["GET"], api_search.search_page),
+    ("/gist", ["POST"], api_generate.gist),
+    ("/summarize", ["POST"], api_generate.summarize),
+    ("/analyze", ["POST"], api_generate.analyze),
+    ("/generate", ["POST"], api_generate.generate),
+]
+
+ADMIN_ROUTES: list[tuple[str, list[str], Handler]] = [
+    ("/health", ["GET"], admin.health),
+    ("/faults", ["GET"], admin.get_faults),
+    ("/faults", ["POST"], admin.set_faults),
+    ("/faults", ["DELETE"], admin.clear_faults),
+    ("/webhooks", ["GET"], admin.webhooks),
+    ("/webhooks", ["DELETE"], admin.clear_webhooks),
+    ("/config", ["POST"], admin.set_config),
+    ("/reset", ["POST"], admin.reset),
+    ("/requests", ["GET"], admin.requests_log),
+    ("/requests", ["DELETE"], admin.clear_requests_log),
+    ("/media/<video_id>", ["GET"], admin.media_file),
+]
+
+
+def _build_map() -> tuple[Map, dict[str, Handler]]:
+    rules: list[Rule] = []
+    handlers: dict[str, Handler] = {}
+    for prefix, routes in ((API_PREFIX, API_ROUTES), (ADMIN_PREFIX, ADMIN_ROUTES)):
+        for n, (path, methods, handler) in enumerate(routes):
+            endpoint = f"{prefix}:{n}"
+            rules.append(Rule(prefix + path, methods=methods, endpoint=endpoint))
+            handlers[endpoint] = handler
+    return Map(rules, strict_slashes=False, merge_slashes=False), handlers
+
+
+class EmulatorApp:
+    def __init__(self, services: Services) -> None:
+        self.s = services
+        self.url_map, self.handlers = _build_map()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = EmulatorRequest(environ, self.s.rt.upload_dir)
+        try:
+            response = self.handle(request)
+        finally:
+            request.cleanup()
+        if request.path.startswith(API_PREFIX):
+            self.s.rt.log_request(request.method, request.path, response.status_code)
+        return response(environ, start_response)
+
+    def handle(self, request: EmulatorRequest) -> Response:
+        if request.path.startswith(API_PREFIX + "/") or request.path == API_PREFIX:
+            response, decision = self._api(request)
+            if decision is not None:
+                response.headers.update(decision.headers())
+        else:
+            response = self._route(request)
+        response.headers["X-Api-Version"] = API_VERSION
+        return response
+
+    def _api(self, request: EmulatorRequest) -> tuple[Response, RateDecision | None]:
+        rt = self.s.rt
+        path = request.path
+        delay = rt.faults.latency_seconds(path)
+        if delay:
+            time.sleep(delay)
+        injected = rt.faults.take_server_error(path)
+        if injected is not None:
+            return error_response(ApiError(injected, "internal_error", "Injected server error (emulator fault).")), None
+        key = request.headers.get("x-api-key", "")
+        if rt.faults.take_rate_limit(path):
+            decision = RateDecision(False, rt.limiter.peek(key).limit, rt.limiter.peek(key).limit, int(time.time()) + 1)
+            return error_response(ApiError(429, "too_many_requests",
+                                           "Rate limit reached (injected fault); retry after 1 second.",
+                                           {"Retry-After": "1"})), decision
+        if key != rt.config.api_key:
+            return error_response(ApiError(401, "api_key_invalid",
+                                           "The x-api-key header is missing or the API key is invalid.")), None
+        decision = rt.limiter.hit(key)
+        if not decision.allowed:
+            wait = decision.retry_after()
+            return error_response(ApiError(429, "too_many_requests",
+                                           f"You have exceeded the limit of {decision.limit} requests per minute; "
+                                           f"retry after {wait} seconds.", {"Retry-After": str(wait)})), decision
+        response = self._route(request)
+        if (request.method == "POST" and path.rstrip("/") in CREATING_PATHS and 200 <= response.status_code < 300
+                and rt.faults.take_error_after_create(path)):
+            response = error_response(ApiError(500, "internal_error",
+                                               "Injected server error after the resource was created (emulator fault)."))
+        return response, decision
+
+    def _route(self, request: EmulatorRequest) -> Response:
+        adapter = self.url_map.bind_to_environ(request.environ)
+        try:
+            endpoint, args = adapter.match()
+        except NotFound:
+            return error_response(ApiError(404, "resource_not_exist", f"No route for {request.method} {request.path}."))
+        except MethodNotAllowed:
+            return error_response(ApiError(405, "method_not_allowed",
+                                           f"{request.method} is not allowed on {request.path}."))
+        try:
+            return self.handlers[endpoint](self.s, request, **args)
+        except ApiError as error:
+            return error_response(error)
+        except Exception:  # a bug in the emulator, never bad input: answer JSON 500 and keep the traceback
+            log.exception("unhandled error on %s %s", request.method, request.path)
+            return error_response(ApiError(500, "internal_error", "The emulator failed on this request (a bug)."))

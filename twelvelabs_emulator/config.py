@@ -1,0 +1,33 @@
+"""Emulator settings (the CLI and the programmatic API share this model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TWO_GB = 2 * 1024**3
+
+
+class EmulatorConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    api_key: str = "test-key"
+    host: str = "127.0.0.1"
+    port: int = Field(default=0, ge=0, le=65535)
+    # Wall time of one indexing task from `validating` to `ready`/`failed` (embed tasks take the same).
+    processing_seconds: float = Field(default=3.0, ge=0)
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    # integration id -> local directory or s3://bucket/prefix (read through boto3, honours AWS_ENDPOINT_URL)
+    integrations: dict[str, str] = Field(default_factory=dict)
+    rate_limit_per_minute: int | None = Field(default=None, ge=1)
+    state_dir: Path | None = None
+    search_token_ttl_seconds: float = Field(default=3600.0, gt=0)
+    webhook_max_attempts: int = Field(default=6, ge=1)
+    # Delay before retry n (1-based) is base * 2**(n-1): 2, 4, 8, 16, 32 s -> 6 attempts over ~1 min.
+    webhook_retry_base_seconds: float = Field(default=2.0, ge=0)
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0)
+    max_video_bytes: int = Field(default=TWO_GB, ge=1)
+    download_timeout_seconds: float = Field(default=30.0, gt=0)
+    request_log_size: int = Field(default=2000, ge=1)

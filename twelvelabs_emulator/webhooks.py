@@ -1,0 +1,99 @@
+"""Signed webhook delivery (`index.task.ready` / `index.task.failed`) with bounded exponential-backoff retries."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections.abc import Callable
+
+import httpx
+from pydantic import BaseModel
+
+from twelvelabs_emulator.clock import notification_id, rfc3339, utcnow
+from twelvelabs_emulator.faults import Faults
+from twelvelabs_emulator.models import IndexRecord, TaskRecord
+from twelvelabs_emulator.scheduler import Scheduler
+
+
+class Delivery(BaseModel):
+    id: str
+    type: str
+    task_id: str
+    attempts: int = 0
+    delivered: bool = False
+    last_status: int | None = None
+    last_error: str | None = None
+    dropped: bool = False
+    url: str
+
+
+def signature_header(secret: str, body: bytes, timestamp: int) -> str:
+    digest = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def task_event_payload(event_type: str, task: TaskRecord, index: IndexRecord | None) -> dict[str, object]:
+    """The documented §11.2 payload: `data.id` is the task id, not the video id."""
+    models = [{"name": m.model_name, "options": list(m.model_options)} for m in index.models] if index else []
+    metadata: dict[str, object] = {"duration": task.media.duration} if task.media else {}
+    return {"id": notification_id(), "created_at": rfc3339(utcnow()), "type": event_type,
+            "data": {"id": task.id, "status": task.status, "metadata": metadata, "models": models, "tags": []}}
+
+
+class WebhookDispatcher:
+    def __init__(self, scheduler: Scheduler, faults: Faults, settings: Callable[[], tuple[str | None, str | None]],
+                 max_attempts: int, retry_base_seconds: float, timeout_seconds: float) -> None:
+        self._scheduler = scheduler
+        self._faults = faults
+        self._settings = settings  # () -> (url, secret), read at event time so /_emulator/config applies
+        self._max_attempts = max_attempts
+        self._retry_base = retry_base_seconds
+        self._timeout = timeout_seconds
+        self._lock = threading.Lock()
+        self._log: list[Delivery] = []
+
+    def deliveries(self) -> list[dict[str, object]]:
+        with self._lock:
+            return [d.model_dump() for d in self._log]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._log.clear()
+
+    def notify(self, event_type: str, task: TaskRecord, index: IndexRecord | None) -> None:
+        url, secret = self._settings()
+        if not url:
+            return
+        payload = task_event_payload(event_type, task, index)
+        delivery = Delivery(id=str(payload["id"]), type=event_type, task_id=task.id, url=url)
+        with self._lock:
+            self._log.append(delivery)
+        if self._faults.take_drop_webhook():
+            with self._lock:
+                delivery.dropped = True
+            return
+        body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
+        self._scheduler.call_later(0, lambda: self._attempt(delivery, url, secret, body))
+
+    def _attempt(self, delivery: Delivery, url: str, secret: str | None, body: bytes) -> None:
+        headers = {"Content-Type": "application/json"}
+        if secret:
+            headers["TL-Signature"] = signature_header(secret, body, int(time.time()))
+        status: int | None = None
+        error: str | None = None
+        try:
+            status = httpx.post(url, content=body, headers=headers, timeout=self._timeout).status_code
+        except httpx.HTTPError as exc:  # unreachable / timed out receivers are retried like non-2xx answers
+            error = f"{type(exc).__name__}: {exc}"
+        with self._lock:
+            delivery.attempts += 1
+            delivery.last_status = status
+            delivery.last_error = error
+            delivery.delivered = status is not None and 200 <= status < 300
+            attempts, done = delivery.attempts, delivery.delivered
+        if not done and attempts < self._max_attempts:
+            delay = self._retry_base * 2 ** (attempts - 1)
+            self._scheduler.call_later(delay, lambda: self._attempt(delivery, url, secret, body))
