@@ -85,7 +85,7 @@ def _timeout(settings: ClientSettings, remaining: float | None, *, upload: bool)
     return httpx.Timeout(connect=values[0], read=values[1], write=values[2], pool=values[3])
 
 
-def parse_retry_after(headers: httpx.Headers, now: float) -> float | None:
+def parse_retry_after(headers: httpx.Headers, now: float, *, use_reset: bool = True) -> float | None:
     """Seconds to wait from Retry-After (seconds or HTTP date), retry-after-ms or X-Ratelimit-Reset.
 
     httpx headers are case-insensitive. Unparseable values are ignored (absence is the common case).
@@ -106,7 +106,7 @@ def parse_retry_after(headers: httpx.Headers, now: float) -> float | None:
                 return max(parsed.timestamp() - now, 0.0)
             except (TypeError, ValueError, IndexError, OverflowError):
                 pass
-    value = headers.get("x-ratelimit-reset")
+    value = headers.get("x-ratelimit-reset") if use_reset else None
     if value:
         try:
             reset = float(value)
@@ -250,34 +250,29 @@ class Transport:
                         return response
                 content = response.read()
                 response.close()
-                retry_after = parse_retry_after(response.headers, self.wall_clock())
+                # X-Ratelimit-Reset rides on every response; it is a wait hint only on a 429.
+                retry_after = parse_retry_after(response.headers, self.wall_clock(),
+                                                use_reset=response.status_code == 429)
                 error = error_from_response(response.status_code, response.headers, content, retry_after=retry_after)
                 cause = None
                 # A 429 is a rejection before work; 5xx/408 may come after the server created something.
                 sent = not isinstance(error, RateLimitedError)
-            if not error.retryable:
+            if sent and error.retryable:  # a 4xx is an answer, not a lost one
+                lost_answer = True
+                if not idempotent:
+                    error.ambiguous = True
+                    maybe_created = True
+            last_error = error
+            delay = self._delay(attempt, retry_after) if error.retryable else None
+            # Give up on: a final error, spent retries, a server wait longer than we may sleep, or a
+            # creating call with no lookup (never re-sent blindly after an ambiguous failure).
+            if delay is None or attempt >= self.settings.max_retries or (maybe_created and recover is None):
                 if maybe_created and recover is not None:
                     # e.g. index_name_already_exists after a lost 201: the earlier attempt worked.
                     found = recover(first_attempt_wall)
                     if found is not None:
                         return found
                 raise error from cause
-            if sent:
-                lost_answer = True
-                if not idempotent:
-                    error.ambiguous = True
-                    maybe_created = True
-            last_error = error
-            if attempt >= self.settings.max_retries or (maybe_created and recover is None):
-                # Creating calls without a recovery lookup are never re-sent after an ambiguous failure.
-                if maybe_created and recover is not None:
-                    found = recover(first_attempt_wall)
-                    if found is not None:
-                        return found
-                raise error from cause
-            delay = self._delay(attempt, retry_after)
-            if delay is None:
-                raise error from cause  # the server asked for a longer wait than we are allowed to sleep
             remaining = self.remaining()
             if remaining is not None and delay >= remaining:
                 # Never sleep past the deadline: stop now.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import httpx
@@ -38,3 +40,90 @@ def make_client(clock: FakeClock) -> Iterator[Callable[..., tuple[TwelveLabsClie
     yield factory
     for client in made:
         client.close()
+
+
+# --- the emulator over real loopback HTTP ---------------------------------------------------------
+
+
+class _Sink:
+    """Loopback HTTP servers for the emulator tests: one serves the sample files (URL uploads),
+    one receives webhooks (raw body + TL-Signature kept for verification)."""
+
+    def __init__(self, directory: Path) -> None:
+        import functools
+        import threading
+        from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+        self.webhooks: list[tuple[dict[str, str], bytes]] = []
+        sink = self
+
+        class Files(SimpleHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # keep test output clean
+                pass
+
+        class Hooks(SimpleHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server naming)
+                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                sink.webhooks.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(200)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.files = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Files, directory=str(directory)))
+        self.hooks = ThreadingHTTPServer(("127.0.0.1", 0), Hooks)
+        for server in (self.files, self.hooks):
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.files_url = f"http://127.0.0.1:{self.files.server_address[1]}"
+        self.hooks_url = f"http://127.0.0.1:{self.hooks.server_address[1]}/hook"
+
+    def close(self) -> None:
+        for server in (self.files, self.hooks):
+            server.shutdown()
+            server.server_close()
+
+
+@dataclass
+class EmulatorEnv:
+    emulator: Any
+    sink: _Sink
+    samples: Path
+    webhook_secret: str
+    integration_id: str
+
+    @property
+    def base_url(self) -> str:
+        return str(self.emulator.base_url)
+
+    @property
+    def admin_url(self) -> str:
+        return str(self.emulator.admin_url)
+
+    def client(self, **settings: Any) -> TwelveLabsClient:
+        kwargs = {k: settings.pop(k) for k in ("sleep", "clock", "wall_clock", "rand") if k in settings}
+        return TwelveLabsClient(api_key="k", settings=ClientSettings(base_url=self.base_url, **settings),
+                                http_client=httpx.Client(), **kwargs)
+
+    def admin(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = httpx.request(method, self.admin_url + path, timeout=10, **kwargs)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+
+@pytest.fixture(scope="module")
+def tl_emulator(samples: Path) -> Iterator[EmulatorEnv]:
+    """A private emulator (fast processing, a webhook sink, a local import integration)."""
+    from twelvelabs_emulator import Emulator, EmulatorConfig
+
+    sink = _Sink(samples)
+    secret = "whsec_client_tests"
+    config = EmulatorConfig(api_key="k", port=0, processing_seconds=0.2, webhook_url=sink.hooks_url,
+                            webhook_secret=secret, integrations={"integ-local": str(samples / "videos")})
+    emulator = Emulator(config).start()
+    try:
+        yield EmulatorEnv(emulator, sink, samples, secret, "integ-local")
+    finally:
+        emulator.stop()
+        sink.close()
