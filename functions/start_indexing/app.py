@@ -1,0 +1,31 @@
+"""State machine task: create the TwelveLabs indexing task once (presigned URL)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from video_pipeline.clients import get_runtime
+from video_pipeline.handler_support import parse_event
+from video_pipeline.indexing import start_indexing
+from video_pipeline.models import StartIndexingInput
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics(namespace="TwelveLabsPipeline")
+
+REQUIRED_ENV = ("JOBS_TABLE",)
+get_runtime(*REQUIRED_ENV)  # cold start: a missing/invalid setting fails here, naming the variable
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    runtime = get_runtime(*REQUIRED_ENV)
+    result = start_indexing(parse_event(StartIndexingInput, event), runtime)
+    metrics.add_metric(name="IndexingTasksStarted", unit=MetricUnit.Count, value=1)
+    return result.model_dump(mode="json")

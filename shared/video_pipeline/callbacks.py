@@ -1,0 +1,129 @@
+"""`webhook` (TwelveLabs notifications, signature verified) and `reconcile` (late webhooks)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from dataclasses import asdict, dataclass
+
+from aws_lambda_powertools import Logger
+from botocore.exceptions import ClientError
+from pydantic import ValidationError
+
+from video_pipeline.clients import Runtime
+from video_pipeline.errors import ConfigurationError
+from video_pipeline.indexing import STALE_TOKEN_ERRORS, TERMINAL_TASK_STATUSES, resolve_task
+from video_pipeline.models import FunctionUrlRequest, FunctionUrlResponse
+
+logger = Logger(child=True)
+
+INDEXING_EVENTS = {"index.task.ready", "index.task.failed"}
+
+
+def _respond(status: int, message: str, **extra: object) -> FunctionUrlResponse:
+    return FunctionUrlResponse(statusCode=status, body=json.dumps({"message": message, **extra}))
+
+
+def handle_webhook(request: FunctionUrlRequest, runtime: Runtime) -> FunctionUrlResponse:
+    """Verify, deduplicate, resume. 401 for anything unsigned; 5xx only when TwelveLabs should retry."""
+    from twelvelabs_client.webhooks import SIGNATURE_HEADER, InvalidSignatureError, WebhookEvent, verify_signature
+
+    try:
+        raw = base64.b64decode(request.body or "", validate=True) if request.is_base64_encoded \
+            else (request.body or "").encode()
+    except (binascii.Error, ValueError):
+        return _respond(400, "body is not valid base64")
+    try:
+        secret = runtime.secrets.get().webhook_secret
+    except ConfigurationError:
+        logger.exception("webhook secret unavailable")
+        return _respond(500, "webhook receiver is not configured")
+    if secret is None:
+        logger.error("no webhook_secret in the TwelveLabs secret: every notification is refused")
+        return _respond(500, "webhook receiver is not configured")
+    try:
+        verify_signature(raw, request.header(SIGNATURE_HEADER), secret.get_secret_value(),
+                         tolerance_seconds=runtime.settings.webhook_tolerance_seconds)
+    except InvalidSignatureError as exc:
+        # Fail closed; log why (never the secret or the header value).
+        logger.warning("webhook refused", extra={"reason": str(exc)})
+        return _respond(401, "invalid signature")
+    try:
+        event = WebhookEvent.model_validate_json(raw)
+    except ValidationError as exc:
+        logger.warning("signed webhook body is not a notification", extra={"errors": exc.error_count()})
+        return _respond(400, "body is not a TwelveLabs notification")
+    if event.type not in INDEXING_EVENTS or not event.task_id:
+        logger.info("webhook ignored: not an indexing event", extra={"type": event.type, "notification": event.id})
+        return _respond(200, "ignored", type=event.type)
+    callbacks = runtime.store.require_callbacks()
+    if not callbacks.claim_notification(event.id):
+        logger.info("webhook replay ignored", extra={"notification": event.id})
+        return _respond(200, "duplicate")
+    try:
+        resumed = resolve_task(event.task_id, runtime)
+    except Exception:
+        # Forget the notification so TwelveLabs' redelivery is processed; the error propagates (5xx: it retries).
+        callbacks.release_notification(event.id)
+        logger.exception("webhook processing failed", extra={"notification": event.id, "task_id": event.task_id})
+        raise
+    logger.info("webhook processed",
+                extra={"notification": event.id, "task_id": event.task_id, "resumed": resumed, "type": event.type})
+    return _respond(200, "resumed" if resumed else "no waiting execution", task_id=event.task_id)
+
+
+@dataclass
+class ReconcileReport:
+    checked: int = 0
+    resumed: int = 0
+    still_running: int = 0
+    dropped_stale: int = 0
+    errors: int = 0
+
+
+def reconcile(runtime: Runtime, *, now: float | None = None) -> ReconcileReport:
+    """Poll TwelveLabs for tokens waiting longer than RECONCILE_AFTER_SECONDS (bounded per run)."""
+    from twelvelabs_client.errors import NotFoundError, TwelveLabsError
+
+    settings = runtime.settings
+    callbacks = runtime.store.require_callbacks()
+    cutoff = int((time.time() if now is None else now) - settings.reconcile_after_seconds)
+    report = ReconcileReport()
+    for token in callbacks.stale_tokens(cutoff, settings.reconcile_max_tokens):
+        task_id = str(token["task_id"])
+        report.checked += 1
+        try:
+            task = runtime.twelvelabs.get_task(task_id)
+        except NotFoundError as exc:
+            # The task is gone in TwelveLabs: fail the execution with the API's own code.
+            if callbacks.consume_token(task_id) is not None:
+                _fail_token(runtime, token["task_token"], exc.code, exc.message)
+            report.dropped_stale += 1
+            continue
+        except TwelveLabsError:
+            logger.exception("reconcile could not read the task", extra={"task_id": task_id})
+            report.errors += 1
+            continue
+        if task.status not in TERMINAL_TASK_STATUSES:
+            report.still_running += 1
+            continue
+        try:
+            if resolve_task(task_id, runtime, task=task):
+                report.resumed += 1
+            else:
+                report.dropped_stale += 1
+        except ClientError:
+            logger.exception("reconcile could not resume the execution", extra={"task_id": task_id})
+            report.errors += 1
+    logger.info("reconcile done", extra=asdict(report))
+    return report
+
+
+def _fail_token(runtime: Runtime, task_token: str, code: str, message: str) -> None:
+    try:
+        runtime.sfn.send_task_failure(taskToken=task_token, error="IndexingTaskLost", cause=f"{code}: {message}")
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in STALE_TOKEN_ERRORS:
+            raise

@@ -1,0 +1,86 @@
+"""`start_embeddings`, `check_embeddings`, `store_embeddings`: the video embedding task, polled by the ASL."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+
+from video_pipeline.clients import Runtime
+from video_pipeline.errors import EmbeddingTaskFailedError
+from video_pipeline.job_keys import execution_name
+from video_pipeline.media_urls import presigned_get_url
+from video_pipeline.models import (
+    CheckEmbeddingsInput,
+    EmbeddingPoll,
+    ResultPointer,
+    StartEmbeddingsInput,
+    StoreEmbeddingsInput,
+)
+from video_pipeline.store import TERMINAL_STATUSES
+
+logger = Logger(child=True)
+
+
+def _first_poll(runtime: Runtime, task_id: str) -> EmbeddingPoll:
+    settings = runtime.settings
+    return EmbeddingPoll(
+        task_id=task_id, status="processing", wait_seconds=settings.embed_poll_first_seconds, polls=0,
+        max_polls=settings.embed_poll_max_attempts,
+    )
+
+
+def start_embeddings(request: StartEmbeddingsInput, runtime: Runtime) -> EmbeddingPoll:
+    jobs = runtime.store.require_jobs()
+    job = jobs.require(request.job_key)
+    if job.tl_embedding_task_id:
+        return _first_poll(runtime, job.tl_embedding_task_id)  # a retried state: never POST twice
+    url = presigned_get_url(
+        runtime.s3, request.bucket, request.key, request.version_id, runtime.settings.presign_video_seconds
+    )
+    created = runtime.twelvelabs.create_embedding_task(
+        video_url=url,
+        video_clip_length=request.embedding.clip_length,
+        video_embedding_scope=list(request.embedding.scopes),
+        idempotency_key=execution_name(request.job_key, job.run),
+    )
+    jobs.update(request.job_key, set_fields={"tl_embedding_task_id": created.id}, unless_status_in=TERMINAL_STATUSES)
+    logger.info("embedding task created", extra={"job_key": request.job_key, "embedding_task_id": created.id})
+    return _first_poll(runtime, created.id)
+
+
+def next_wait(previous: int, first: int, cap: int) -> int:
+    """Waits double from `first` up to `cap` (10, 20, 40, 80, 120, 120, ...)."""
+    return min(cap, max(first, previous * 2))
+
+
+def check_embeddings(request: CheckEmbeddingsInput, runtime: Runtime) -> EmbeddingPoll:
+    """Status + the next wait + the poll count. A failed task raises EmbeddingTaskFailedError (-> Catch)."""
+    settings = runtime.settings
+    status = runtime.twelvelabs.get_embedding_task_status(request.task_id)
+    if status.status == "failed":
+        extra = status.model_extra or {}
+        error = extra.get("error") if isinstance(extra.get("error"), dict) else {}
+        code = str(error.get("code") or "embedding_task_failed")
+        message = str(error.get("message") or f"TwelveLabs embedding task {request.task_id} failed")
+        raise EmbeddingTaskFailedError(message, code=code)
+    return EmbeddingPoll(
+        task_id=request.task_id,
+        status=status.status or "processing",
+        wait_seconds=next_wait(request.wait_seconds, settings.embed_poll_first_seconds,
+                               settings.embed_poll_max_seconds),
+        polls=request.polls + 1,
+        max_polls=settings.embed_poll_max_attempts,
+    )
+
+
+def store_embeddings(request: StoreEmbeddingsInput, runtime: Runtime) -> ResultPointer:
+    jobs = runtime.store.require_jobs()
+    task = runtime.twelvelabs.get_embedding_task(request.task_id)
+    if task.status != "ready":
+        raise EmbeddingTaskFailedError(f"embedding task {request.task_id} is {task.status}, not ready",
+                                       code="embedding_task_not_ready")
+    payload = task.model_dump(mode="json", by_alias=True, exclude_none=True)
+    segments = len(task.video_embedding.segments) if task.video_embedding else 0
+    uri = runtime.results.put_json(request.job_key, "embeddings", {"job_key": request.job_key, **payload})
+    jobs.update(request.job_key, results={"embeddings": uri}, unless_status_in=("DELETED",))
+    logger.info("embeddings stored", extra={"job_key": request.job_key, "segments": segments, "uri": uri})
+    return ResultPointer(name="embeddings", uri=uri)

@@ -1,0 +1,213 @@
+"""`ingest`: one S3 Object Created event -> screening -> claim -> StartExecution (video) or /embed (image, audio)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Literal
+
+from aws_lambda_powertools import Logger
+from botocore.exceptions import ClientError
+from pydantic import ValidationError
+
+from video_pipeline.clients import Runtime
+from video_pipeline.errors import InvalidEventError
+from video_pipeline.job_keys import execution_name, job_key_for
+from video_pipeline.media_urls import presigned_get_url
+from video_pipeline.models import (
+    ExecutionInput,
+    JobItem,
+    S3ObjectRef,
+    parse_s3_message_body,
+    utc_now_iso,
+)
+from video_pipeline.notifier import announce_once
+from video_pipeline.screening import Screening, is_ignored, screen_object
+
+logger = Logger(child=True)
+
+Outcome = Literal["ignored", "rejected", "started", "duplicate", "embedded", "embedding_failed"]
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    job_key: str | None
+    outcome: Outcome
+    detail: str = ""
+
+
+def process_message_body(body: str, runtime: Runtime) -> list[IngestResult]:
+    """One SQS message (EventBridge event or S3 notification). Raises InvalidEventError for a poison message."""
+    try:
+        event = parse_s3_message_body(body)
+    except (ValueError, ValidationError) as exc:
+        raise InvalidEventError(f"not an S3 Object Created event: {exc}") from exc
+    if event.action == "test":
+        return []
+    if event.action != "created":
+        raise InvalidEventError(f"ingest got an object {event.action} event; it belongs to object_removed")
+    return [process_object(obj, runtime) for obj in event.objects]
+
+
+def video_models(runtime: Runtime) -> list[str]:
+    # Pegasus (analyses) is stricter than Marengo (1 h vs 2 h): screen against what will run.
+    return ["marengo2.7", "pegasus1.2"] if runtime.settings.analyses else ["marengo2.7"]
+
+
+def process_object(obj: S3ObjectRef, runtime: Runtime) -> IngestResult:
+    settings = runtime.settings
+    if is_ignored(obj.key, settings.ignore_prefixes):
+        logger.info("ignored: our own output prefix", extra={"s3_uri": obj.s3_uri})
+        return IngestResult(None, "ignored", "ignored prefix")
+    job_key = job_key_for(obj)
+    screening = screen_object(
+        obj, runtime.s3, ignore_prefixes=settings.ignore_prefixes, video_models=video_models(runtime)
+    )
+    logger.info(
+        "screened",
+        extra={"job_key": job_key, "s3_uri": obj.s3_uri, "decision": screening.decision, "code": screening.code},
+    )
+    if screening.decision == "ignore":
+        return IngestResult(job_key, "ignored", screening.message or "")
+    if screening.decision == "reject":
+        return _reject(obj, job_key, screening, runtime)
+    if screening.kind == "video":
+        return _start_video(obj, job_key, screening, runtime)
+    return _embed_media(obj, job_key, screening, runtime)
+
+
+def _new_job(obj: S3ObjectRef, job_key: str, screening: Screening, runtime: Runtime, **fields: object) -> JobItem:
+    now = utc_now_iso()
+    values: dict[str, object] = {
+        "job_key": job_key,
+        "kind": screening.kind or "video",
+        "bucket": obj.bucket,
+        "key": obj.key,
+        "version_id": obj.version_id,
+        "etag": obj.etag,
+        "size": obj.size,
+        "s3_uri": obj.s3_uri,
+        "sequencer": obj.sequencer,
+        "media_format": screening.media_format,
+        "tl_index_id": runtime.settings.twelvelabs_index_id,
+        "status": "RECEIVED",
+        "stages": {"received_at": now},
+        "created_at": now,
+        "updated_at": now,
+    }
+    values.update(fields)
+    return JobItem.model_validate(values)
+
+
+def _reject(obj: S3ObjectRef, job_key: str, screening: Screening, runtime: Runtime) -> IngestResult:
+    jobs = runtime.store.require_jobs()
+    now = utc_now_iso()
+    job = _new_job(
+        obj, job_key, screening, runtime,
+        status="REJECTED", stages={"received_at": now, "rejected_at": now},
+        error_code=screening.code, error_message=screening.message,
+    )
+    claim = jobs.claim(job)
+    current = claim.job
+    if current.status == "REJECTED":
+        event_type = "embedding.failed" if current.kind in ("image", "audio") else "video.rejected"
+        announce_once(runtime.notifier, jobs, event_type, current)
+    return IngestResult(job_key, "rejected" if claim.claimed else "duplicate", screening.code or "")
+
+
+def _start_video(obj: S3ObjectRef, job_key: str, screening: Screening, runtime: Runtime) -> IngestResult:
+    settings = runtime.settings.require("JOBS_TABLE", "STATE_MACHINE_ARN", "TWELVELABS_INDEX_ID")
+    jobs = runtime.store.require_jobs()
+    claim = jobs.claim(_new_job(obj, job_key, screening, runtime))
+    job = claim.job
+    if not claim.claimed and (job.status != "RECEIVED" or job.execution_arn):
+        # Redelivered event or identical re-upload: the job exists and its execution was started.
+        return IngestResult(job_key, "duplicate", job.status)
+    # Claimed now, or a RECEIVED item whose StartExecution never happened (a crash or throttle last time).
+    name = execution_name(job_key, job.run)
+    execution_input = ExecutionInput(
+        job_key=job_key,
+        bucket=job.bucket,
+        key=job.key,
+        version_id=job.version_id,
+        etag=job.etag,
+        size=job.size,
+        index_id=job.tl_index_id or settings.twelvelabs_index_id or "",
+        analyses=settings.analyses,
+        embedding=settings.embedding_options,
+    )
+    assert settings.state_machine_arn is not None
+    try:
+        response = runtime.sfn.start_execution(
+            stateMachineArn=settings.state_machine_arn,
+            name=name,
+            input=execution_input.model_dump_json(),  # every key present (null too): the ASL reads them by path
+        )
+        execution_arn = str(response["executionArn"])
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
+            raise
+        execution_arn = _execution_arn(settings.state_machine_arn, name)
+    jobs.update(job_key, set_fields={"execution_arn": execution_arn})
+    logger.info("execution started", extra={"job_key": job_key, "execution_arn": execution_arn})
+    return IngestResult(job_key, "started", execution_arn)
+
+
+def _execution_arn(state_machine_arn: str, name: str) -> str:
+    # arn:aws:states:<region>:<account>:stateMachine:<sm> -> arn:aws:states:<region>:<account>:execution:<sm>:<name>
+    prefix, _, machine = state_machine_arn.rpartition(":stateMachine:")
+    return f"{prefix}:execution:{machine}:{name}"
+
+
+def _embed_media(obj: S3ObjectRef, job_key: str, screening: Screening, runtime: Runtime) -> IngestResult:
+    """Images and audio: one synchronous /embed call, vectors to S3, item COMPLETED (or FAILED with the code)."""
+    from twelvelabs_client.errors import TwelveLabsError
+
+    jobs = runtime.store.require_jobs()
+    claim = jobs.claim(_new_job(obj, job_key, screening, runtime))
+    job = claim.job
+    if not claim.claimed and job.status != "RECEIVED":
+        return IngestResult(job_key, "duplicate", job.status)
+    url = presigned_get_url(runtime.s3, job.bucket, job.key, job.version_id, runtime.settings.presign_media_seconds)
+    try:
+        if job.kind == "image":
+            response = runtime.twelvelabs.create_embedding(image_url=url)
+        else:
+            response = runtime.twelvelabs.create_embedding(audio_url=url)
+    except TwelveLabsError as exc:
+        if exc.retryable:
+            raise  # rate limit / 5xx / timeout: SQS redelivers, the RECEIVED item resumes here
+        failed = jobs.update(
+            job_key, status="FAILED", stage="failed_at",
+            set_fields={"error_code": exc.code, "error_message": exc.message},
+            only_if_status_in=("RECEIVED",),
+        )
+        current = failed or jobs.require(job_key)
+        if current.status == "FAILED":
+            announce_once(runtime.notifier, jobs, "embedding.failed", current)
+        return IngestResult(job_key, "embedding_failed", exc.code)
+    payload = response.model_dump(mode="json", by_alias=True, exclude_none=True)
+    block = payload.get(f"{job.kind}_embedding") or {}
+    if block.get("error_message") and not block.get("segments"):
+        failed = jobs.update(
+            job_key, status="FAILED", stage="failed_at",
+            set_fields={"error_code": "embedding_failed", "error_message": str(block["error_message"])[:2000]},
+            only_if_status_in=("RECEIVED",),
+        )
+        current = failed or jobs.require(job_key)
+        if current.status == "FAILED":
+            announce_once(runtime.notifier, jobs, "embedding.failed", current)
+        return IngestResult(job_key, "embedding_failed", "embedding_failed")
+    uri = runtime.results.put_json(job_key, "embeddings", {"job_key": job_key, "source": job.s3_uri, **payload})
+    done = jobs.update(
+        job_key, status="COMPLETED", stage="completed_at", results={"embeddings": uri},
+        only_if_status_in=("RECEIVED",),
+    )
+    current = done or jobs.require(job_key)
+    if current.status == "COMPLETED":
+        announce_once(runtime.notifier, jobs, "embedding.completed", current)
+    return IngestResult(job_key, "embedded", uri)
+
+
+def describe(results: list[IngestResult]) -> str:
+    return json.dumps([r.__dict__ for r in results])

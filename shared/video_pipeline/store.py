@@ -1,0 +1,304 @@
+"""DynamoDB data access: the jobs table (claims, status transitions) and the callbacks table (tokens, dedup)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError
+
+from video_pipeline.errors import JobNotFoundError
+from video_pipeline.models import JobItem, JobStatus, utc_now_iso
+
+# Terminal states a late writer must never overwrite (a late failure after success, a finalize after delete).
+TERMINAL_STATUSES: tuple[JobStatus, ...] = ("COMPLETED", "FAILED", "DELETED", "REJECTED")
+# A job in one of these states is run again when its object is uploaded again (a new S3 event).
+RERUNNABLE_STATUSES: tuple[JobStatus, ...] = ("FAILED", "DELETED")
+
+
+def _is_conditional_failure(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def _from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_dynamo(v) for v in value]
+    return value
+
+
+@dataclass
+class ClaimResult:
+    claimed: bool  # True: this caller owns the job (new, or a re-run); False: it already existed
+    job: JobItem
+
+
+class JobsStore:
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    # ------------------------------------------------------------ reads
+
+    def get(self, job_key: str) -> JobItem | None:
+        item = self._table.get_item(Key={"job_key": job_key}, ConsistentRead=True).get("Item")
+        return JobItem.model_validate(_from_dynamo(item)) if item else None
+
+    def require(self, job_key: str) -> JobItem:
+        job = self.get(job_key)
+        if job is None:
+            raise JobNotFoundError(f"no job item for job_key {job_key}")
+        return job
+
+    def find_by_source(self, s3_uri: str) -> list[JobItem]:
+        """Every job of an S3 location (GSI `by-source`, keys only projected -> read each item)."""
+        keys: list[str] = []
+        kwargs: dict[str, Any] = {"IndexName": "by-source", "KeyConditionExpression": Key("s3_uri").eq(s3_uri)}
+        while True:
+            page = self._table.query(**kwargs)
+            keys.extend(item["job_key"] for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        jobs = [self.get(key) for key in dict.fromkeys(keys)]
+        return [job for job in jobs if job is not None]
+
+    # ------------------------------------------------------------ claim
+
+    def claim(self, job: JobItem) -> ClaimResult:
+        """Create the job item unless it exists; re-claim it (run + 1) after FAILED/DELETED for a *new* upload event.
+
+        A redelivered event carries the same S3 sequencer, so it never re-runs a finished job.
+        """
+        item = {k: v for k, v in job.model_dump(mode="json").items() if v is not None}
+        try:
+            self._table.put_item(Item=item, ConditionExpression=Attr("job_key").not_exists())
+            return ClaimResult(True, job)
+        except ClientError as exc:
+            if not _is_conditional_failure(exc):
+                raise
+        existing = self.require(job.job_key)
+        if (
+            existing.status in RERUNNABLE_STATUSES
+            and job.sequencer is not None
+            and existing.sequencer != job.sequencer
+        ):
+            rerun = self._rerun(existing, job)
+            if rerun is not None:
+                return ClaimResult(True, rerun)
+            existing = self.require(job.job_key)
+        return ClaimResult(False, existing)
+
+    def _rerun(self, existing: JobItem, job: JobItem) -> JobItem | None:
+        now = utc_now_iso()
+        try:
+            response = self._table.update_item(
+                Key={"job_key": job.job_key},
+                UpdateExpression=(
+                    "SET #status = :received, #run = :run, sequencer = :seq, stages = :stages, updated_at = :now, "
+                    "version_id = :version, results = :empty "
+                    "REMOVE notified, tl_purged, execution_arn, tl_task_id, tl_video_id, tl_embedding_task_id, error_code, error_message, "
+                    "title, topics, hashtags"
+                ),
+                ConditionExpression=Attr("status").eq(existing.status) & Attr("sequencer").eq(existing.sequencer)
+                if existing.sequencer is not None
+                else Attr("status").eq(existing.status) & Attr("sequencer").not_exists(),
+                ExpressionAttributeNames={"#status": "status", "#run": "run"},
+                ExpressionAttributeValues={
+                    ":received": "RECEIVED",
+                    ":run": existing.run + 1,
+                    ":seq": job.sequencer,
+                    ":stages": {"received_at": now},
+                    ":now": now,
+                    ":version": job.version_id,
+                    ":empty": {},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if _is_conditional_failure(exc):
+                return None  # a concurrent delivery re-claimed it first
+            raise
+        return JobItem.model_validate(_from_dynamo(response["Attributes"]))
+
+    # ------------------------------------------------------------ transitions
+
+    def update(
+        self,
+        job_key: str,
+        *,
+        set_fields: dict[str, Any] | None = None,
+        status: JobStatus | None = None,
+        stage: str | None = None,
+        results: dict[str, str] | None = None,
+        only_if_status_in: tuple[JobStatus, ...] | None = None,
+        unless_status_in: tuple[JobStatus, ...] | None = None,
+        remove_fields: tuple[str, ...] = (),
+    ) -> JobItem | None:
+        """Apply a change to an existing job. Returns the new item, or None when the status condition failed."""
+        now = utc_now_iso()
+        names: dict[str, str] = {"#updated_at": "updated_at"}
+        values: dict[str, Any] = {":now": now}
+        sets = ["#updated_at = :now"]
+        for index, (field, value) in enumerate((set_fields or {}).items()):
+            names[f"#f{index}"] = field
+            values[f":f{index}"] = value
+            sets.append(f"#f{index} = :f{index}")
+        if status is not None:
+            names["#status"] = "status"
+            values[":status"] = status
+            sets.append("#status = :status")
+        if stage is not None:
+            names["#stages"] = "stages"
+            names["#stage"] = stage
+            sets.append("#stages.#stage = :now")
+        for index, (name, uri) in enumerate((results or {}).items()):
+            names["#results"] = "results"
+            names[f"#r{index}"] = name
+            values[f":r{index}"] = uri
+            sets.append(f"#results.#r{index} = :r{index}")
+        expression = "SET " + ", ".join(sets)
+        if remove_fields:
+            for index, field in enumerate(remove_fields):
+                names[f"#x{index}"] = field
+            expression += " REMOVE " + ", ".join(f"#x{i}" for i in range(len(remove_fields)))
+        condition = Attr("job_key").exists()
+        if only_if_status_in:
+            condition = condition & Attr("status").is_in(list(only_if_status_in))
+        if unless_status_in:
+            for index, forbidden in enumerate(unless_status_in):
+                condition = condition & Attr("status").ne(forbidden)
+        try:
+            response = self._table.update_item(
+                Key={"job_key": job_key},
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if not _is_conditional_failure(exc):
+                raise
+            if self.get(job_key) is None:
+                raise JobNotFoundError(f"no job item for job_key {job_key}") from exc
+            return None
+        return JobItem.model_validate(_from_dynamo(response["Attributes"]))
+
+
+    def mark_notified(self, job_key: str, event_type: str) -> None:
+        self._table.update_item(
+            Key={"job_key": job_key},
+            UpdateExpression="SET notified = list_append(if_not_exists(notified, :empty), :event)",
+            ExpressionAttributeValues={":empty": [], ":event": [event_type]},
+        )
+
+
+class CallbacksStore:
+    """`TOKEN#<task_id>` -> the waiting task token; `WEBHOOK#<notification id>` -> dedup marker."""
+
+    def __init__(self, table: Any, ttl_seconds: int) -> None:
+        self._table = table
+        self._ttl = ttl_seconds
+
+    def put_token(self, task_id: str, task_token: str, job_key: str) -> None:
+        now = int(time.time())
+        self._table.put_item(
+            Item={
+                "pk": f"TOKEN#{task_id}",
+                "task_id": task_id,
+                "task_token": task_token,
+                "job_key": job_key,
+                "created_at": utc_now_iso(),
+                "created_epoch": now,
+                "expires_at": now + self._ttl,
+            }
+        )
+
+    def get_token(self, task_id: str) -> dict[str, Any] | None:
+        item = self._table.get_item(Key={"pk": f"TOKEN#{task_id}"}, ConsistentRead=True).get("Item")
+        return _from_dynamo(item) if item else None
+
+    def consume_token(self, task_id: str) -> dict[str, Any] | None:
+        """Delete the token and return it; None when already consumed (only one caller ever gets it)."""
+        try:
+            response = self._table.delete_item(
+                Key={"pk": f"TOKEN#{task_id}"},
+                ConditionExpression=Attr("pk").exists(),
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as exc:
+            if _is_conditional_failure(exc):
+                return None
+            raise
+        return _from_dynamo(response.get("Attributes")) or None
+
+    def restore_token(self, token_item: dict[str, Any]) -> None:
+        """Put a consumed token back (the resume call failed for a transient reason: someone must retry)."""
+        self._table.put_item(Item=token_item)
+
+    def delete_token(self, task_id: str) -> None:
+        self._table.delete_item(Key={"pk": f"TOKEN#{task_id}"})
+
+    def stale_tokens(self, older_than_epoch: int, limit: int) -> list[dict[str, Any]]:
+        """Tokens created before `older_than_epoch`, at most `limit` (bounded work per run)."""
+        found: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "FilterExpression": Attr("pk").begins_with("TOKEN#") & Attr("created_epoch").lte(older_than_epoch),
+        }
+        pages = 0
+        while len(found) < limit and pages < 20:
+            page = self._table.scan(**kwargs)
+            pages += 1
+            found.extend(_from_dynamo(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return found[:limit]
+
+    def claim_notification(self, notification_id: str, ttl_seconds: int = 7 * 86400) -> bool:
+        """Record a webhook notification id; False when it was already recorded (a replay)."""
+        now = int(time.time())
+        try:
+            self._table.put_item(
+                Item={
+                    "pk": f"WEBHOOK#{notification_id}",
+                    "received_at": utc_now_iso(),
+                    "expires_at": now + ttl_seconds,
+                },
+                ConditionExpression=Attr("pk").not_exists(),
+            )
+        except ClientError as exc:
+            if _is_conditional_failure(exc):
+                return False
+            raise
+        return True
+
+    def release_notification(self, notification_id: str) -> None:
+        """Forget a notification whose processing failed, so TwelveLabs' retry is processed."""
+        self._table.delete_item(Key={"pk": f"WEBHOOK#{notification_id}"})
+
+
+@dataclass
+class Stores:
+    jobs: JobsStore | None
+    callbacks: CallbacksStore | None
+
+    def require_jobs(self) -> JobsStore:
+        if self.jobs is None:
+            from video_pipeline.errors import ConfigurationError
+
+            raise ConfigurationError("missing environment variable(s): JOBS_TABLE")
+        return self.jobs
+
+    def require_callbacks(self) -> CallbacksStore:
+        if self.callbacks is None:
+            from video_pipeline.errors import ConfigurationError
+
+            raise ConfigurationError("missing environment variable(s): CALLBACKS_TABLE")
+        return self.callbacks
