@@ -311,3 +311,22 @@ def test_connection_refused_everywhere_raises_connection_error(make_client) -> N
     with pytest.raises(APIConnectionError) as info:
         client.create_task("idx1", video_url="https://x/a.mp4")
     assert not info.value.ambiguous and len(recorder.requests) == 2
+
+
+def test_conflict_after_lost_create_answer_returns_our_index(make_client, api: FakeTasksAPI, clock: FakeClock) -> None:
+    # 1st POST creates then times out; the lookup misses (eventual consistency), the re-send gets
+    # index_name_already_exists: the final lookup finds the index our first attempt made.
+    misses = [True]
+    inner = api.__call__
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and misses:
+            misses.pop()
+            return json_response(200, {"data": [], "page_info": {"page": 1, "total_page": 1}})
+        return inner(request)
+
+    api.fail_after_create = ["timeout"]
+    client, recorder = make_client(handler)
+    created = client.create_index("race", [{"model_name": "marengo2.7", "model_options": ["visual"]}])
+    assert created.recovered and created.id == api.indexes[0]["_id"] and len(api.indexes) == 1
+    assert len(recorder.calls("POST", "/indexes")) == 2

@@ -174,3 +174,17 @@ def test_parse_retry_after_forms() -> None:
     assert parse_retry_after(h(x_ratelimit_reset=str(int(now - 5))), now) == 0
     assert parse_retry_after(h(retry_after="soon"), now) is None
     assert parse_retry_after(h(), now) is None
+
+
+def test_ratelimit_reset_on_a_5xx_is_not_a_wait_hint(make_client, clock: FakeClock) -> None:
+    # X-Ratelimit-* ride on every response; on a 500 the reset (up to a minute away) must not stall us.
+    headers = {"X-Ratelimit-Reset": str(int(clock.now + 55)), "X-Ratelimit-Remaining": "90"}
+    client, recorder = make_client(sequence(json_response(500, None, headers), json_response(200, TASK)))
+    client.get_task("t1")
+    assert clock.sleeps == [0.5]
+
+
+def test_retry_after_on_503_is_honoured(make_client, clock: FakeClock) -> None:
+    client, _ = make_client(sequence(json_response(503, None, {"Retry-After": "4"}), json_response(200, TASK)))
+    client.get_task("t1")
+    assert clock.sleeps == [4.0]
