@@ -470,6 +470,7 @@ def _build_models(ctx: PatchContext) -> list[type]:
         # moto does not enforce IAM: queue/topic policies have nothing to do.
         accepted("AWS::SQS::QueuePolicy", "moto.sqs.models"),
         accepted("AWS::SNS::TopicPolicy", "moto.sns.models"),
+        accepted("AWS::S3::BucketPolicy", "moto.s3.models"),
         # Alarms need metrics moto does not produce; deploying them is enough locally.
         accepted("AWS::CloudWatch::Alarm", "moto.cloudwatch.models", ("Arn",)),
     ]
@@ -477,11 +478,30 @@ def _build_models(ctx: PatchContext) -> list[type]:
 
 def patch_cloudformation_models(ctx: PatchContext, undo: list[Undo]) -> None:
     """Gaps: no CloudFormation model for AWS::SNS::Subscription, AWS::Lambda::Url,
-    AWS::SQS::QueuePolicy, AWS::SNS::TopicPolicy, AWS::CloudWatch::Alarm (an Output GetAtt on an
+    AWS::SQS::QueuePolicy, AWS::SNS::TopicPolicy, AWS::S3::BucketPolicy, AWS::CloudWatch::Alarm (an Output GetAtt on an
     unknown type even crashes moto's output validation). Register models for them."""
     if any(m.cloudformation_type() == "AWS::Lambda::Url" for m in _MODEL_REFS):
         return  # already registered in this process
     _register_models(_build_models(ctx))
+
+
+def patch_cfn_parameter_defaults(ctx: PatchContext, undo: list[Undo]) -> None:
+    """Gap: moto converts CommaDelimitedList / List<...> / Number parameters only when they are passed;
+    a *default* stays a plain string (`!Ref` of a CommaDelimitedList default gives "a,b", not ["a", "b"]).
+    Treat unpassed defaults of those types as if they were passed."""
+    from moto.cloudformation.parsing import ResourceMap
+
+    original = ResourceMap.__dict__["load_parameters"]
+
+    def load_parameters(self: Any) -> None:
+        for name, slot in (self._template.get("Parameters") or {}).items():
+            value_type = slot.get("Type", "String")
+            typed = value_type in ("CommaDelimitedList", "Number") or value_type.startswith("List")
+            if typed and name not in self.input_parameters and slot.get("Default") is not None:
+                self.input_parameters[name] = str(slot["Default"])
+        original(self)
+
+    _replace(ResourceMap, "load_parameters", load_parameters, undo)
 
 
 def patch_custom_resources(ctx: PatchContext, undo: list[Undo]) -> None:
@@ -543,6 +563,7 @@ ALL_PATCHES: tuple[Callable[[PatchContext, list[Undo]], None], ...] = (
     patch_eventbridge_targets,
     patch_s3_bucket_notifications,
     patch_cloudformation_models,
+    patch_cfn_parameter_defaults,
     patch_custom_resources,
 )
 

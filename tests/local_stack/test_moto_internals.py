@@ -103,6 +103,8 @@ def test_cloudformation_internals() -> None:
         "update_from_cloudformation_json", "delete_from_cloudformation_json",
     }
     assert "message" in params(ValidationError.__init__)
+    load = inspect.getsource(parsing.ResourceMap.load_parameters)
+    assert "self.input_parameters" in load and "self._template" in load and 'value.split(",")' in load
     kwargs = inspect.getsource(parsing.parse_and_create_resource)
     assert '"LogicalId"' in kwargs and '"StackId"' in kwargs and '"ResourceType"' in kwargs
 
