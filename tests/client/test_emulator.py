@@ -287,3 +287,14 @@ def test_webhook_from_emulator_verifies(tl_emulator: EmulatorEnv, world: dict[st
     headers, body = next((h, b) for h, b in hooks if world["task_id"].encode() in b)
     event = parse_webhook(body, headers.get("tl-signature"), tl_emulator.webhook_secret)
     assert event.type == "index.task.ready" and event.task_id == world["task_id"] and event.status == "ready"
+
+
+def test_shared_emulator_fixture_differs_only_by_settings(emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite-wide `emulator` fixture, reached purely through TWELVELABS_* environment settings."""
+    monkeypatch.setenv("TWELVELABS_BASE_URL", str(emulator.base_url))
+    monkeypatch.setenv("TWELVELABS_API_KEY", "test-key")
+    monkeypatch.setenv("TWELVELABS_READ_TIMEOUT", "10")
+    client = TwelveLabsClient.from_env()
+    created = client.create_index("from-env", MODELS)
+    assert client.get_index(created.id).index_name == "from-env"
+    assert [i.id for i in client.iter_indexes()] == [created.id]

@@ -51,6 +51,12 @@ class FakeTasksAPI:
             self.videos.append({"_id": task["video_id"], "user_metadata": metadata, "system_metadata": {"filename": filename}})
             if self.fail_after_create:
                 mode = self.fail_after_create.pop(0)
+                if mode == "500+foreign":  # another job's task lands right after ours (newer in the list)
+                    foreign = {**task, "_id": f"task{n + 1:020d}", "video_id": f"vid{n + 1:021d}",
+                               "_meta": {"job_key": "someone-else"}}
+                    self.tasks.append(foreign)
+                    self.videos.append({"_id": foreign["video_id"], "user_metadata": foreign["_meta"],
+                                        "system_metadata": {"filename": filename}})
                 if mode == "drop":
                     raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
                 return json_response(500, {"code": "internal_error", "message": "boom"})
@@ -127,14 +133,17 @@ def test_existing_task_for_the_key_is_returned_without_creating(make_client, api
 
 
 def test_find_task_by_metadata(make_client, api: FakeTasksAPI) -> None:
-    client, _ = make_client(api)
+    client, recorder = make_client(api)
     created = client.create_task("idx1", video_url="https://x/a.mp4", user_metadata={"job_key": "k"})
     found = client.find_task_by_metadata("idx1", "job_key", "k")
     assert found is not None and found.id == created.id
     assert client.find_task_by_metadata("idx1", "job_key", "nope") is None
     api.tasks_carry_metadata = False  # through the videos filter
+    before = len(recorder.requests)
     found = client.find_task_by_metadata("idx1", "job_key", "k")
     assert found is not None and found.id == created.id
+    # one tasks page (no metadata on tasks -> stop scanning), the videos filter, the video's task
+    assert [r.url.path for r in recorder.requests[before:]] == ["/v1.3/tasks", "/v1.3/indexes/idx1/videos", "/v1.3/tasks"]
 
 
 def test_ambiguous_upload_without_key_matches_on_filename(make_client, api: FakeTasksAPI, tmp_path) -> None:
@@ -264,9 +273,12 @@ def test_embedding_task_lost_answer_found_by_url(make_client, clock: FakeClock) 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.method == "POST":
             fields = multipart_fields(request)
-            tasks.append({"_id": f"e{len(tasks)}", "status": "processing", "created_at": iso(clock.now),
-                          "video_embedding": {"metadata": {"input_url": fields["video_url"][0]}}})
-            raise httpx.RemoteProtocolError("dropped")
+            tasks.insert(0, {"_id": f"e{len(tasks)}", "status": "processing", "created_at": iso(clock.now),
+                             "video_embedding": {"metadata": {"input_url": fields["video_url"][0],
+                                                              "video_clip_length": float(fields.get("video_clip_length", ["6"])[0])}}})
+            if len(tasks) == 1:
+                raise httpx.RemoteProtocolError("dropped")
+            return json_response(200, {"_id": tasks[0]["_id"]})
         assert request.url.params["started_at"]
         return json_response(200, {"data": tasks, "page_info": {"page": 1, "total_page": 1}})
 
@@ -276,8 +288,13 @@ def test_embedding_task_lost_answer_found_by_url(make_client, clock: FakeClock) 
     fields = multipart_fields(recorder.calls("POST")[0])
     assert fields["video_embedding_scope"] == ["clip", "video"] and fields["model_name"] == ["Marengo-retrieval-2.7"]
     # With an idempotency key, a re-signed URL of the same object version finds it before creating.
-    again = client.create_embedding_task(video_url=url.replace("abc", "zzz"), idempotency_key="job")
+    again = client.create_embedding_task(video_url=url.replace("abc", "zzz"), video_clip_length=6, idempotency_key="job")
     assert again.id == "e0" and len(recorder.calls("POST")) == 1
+    # ...but not another object version, nor other parameters
+    other = client.create_embedding_task(video_url=url.replace("versionId=3", "versionId=4"), idempotency_key="job")
+    assert other.id == "e1" and not other.recovered
+    longer = client.create_embedding_task(video_url=url, video_clip_length=10, idempotency_key="job")
+    assert longer.id == "e2" and len(recorder.calls("POST")) == 3
 
 
 def test_import_lost_answer_rebuilt_from_status(make_client, clock: FakeClock) -> None:
@@ -330,3 +347,30 @@ def test_conflict_after_lost_create_answer_returns_our_index(make_client, api: F
     created = client.create_index("race", [{"model_name": "marengo2.7", "model_options": ["visual"]}])
     assert created.recovered and created.id == api.indexes[0]["_id"] and len(api.indexes) == 1
     assert len(recorder.calls("POST", "/indexes")) == 2
+
+
+@pytest.mark.parametrize("carry", [True, False])
+def test_recovery_picks_our_task_among_others(make_client, api: FakeTasksAPI, carry: bool) -> None:
+    api.tasks_carry_metadata = carry
+    client, _ = make_client(api)
+    client.create_task("idx1", video_url="https://x/other.mp4", idempotency_key="job-A")
+    client.create_task("idx1", video_url="https://x/same.mp4", idempotency_key="job-B")
+    api.fail_after_create = ["500+foreign"]
+    created = client.create_task("idx1", video_url="https://x/same.mp4", idempotency_key="job-C")
+    assert len(api.tasks) == 4 and created.recovered
+    assert created.id == api.tasks[2]["_id"]
+    # and a later call with another task's key finds that one, not the newest
+    assert client.create_task("idx1", video_url="https://x/zzz.mp4", idempotency_key="job-A").id == api.tasks[0]["_id"]
+
+
+def test_caller_job_key_is_kept_and_key_stored_alongside(make_client, api: FakeTasksAPI) -> None:
+    client, _ = make_client(api)
+    first = client.create_task("idx1", video_url="https://x/a.mp4", user_metadata={"job_key": "job-1"},
+                               idempotency_key="job-1#run2")
+    assert api.tasks[0]["_meta"] == {"job_key": "job-1", "idempotency_key": "job-1#run2"}
+    again = client.create_task("idx1", video_url="https://x/a.mp4", user_metadata={"job_key": "job-1"},
+                               idempotency_key="job-1#run2")
+    assert again.id == first.id and again.recovered and len(api.tasks) == 1
+    rerun = client.create_task("idx1", video_url="https://x/a.mp4", user_metadata={"job_key": "job-1"},
+                               idempotency_key="job-1#run3")
+    assert rerun.id != first.id and len(api.tasks) == 2

@@ -19,6 +19,7 @@ from ..models.common import Page
 from ..models.embed import (
     DEFAULT_EMBED_MODEL,
     CreatedEmbeddingTask,
+    EmbeddingMetadata,
     EmbeddingResponse,
     EmbeddingTask,
     EmbeddingTaskStatus,
@@ -38,6 +39,14 @@ def _same_object(url: str) -> tuple[str, str, str, str | None]:
     parts = urlsplit(url)
     version = dict(parse_qsl(parts.query)).get("versionId")
     return (parts.scheme, parts.netloc, parts.path, version)
+
+
+def _same_parameters(meta: EmbeddingMetadata, clip_length: float | None, scopes: Sequence[str] | None) -> bool:
+    if clip_length is not None and meta.video_clip_length is not None and meta.video_clip_length != clip_length:
+        return False
+    if scopes and meta.video_embedding_scope and set(meta.video_embedding_scope) != set(scopes):
+        return False
+    return True
 
 
 class EmbedMixin(ResourceBase):
@@ -95,7 +104,10 @@ class EmbedMixin(ResourceBase):
             "video_embedding_scope": list(video_embedding_scope) if video_embedding_scope else None,
         })
         if idempotency_key is not None and video_url is not None:
-            existing = self._find_embedding_task(self._transport.wall_clock() - EMBED_LOOKBACK_SECONDS, video_url, None, loose=True)
+            existing = self._find_embedding_task(
+                self._transport.wall_clock() - EMBED_LOOKBACK_SECONDS, video_url, None, loose=True,
+                clip_length=video_clip_length, scopes=video_embedding_scope,
+            )
             if existing is not None:
                 return existing
         if video_file is None:
@@ -118,9 +130,20 @@ class EmbedMixin(ResourceBase):
         return self._parse(CreatedEmbeddingTask, result)
 
     def _find_embedding_task(
-        self, window_start: float, video_url: str | None, filename: str | None, *, loose: bool
+        self,
+        window_start: float,
+        video_url: str | None,
+        filename: str | None,
+        *,
+        loose: bool,
+        clip_length: float | None = None,
+        scopes: Sequence[str] | None = None,
     ) -> CreatedEmbeddingTask | None:
-        """Newest task created after window_start whose metadata names the same input."""
+        """Newest task created after window_start whose metadata names the same input.
+
+        `loose` (the idempotency pre-check): same object version, not failed, and the same clip
+        length / scopes when both sides state them, since such a task yields the same embeddings.
+        """
         for page_number in range(1, LOOKUP_MAX_PAGES + 1):
             page = self.list_embedding_tasks(started_at=format_time(window_start), page=page_number,
                                              page_limit=LOOKUP_PAGE_LIMIT)
@@ -131,8 +154,9 @@ class EmbedMixin(ResourceBase):
                 meta = task.video_embedding.metadata if task.video_embedding else None
                 if meta is None:
                     continue
-                if loose and task.status == EmbeddingTaskStatusValue.FAILED:
-                    continue  # a failed earlier run must not block a deliberate retry
+                if loose and (task.status == EmbeddingTaskStatusValue.FAILED
+                              or not _same_parameters(meta, clip_length, scopes)):
+                    continue  # a failed or differently-configured earlier run must not be reused
                 if video_url is not None and meta.input_url is not None:
                     same = (_same_object(meta.input_url) == _same_object(video_url)) if loose else meta.input_url == video_url
                     if same:

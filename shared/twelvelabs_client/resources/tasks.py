@@ -21,6 +21,7 @@ from ..uploads import FileSource, filename_from_url, open_upload
 from ._base import CLOCK_SKEW_SECONDS, LOOKUP_MAX_PAGES, LOOKUP_PAGE_LIMIT, ResourceBase
 
 JOB_KEY = "job_key"
+ALT_KEY = "idempotency_key"
 
 
 class TasksMixin(ResourceBase):
@@ -54,9 +55,13 @@ class TasksMixin(ResourceBase):
         if (video_url is None) == (video_file is None):
             raise ValueError("pass exactly one of video_url or video_file")
         metadata: dict[str, Any] = dict(user_metadata or {})
+        key_field: str | None = None
         if idempotency_key is not None:
-            metadata[JOB_KEY] = idempotency_key
-            existing = self.find_task_by_metadata(index_id, JOB_KEY, idempotency_key)
+            # K goes to user_metadata["job_key"]; a caller who already uses job_key for something
+            # else keeps it, and K goes to "idempotency_key" instead (deterministic per call shape).
+            key_field = JOB_KEY if metadata.get(JOB_KEY, idempotency_key) == idempotency_key else ALT_KEY
+            metadata[key_field] = idempotency_key
+            existing = self.find_task_by_metadata(index_id, key_field, idempotency_key)
             if existing is not None:
                 return _created(existing)
         fields = form_fields({
@@ -67,10 +72,10 @@ class TasksMixin(ResourceBase):
         })
         if video_file is None:
             assert video_url is not None
-            return self._create_task(index_id, fields, filename_from_url(video_url), idempotency_key, metadata, True)
+            return self._create_task(index_id, fields, filename_from_url(video_url), key_field, metadata, True)
         with open_upload(video_file, default_name="video.mp4") as upload:
             parts: list[Any] = [*fields, ("video_file", upload.part())]
-            return self._create_task(index_id, parts, upload.filename, idempotency_key, metadata, upload.resendable)
+            return self._create_task(index_id, parts, upload.filename, key_field, metadata, upload.resendable)
 
     def _create_task(
         self,
@@ -114,29 +119,26 @@ class TasksMixin(ResourceBase):
         if key is not None and value is None and sent_metadata is not None:
             value = sent_metadata.get(key)
         window = since - CLOCK_SKEW_SECONDS if since is not None else None
+        # Weak matches (same filename / same metadata inside our window) are only a fallback after
+        # the exact key lookups; the oldest in the window is the likeliest to be our lost attempt.
+        weak: Task | None = None
         for task in self._recent_tasks(index_id, window):
             if task.user_metadata is not None and key is not None:
                 if task.user_metadata.get(key) == value:
                     return task
                 continue
             if since is None:
+                if task.user_metadata is None:
+                    break  # this API's task objects carry no metadata: only the videos filter can tell
                 continue  # outside a recovery window only the exact key counts
-            # Inside the window of our own lost attempt: match on what we sent (filename, metadata).
-            if sent_metadata and task.user_metadata is not None:
-                if any(task.user_metadata.get(k) != v for k, v in sent_metadata.items()):
-                    continue
-                if not filename:
+            if _weak_match(task, filename, sent_metadata):
+                weak = task  # newest-first scan: the last one kept is the oldest
+        if key is not None:
+            for video in self._videos_with_metadata(index_id, key, value):
+                task = self._task_of_video(index_id, video)
+                if task is not None:
                     return task
-            task_name = task.system_metadata.filename if task.system_metadata else None
-            if filename and task_name == filename:
-                return task
-        if key is None:
-            return None
-        for video in self._videos_with_metadata(index_id, key, value):
-            task = self._task_of_video(index_id, video)
-            if task is not None:
-                return task
-        return None
+        return weak
 
     def _recent_tasks(self, index_id: str, window_start: float | None) -> Iterator[Task]:
         """Newest-first tasks of the index, bounded by pages and (when given) by creation time."""
@@ -170,3 +172,14 @@ class TasksMixin(ResourceBase):
 
 def _created(task: Task) -> CreatedTask:
     return CreatedTask.model_validate({"_id": task.id, "video_id": task.video_id, "recovered": True})
+
+
+def _weak_match(task: Task, filename: str | None, sent_metadata: Mapping[str, Any] | None) -> bool:
+    """Same filename (and, when the task shows it, the same user metadata) as what we sent."""
+    if sent_metadata and task.user_metadata is not None:
+        if any(task.user_metadata.get(k) != v for k, v in sent_metadata.items()):
+            return False
+        if not filename:
+            return True
+    task_name = task.system_metadata.filename if task.system_metadata else None
+    return bool(filename) and task_name == filename
