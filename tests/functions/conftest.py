@@ -314,3 +314,52 @@ def sqs_batch(*bodies: dict[str, Any] | str) -> dict[str, Any]:
         record["body"] = body if isinstance(body, str) else json.dumps(body)
         records.append(record)
     return {"Records": records}
+
+
+@dataclass
+class SfnSpy:
+    """Records SendTaskSuccess/Failure made through the runtime's real (moto) client; can make them fail."""
+
+    successes: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    fail_with: str | None = None  # an SFN error code to raise instead (TaskTimedOut, ThrottlingException, ...)
+
+
+@pytest.fixture
+def sfn_spy(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> SfnSpy:
+    from botocore.exceptions import ClientError
+
+    from video_pipeline.clients import get_runtime
+
+    spy = SfnSpy()
+    sfn = get_runtime().sfn
+    real_success, real_failure = sfn.send_task_success, sfn.send_task_failure
+
+    def success(**kwargs: Any) -> Any:
+        if spy.fail_with:
+            raise ClientError({"Error": {"Code": spy.fail_with, "Message": "injected"}}, "SendTaskSuccess")
+        spy.successes.append({"token": kwargs["taskToken"], "output": json.loads(kwargs["output"])})
+        return real_success(**kwargs)
+
+    def failure(**kwargs: Any) -> Any:
+        spy.failures.append(kwargs)
+        return real_failure(**kwargs)
+
+    monkeypatch.setattr(sfn, "send_task_success", success)
+    monkeypatch.setattr(sfn, "send_task_failure", failure)
+    return spy
+
+
+def ingest_video(stack: Stack, handler: Any, context: Any, sample: Path, key: str = "videos/clip.mp4") -> dict[str, Any]:
+    """Upload + ingest one video; returns its job item (RECEIVED, execution started)."""
+    data = sample.read_bytes()
+    put = stack.put(key, data)
+    event = s3_event(stack.media_bucket, key, len(data), put["ETag"].strip('"'))
+    assert handler("ingest").lambda_handler(sqs_batch(event), context) == {"batchItemFailures": []}
+    [job] = [j for j in stack.jobs() if j["key"] == key]
+    return job
+
+
+def start_indexing_payload(stack: Stack, job: dict[str, Any]) -> dict[str, Any]:
+    return {"job_key": job["job_key"], "bucket": job["bucket"], "key": job["key"],
+            "version_id": job.get("version_id"), "index_id": stack.index_id}

@@ -1,0 +1,91 @@
+"""Structure of statemachines/video_pipeline.asl.json: what moto's interpreter runs and what the contract says."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ASL_PATH = Path(__file__).resolve().parents[2] / "statemachines" / "video_pipeline.asl.json"
+SUBSTITUTIONS = {"StartIndexingFunctionArn", "AwaitIndexingFunctionArn", "StartEmbeddingsFunctionArn",
+                 "CheckEmbeddingsFunctionArn", "StoreEmbeddingsFunctionArn", "RunAnalysisFunctionArn",
+                 "FinalizeFunctionArn", "RecordFailureFunctionArn"}
+RETRYABLE = {"RateLimitedError", "ServerError", "APITimeoutError", "APIConnectionError", "Lambda.ServiceException",
+             "Lambda.TooManyRequestsException"}
+
+
+def _text() -> str:
+    return ASL_PATH.read_text()
+
+
+def _states(machine: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, state in machine["States"].items():
+        yield name, state
+        for branch in state.get("Branches", []):
+            yield from _states(branch)
+        if "ItemProcessor" in state:
+            yield from _states(state["ItemProcessor"])
+
+
+def test_substitution_keys_are_exactly_the_documented_ones() -> None:
+    assert set(re.findall(r"\$\{(\w+)\}", _text())) == SUBSTITUTIONS
+
+
+def test_jsonpath_only_and_nothing_moto_cannot_run() -> None:
+    machine = json.loads(_text())
+    assert machine.get("QueryLanguage", "JSONPath") == "JSONPath"
+    for name, state in _states(machine):
+        assert "Assign" not in state and state.get("QueryLanguage", "JSONPath") == "JSONPath", name
+        assert "states:startExecution" not in state.get("Resource", "") and "aws-sdk:s3" not in state.get("Resource", "")
+
+
+def test_every_task_retries_transient_errors_and_every_failure_reaches_record_failure() -> None:
+    machine = json.loads(_text())
+    top = machine["States"]
+    for name, state in _states(machine):
+        if state["Type"] != "Task":
+            continue
+        retried = {e for r in state["Retry"] for e in r["ErrorEquals"]}
+        assert RETRYABLE <= retried, name
+        long = next(r for r in state["Retry"] if r["ErrorEquals"] == ["RateLimitedError"])
+        assert long["MaxAttempts"] >= 5 and long["IntervalSeconds"] >= 10
+    for name in ("StartIndexing", "AwaitIndexing", "Enrich", "Finalize"):
+        assert top[name]["Catch"][-1] == {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
+                                          "Next": "RecordFailure"}, name
+    assert top["RecordFailure"]["Next"] == "PipelineFailed" and top["PipelineFailed"]["Type"] == "Fail"
+
+
+def test_every_wait_is_bounded() -> None:
+    machine = json.loads(_text())
+    top = machine["States"]
+    assert machine["TimeoutSeconds"] <= 86400
+    await_state = top["AwaitIndexing"]
+    assert await_state["Resource"].endswith(".waitForTaskToken") and await_state["TimeoutSeconds"] <= 86400
+    assert await_state["Catch"][0]["ErrorEquals"] == ["States.Timeout"]
+    assert await_state["Parameters"]["Payload"]["task_token.$"] == "$$.Task.Token"
+    embed = top["Enrich"]["Branches"][0]["States"]
+    assert embed["WaitForEmbeddings"]["SecondsPath"] == "$.embedding_poll.wait_seconds"
+    limit = [c for c in embed["EmbeddingsReady?"]["Choices"] if "NumericGreaterThanEqualsPath" in c]
+    assert limit and embed[limit[0]["Next"]]["Type"] == "Fail"
+
+
+def test_only_pointers_travel_in_state() -> None:
+    machine = json.loads(_text())
+    for name, state in _states(machine):
+        if state["Type"] == "Task" and "waitForTaskToken" not in state["Resource"]:
+            assert "ResultSelector" in state and "ResultPath" in state, name
+    assert machine["States"]["Enrich"]["ResultPath"] is None
+    analyses = machine["States"]["Enrich"]["Branches"][1]["States"]["RunAnalyses"]
+    assert analyses["ItemsPath"] == "$.analyses" and analyses["ResultPath"] is None
+    assert set(analyses["ItemSelector"]) == {"job_key.$", "video_id.$", "index_id.$", "analysis.$"}
+
+
+def test_moto_parses_the_definition() -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    definition = _text()
+    for key in SUBSTITUTIONS:
+        definition = definition.replace("${%s}" % key, f"arn:aws:lambda:us-east-1:123456789012:function:{key}")
+    AmazonStateLanguageParser.parse(definition)
