@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Response
 
@@ -117,7 +117,8 @@ class EmulatorApp:
             return error_response(ApiError(injected, "internal_error", "Injected server error (emulator fault).")), None
         key = request.headers.get("x-api-key", "")
         if rt.faults.take_rate_limit(path):
-            decision = RateDecision(False, rt.limiter.peek(key).limit, rt.limiter.peek(key).limit, int(time.time()) + 1)
+            limit = rt.limiter.peek(key).limit
+            decision = RateDecision(False, limit, limit, int(time.time()) + 1)
             return error_response(ApiError(429, "too_many_requests",
                                            "Rate limit reached (injected fault); retry after 1 second.",
                                            {"Retry-After": "1"})), decision
@@ -150,6 +151,11 @@ class EmulatorApp:
             return self.handlers[endpoint](self.s, request, **args)
         except ApiError as error:
             return error_response(error)
+        except RequestEntityTooLarge:
+            return error_response(ApiError(400, "parameter_invalid", "A form field is larger than 1 MiB, or the form "
+                                           "has more than 1000 parts."))
+        except HTTPException as exc:  # werkzeug's own rejections of malformed requests
+            return error_response(ApiError(exc.code or 400, "parameter_invalid", exc.description or exc.name))
         except Exception:  # a bug in the emulator, never bad input: answer JSON 500 and keep the traceback
             log.exception("unhandled error on %s %s", request.method, request.path)
             return error_response(ApiError(500, "internal_error", "The emulator failed on this request (a bug)."))

@@ -25,7 +25,10 @@ LOW_PITCH_HZ = 400.0
 
 def probe_video(path: Path, filename: str) -> MediaInfo:
     """Duration, resolution, fps and size of a video file; MediaProblem(video_file_broken) when unreadable."""
-    size = path.stat().st_size
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise MediaProblem("video_file_broken", f"The video file {filename} cannot be read: {exc}") from exc
     if size == 0:
         raise MediaProblem("video_file_broken", f"The video file {filename} is empty.")
     try:
@@ -142,7 +145,8 @@ def image_tokens(rgb: bytes) -> dict[str, float]:
     pixels = len(rgb) // 3
     for i in range(0, pixels * 3, 3):
         r, g, b = rgb[i], rgb[i + 1], rgb[i + 2]
-        counts[colour_name(r, g, b)] = counts.get(colour_name(r, g, b), 0) + 1
+        name = colour_name(r, g, b)
+        counts[name] = counts.get(name, 0) + 1
         luma_total += 0.2126 * r + 0.7152 * g + 0.0722 * b
     tokens: dict[str, float] = {}
     for name, count in sorted(counts.items(), key=lambda kv: -kv[1])[:3]:

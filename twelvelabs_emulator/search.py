@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import time
@@ -183,7 +184,7 @@ class SearchSessions:
 def render_page(st: State, session: SearchSession, page: int, include_user_metadata: bool,
                 with_prev: bool) -> dict[str, object]:
     start = page * session.page_limit
-    hits = [dict(h) for h in session.hits[start:start + session.page_limit]]
+    hits = copy.deepcopy(session.hits[start:start + session.page_limit])  # the session's hits stay untouched
     if include_user_metadata:
         for hit in hits:
             video = st.videos.get(str(hit.get("video_id") or hit.get("id")))

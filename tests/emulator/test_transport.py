@@ -135,6 +135,8 @@ def test_bad_input_never_answers_500(emulator, api: httpx.Client, admin: httpx.C
             assert r.status_code < 500, (path, form, r.text)
             r = api.post(path, content=b"--zzz\r\nbroken", headers={"content-type": "multipart/form-data; boundary=zzz"})
             assert r.status_code < 500, (path, r.text)
+        r = api.post(path, data={"index_id": "x" * (2 * 1024 * 1024)}, files={"_": ("", b"")})
+        assert r.status_code == 400 and r.json()["code"] == "parameter_invalid", (path, r.text)
     queries = [{"page": "x"}, {"page_limit": "0"}, {"sort_option": "up"}, {"created_at": "z"}, {"status": "x"},
                {"embedding_option": "x"}, {"width": "wide"}, {"include_user_metadata": "maybe"}, {"transcription": "x"}]
     gets = ["/indexes", f"/indexes/{ids['index']}/videos", f"/indexes/{ids['index']}/videos/{ids['video']}", "/tasks",
