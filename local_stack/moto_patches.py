@@ -269,6 +269,64 @@ def patch_eventbridge_targets(ctx: PatchContext, undo: list[Undo]) -> None:
 # --------------------------------------------------------------------------------------------
 # S3
 # --------------------------------------------------------------------------------------------
+_sequencer_lock = threading.Lock()
+_last_sequencer = 0
+
+
+def _next_sequencer() -> str:
+    """S3 sequencers are hex strings that grow with each event on a key (AWS: compare as equal-length hex)."""
+    global _last_sequencer
+    with _sequencer_lock:
+        _last_sequencer = max(_last_sequencer + 1, time.time_ns())
+        return f"{_last_sequencer:020X}"
+
+
+def patch_s3_eventbridge_detail(ctx: PatchContext, undo: list[Undo]) -> None:
+    """Gap: moto's S3 -> EventBridge event differs from AWS's: the object's etag is sent as `eTag`
+    (AWS: `etag`), every event carries the same constant `sequencer` (AWS: one per event, growing),
+    and `version-id` is sent for unversioned buckets.
+    Handlers keying jobs on etag/sequencer would see every upload of a key as the same one."""
+    import copy
+
+    from moto.events.models import events_backends
+    from moto.events.utils import _BASE_EVENT_MESSAGE
+    from moto.s3 import notifications
+
+    def send_event_bridge_message(account_id: str, bucket: Any, event_name: str, key: Any) -> None:
+        event = copy.deepcopy(_BASE_EVENT_MESSAGE)
+        event["detail-type"] = notifications._detail_type(event_name)
+        event["source"] = "aws.s3"
+        event["account"] = account_id
+        event["time"] = time.time()  # moto's internal form: its targets render it (SQS) or _iso() does (Lambda)
+        event["region"] = bucket.region_name
+        event["resources"] = [bucket.arn]
+        obj: dict[str, Any] = {"key": key.name, "sequencer": _next_sequencer()}
+        if event["detail-type"] == "Object Created":
+            obj.update(size=key.size, etag=key.etag.replace('"', ""))
+        if getattr(bucket, "is_versioned", False) and key.version_id:
+            obj["version-id"] = key.version_id
+        event["detail"] = {
+            "version": "0",
+            "bucket": {"name": bucket.name},
+            "object": obj,
+            "request-id": uuid.uuid4().hex[:16].upper(),
+            "requester": account_id,
+            "source-ip-address": "127.0.0.1",
+            "reason": event_name.split(":")[1],
+        }
+        if event["detail-type"] == "Object Deleted":
+            event["detail"]["deletion-type"] = "Permanently Deleted"
+        backend = events_backends[account_id][bucket.region_name]
+        for event_bus in backend.event_buses.values():
+            for rule in event_bus.rules.values():
+                try:
+                    rule.send_to_targets(event, transform_input=False)
+                except Exception:  # one broken rule must not starve the others (AWS delivers independently)
+                    log.exception("delivering the S3 event of %s to rule %s failed", key.name, rule.name)
+
+    _replace(notifications, "_send_event_bridge_message", send_event_bridge_message, undo)
+
+
 def _s3_filter(cfn_filter: dict[str, Any] | None) -> dict[str, Any] | None:
     if not cfn_filter:
         return None
@@ -562,6 +620,7 @@ ALL_PATCHES: tuple[Callable[[PatchContext, list[Undo]], None], ...] = (
     patch_sfn_status_events,
     patch_eventbridge_targets,
     patch_s3_bucket_notifications,
+    patch_s3_eventbridge_detail,
     patch_cloudformation_models,
     patch_cfn_parameter_defaults,
     patch_custom_resources,

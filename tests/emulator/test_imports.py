@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import client_for
+from tests.emulator.conftest import client_for
 from helpers import create_index, wait_for
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from conftest import client_for
+from tests.emulator.conftest import client_for
 from helpers import create_index, index_video, upload, wait_task
 from twelvelabs_emulator import Emulator, EmulatorConfig
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import client_for
+from tests.emulator.conftest import client_for
 from helpers import create_index, index_video, upload, wait_task
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from conftest import client_for
+from tests.emulator.conftest import client_for
 from helpers import create_index, upload, wait_for, wait_task
 from helpers import Receiver
 

@@ -124,3 +124,15 @@ def test_sns_and_server_internals() -> None:
 @pytest.mark.parametrize("patch", moto_patches.ALL_PATCHES, ids=lambda p: p.__name__)
 def test_every_patch_documents_its_gap(patch: object) -> None:
     assert patch.__doc__ and "Gap" in patch.__doc__  # type: ignore[attr-defined]
+
+
+def test_s3_eventbridge_message_internals() -> None:
+    from moto.events.utils import _BASE_EVENT_MESSAGE
+    from moto.s3 import notifications
+    from moto.s3.models import FakeBucket
+
+    assert params(notifications._send_event_bridge_message) == ["account_id", "bucket", "event_name", "key"]
+    assert "_send_event_bridge_message(account_id, bucket, event_name, key)" in inspect.getsource(notifications.send_event)
+    assert notifications._detail_type("s3:ObjectCreated:Put") == "Object Created"
+    assert isinstance(_BASE_EVENT_MESSAGE, dict)
+    assert "is_versioned" in inspect.getsource(FakeBucket)

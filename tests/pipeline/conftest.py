@@ -1,0 +1,165 @@
+"""One local stack per session: the real template.yaml, the real ASL and handlers, moto and the emulator.
+
+Each test uploads objects under its own keys and follows them to the user-visible outcome: the job item,
+the S3 results, the SNS messages a subscriber queue received, and the TwelveLabs calls the emulator saw.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from local_stack import LocalStack, StackConfig
+
+TERMINAL = {"COMPLETED", "FAILED", "REJECTED", "DELETED"}
+
+FAST_PARAMETERS = {
+    "EmbedPollFirstSeconds": "1",
+    "EmbedPollMaxSeconds": "2",
+    "EmbedPollMaxAttempts": "30",
+    "EmbeddingClipLength": "2",  # many segments per video: the >400 KB case comes from real data
+    "ReconcileAfterSeconds": "3",
+    "Analyses": json.dumps(
+        [
+            {"name": "gist", "kind": "gist", "types": ["title", "topic", "hashtag"]},
+            {"name": "summary", "kind": "summary"},
+            {"name": "chapters", "kind": "chapter"},
+            {"name": "highlights", "kind": "highlight"},
+            {"name": "safety", "kind": "analyze", "prompt": "Is there anything unsafe in this video?"},
+        ]
+    ),
+}
+
+
+@dataclass
+class Pipeline:
+    """What a test needs from the running stack, in the terms a user of the pipeline would use."""
+
+    stack: LocalStack
+    subscriber_url: str
+    received: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def bucket(self) -> str:
+        return self.stack.outputs["MediaBucketName"]
+
+    @property
+    def table(self) -> Any:
+        import boto3
+
+        resource = boto3.resource(
+            "dynamodb",
+            endpoint_url=self.stack.moto_url,
+            region_name=self.stack.config.region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        return resource.Table(self.stack.outputs["JobsTableName"])
+
+    def unique_key(self, name: str, prefix: str = "videos") -> str:
+        return f"{prefix}/{uuid.uuid4().hex[:8]}/{name}"
+
+    def upload(self, path: Path, key: str) -> str:
+        self.stack.client("s3").upload_file(str(path), self.bucket, key)
+        return key
+
+    def put_bytes(self, data: bytes, key: str) -> str:
+        self.stack.client("s3").put_object(Bucket=self.bucket, Key=key, Body=data)
+        return key
+
+    def items_for(self, key: str) -> list[dict[str, Any]]:
+        uri = f"s3://{self.bucket}/{key}"
+        found = self.table.scan(FilterExpression="s3_uri = :u", ExpressionAttributeValues={":u": uri}, ConsistentRead=True)
+        return found["Items"]
+
+    def wait_for(self, key: str, statuses: set[str] = TERMINAL, timeout: float = 90.0) -> dict[str, Any]:
+        """The job item of `key` once its status is one of `statuses` (bounded wait)."""
+        deadline = time.monotonic() + timeout
+        items: list[dict[str, Any]] = []
+        while time.monotonic() < deadline:
+            items = self.items_for(key)
+            if items and items[0]["status"] in statuses:
+                return items[0]
+            time.sleep(0.5)
+        logs = {n: self.stack.function_log(n)[-1500:] for n in ("ingest", "start_indexing", "record_failure")}
+        raise AssertionError(f"{key}: no item in {statuses} after {timeout}s; items={items}; logs={logs}")
+
+    def messages(self, job_key: str | None = None, settle: float = 1.0) -> list[dict[str, Any]]:
+        """SNS messages received so far (optionally for one job); waits `settle` s for stragglers."""
+        sqs = self.stack.client("sqs")
+        end = time.monotonic() + settle
+        while True:
+            batch = sqs.receive_message(QueueUrl=self.subscriber_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+            for message in batch.get("Messages", []):
+                self.received.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=self.subscriber_url, ReceiptHandle=message["ReceiptHandle"])
+            if not batch.get("Messages") and time.monotonic() >= end:
+                break
+        return [m for m in self.received if job_key is None or m.get("job_key") == job_key]
+
+    def read_result(self, uri: str) -> bytes:
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        return self.stack.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+
+    # -- the emulator (TwelveLabs) -------------------------------------------------------------
+    def faults(self, **faults: Any) -> None:
+        httpx.post(f"{self.stack.emulator_admin_url}/faults", json=faults, timeout=10).raise_for_status()
+
+    def clear_faults(self) -> None:
+        httpx.delete(f"{self.stack.emulator_admin_url}/faults", timeout=10).raise_for_status()
+
+    def tasks_for(self, job_key: str) -> list[dict[str, Any]]:
+        """Every TwelveLabs indexing task created for this job (user_metadata carries the job key)."""
+        headers = {"x-api-key": self.stack.twelvelabs.api_key}  # type: ignore[union-attr]
+        found: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            answer = httpx.get(
+                f"{self.stack.emulator_base_url}/tasks", params={"page": page, "page_limit": 50}, headers=headers, timeout=10
+            ).json()
+            found += [t for t in answer["data"] if (t.get("user_metadata") or {}).get("job_key") == job_key]
+            if page >= answer["page_info"]["total_page"]:
+                return found
+            page += 1
+
+    def webhooks(self) -> list[dict[str, Any]]:
+        return httpx.get(f"{self.stack.emulator_admin_url}/webhooks", timeout=10).json()
+
+
+@pytest.fixture(scope="session")
+def pipeline(samples: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    config = StackConfig(
+        stack_name="pipeline-tests",
+        parameters=FAST_PARAMETERS,
+        emulator=True,
+        processing_seconds=0.5,
+        schedule_seconds=2,
+        state_dir=tmp_path_factory.mktemp("local_stack"),
+        echo_errors=False,
+    )
+    with LocalStack(config) as stack:
+        sqs, sns = stack.client("sqs"), stack.client("sns")
+        queue_url = sqs.create_queue(QueueName="pipeline-tests-subscriber")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(
+            TopicArn=stack.outputs["NotificationsTopicArn"],
+            Protocol="sqs",
+            Endpoint=queue_arn,
+            Attributes={"RawMessageDelivery": "true"},
+        )
+        yield Pipeline(stack, queue_url)
+
+
+@pytest.fixture(autouse=True)
+def _no_faults_left(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "pipeline" in request.fixturenames:
+        request.getfixturevalue("pipeline").clear_faults()
