@@ -83,7 +83,7 @@ def test_group_by_video_filters_and_user_metadata(api: httpx.Client, library: di
 
 
 def test_page_tokens(make_emulator, samples: Path) -> None:  # type: ignore[no-untyped-def]
-    from conftest import client_for
+    from tests.emulator.conftest import client_for
 
     emu = make_emulator(search_token_ttl_seconds=1.0)
     with client_for(emu) as api:

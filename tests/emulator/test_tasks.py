@@ -89,7 +89,7 @@ def test_generated_media_rules(api: httpx.Client, tmp_path: Path) -> None:
 
 
 def test_size_limit_is_a_synchronous_400(make_emulator, samples: Path) -> None:  # type: ignore[no-untyped-def]
-    from conftest import client_for
+    from tests.emulator.conftest import client_for
 
     emu = make_emulator(max_video_bytes=50_000)
     with client_for(emu) as api:
