@@ -1,0 +1,63 @@
+"""Write docs/notifications/<event_type>.schema.json: the JSON Schema of each SNS message type.
+
+Generated from `video_pipeline.models.PipelineNotification` plus the rules each event type adds (its status,
+its media kind, whether `error` is set); tests/functions/test_notification_schemas.py fails when they drift.
+
+Usage: python scripts/write_notification_schemas.py [OUT_DIR]
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO / "shared")]
+
+from video_pipeline.models import PipelineNotification  # noqa: E402
+
+# event type -> (statuses, kinds, error present?, description)
+RULES: dict[str, tuple[list[str], list[str], bool, str]] = {
+    "video.completed": (["COMPLETED"], ["video"], False, "A video was indexed, embedded and analysed; `results` points at every payload."),
+    "video.failed": (["FAILED"], ["video"], True, "A video's pipeline failed; `error` carries the TwelveLabs (or our) code and message."),
+    "video.rejected": (["REJECTED"], ["video"], True, "A video was screened out before any TwelveLabs call; `error` says why."),
+    "video.deleted": (["DELETED"], ["video"], False, "The source object was removed; its TwelveLabs video and task were deleted."),
+    "embedding.completed": (["COMPLETED"], ["image", "audio"], False, "An image or audio file got its Marengo embedding (`results.embeddings`)."),
+    "embedding.failed": (["REJECTED", "FAILED"], ["image", "audio"], True, "An image or audio file was screened out (REJECTED) or refused by TwelveLabs (FAILED)."),
+}
+
+
+def schema_for(event_type: str) -> dict[str, Any]:
+    statuses, kinds, has_error, description = RULES[event_type]
+    schema = copy.deepcopy(PipelineNotification.model_json_schema())
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = event_type
+    schema["description"] = description + " Pointers only: payloads stay in S3."
+    props = schema["properties"]
+    props["event_type"] = {"const": event_type}
+    props["status"] = {"enum": statuses}
+    props["kind"] = {"enum": kinds}
+    if has_error:
+        props["error"] = {"$ref": "#/$defs/ErrorInfo"}
+    else:
+        props["error"] = {"type": "null"}
+    schema["required"] = sorted(set(schema.get("required", [])) | {"event_type", "status", "kind", "error", "schema_version"})
+    return schema
+
+
+def write_all(out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for event_type in RULES:
+        path = out / f"{event_type}.schema.json"
+        path.write_text(json.dumps(schema_for(event_type), indent=2, sort_keys=True) + "\n")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for p in write_all(Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "docs" / "notifications"):
+        print(p)
