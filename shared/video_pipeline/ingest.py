@@ -22,7 +22,7 @@ from video_pipeline.models import (
     utc_now_iso,
 )
 from video_pipeline.notifier import announce_once
-from video_pipeline.screening import Screening, is_ignored, screen_object
+from video_pipeline.screening import Screening, is_ignored, is_outside_suffixes, screen_object
 
 logger = Logger(child=True)
 
@@ -59,6 +59,9 @@ def process_object(obj: S3ObjectRef, runtime: Runtime) -> IngestResult:
     if is_ignored(obj.key, settings.ignore_prefixes):
         logger.info("ignored: our own output prefix", extra={"s3_uri": obj.s3_uri})
         return IngestResult(None, "ignored", "ignored prefix")
+    if is_outside_suffixes(obj.key, settings.key_suffixes):
+        logger.info("ignored: outside the configured key suffixes", extra={"s3_uri": obj.s3_uri})
+        return IngestResult(None, "ignored", "suffix not configured")
     job_key = job_key_for(obj)
     screening = screen_object(
         obj, runtime.s3, ignore_prefixes=settings.ignore_prefixes, video_models=video_models(runtime)

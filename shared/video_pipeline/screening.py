@@ -39,6 +39,11 @@ def is_ignored(key: str, ignore_prefixes: list[str]) -> bool:
     return any(key.startswith(prefix) for prefix in ignore_prefixes)
 
 
+def is_outside_suffixes(key: str, key_suffixes: list[str]) -> bool:
+    """True when a suffix filter is configured and the key ends with none of its suffixes."""
+    return bool(key_suffixes) and not key.lower().endswith(tuple(s.lower() for s in key_suffixes))
+
+
 def screen_object(
     obj: S3ObjectRef,
     s3: Any,

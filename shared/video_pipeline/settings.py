@@ -28,6 +28,7 @@ ENV_FIELDS: dict[str, str] = {
     "STATE_MACHINE_ARN": "state_machine_arn",
     "ANALYSES": "analyses",
     "IGNORE_PREFIXES": "ignore_prefixes",
+    "KEY_SUFFIXES": "key_suffixes",
     "EMBED_CLIP_LENGTH": "embed_clip_length",
     "EMBED_SCOPES": "embed_scopes",
     "EMBED_POLL_FIRST_SECONDS": "embed_poll_first_seconds",
@@ -63,6 +64,7 @@ class PipelineSettings(BaseModel):
     state_machine_arn: str | None = None
     analyses: list[AnalysisSpec] = Field(default_factory=lambda: _parse_analyses(DEFAULT_ANALYSES))
     ignore_prefixes: list[str] = Field(default_factory=lambda: ["results/"])
+    key_suffixes: list[str] = Field(default_factory=list)  # empty = every key; compared case-insensitively
     embed_clip_length: float = Field(default=6, ge=2, le=10)
     embed_scopes: list[str] = Field(default_factory=lambda: ["clip"])
     embed_poll_first_seconds: int = Field(default=10, ge=0, le=3600)
@@ -88,7 +90,7 @@ class PipelineSettings(BaseModel):
             raise ValueError(f"analysis names must be unique and not 'embeddings': {names}")
         return value
 
-    @field_validator("ignore_prefixes", "embed_scopes", mode="before")
+    @field_validator("ignore_prefixes", "key_suffixes", "embed_scopes", mode="before")
     @classmethod
     def _comma_list(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -123,6 +123,19 @@ def test_own_outputs_are_ignored_silently(stack: Stack, handler: Any, context: A
     assert stack.jobs() == [] and stack.notifications() == [] and stack.executions() == []
 
 
+def test_keys_outside_the_configured_suffixes_are_ignored_silently(
+    stack: Stack, handler: Any, context: Any, samples: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KEY_SUFFIXES", ".mov,.MP4")
+    video = (samples / "videos" / "forest-walk.mp4").read_bytes()
+    skipped = _upload_event(stack, "videos/walk.webm", video)
+    taken = _upload_event(stack, "videos/WALK.mp4", video)
+    assert _ingest(handler, context, skipped) == {"batchItemFailures": []}
+    assert stack.jobs() == [] and stack.executions() == []
+    _ingest(handler, context, taken)
+    assert [j["key"] for j in stack.jobs()] == ["videos/WALK.mp4"] and len(stack.executions()) == 1
+
+
 def test_poison_record_fails_alone(stack: Stack, handler: Any, context: Any, samples: Path) -> None:
     good = _upload_event(stack, "videos/good.mp4", (samples / "videos" / "forest-walk.mp4").read_bytes())
     batch = sqs_batch("this is not json", good, {"detail-type": "Object Created", "source": "aws.s3"})

@@ -25,6 +25,8 @@ def test_settings_name_every_missing_or_invalid_variable() -> None:
         load_settings({"EMBED_CLIP_LENGTH": "30"})
     settings = load_settings({"IGNORE_PREFIXES": "results/, _internal/", "EMBED_SCOPES": "clip,video"})
     assert settings.ignore_prefixes == ["results/", "_internal/"]
+    assert settings.key_suffixes == []
+    assert load_settings({"KEY_SUFFIXES": ".mp4, .MOV"}).key_suffixes == [".mp4", ".MOV"]
     assert [a.name for a in settings.analyses] == ["gist", "summary", "chapters", "highlights"]
 
 
