@@ -104,7 +104,8 @@ def verify_signature(
     if abs(current - timestamp) >= tolerance_seconds:
         raise InvalidSignatureError("TL-Signature timestamp outside the tolerance window")
     expected = sign(bytes(raw_body), secret, timestamp).split("v1=", 1)[1]
-    if not any(hmac.compare_digest(expected, candidate) for candidate in signatures):
+    # Bytes, not str: compare_digest raises TypeError on non-ASCII text (an attacker-chosen header).
+    if not any(hmac.compare_digest(expected.encode(), candidate.encode("utf-8", "replace")) for candidate in signatures):
         raise InvalidSignatureError("TL-Signature does not match")
 
 

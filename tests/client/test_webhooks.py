@@ -40,6 +40,7 @@ def test_known_digest() -> None:
 @pytest.mark.parametrize("header", [
     None, "", "garbage", "t=abc,v1=00", "v1=00", f"t={NOW}", f"t={NOW},v1=",
     f"t={NOW},v1={'0' * 64}",
+    f"t={NOW},v1={'é' * 64}",  # non-ASCII: rejected, never a TypeError (a 502 anyone could trigger)
 ])
 def test_bad_headers_fail_closed(header: str | None) -> None:
     with pytest.raises(InvalidSignatureError):

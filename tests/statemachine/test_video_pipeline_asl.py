@@ -13,7 +13,9 @@ SUBSTITUTIONS = {"StartIndexingFunctionArn", "AwaitIndexingFunctionArn", "StartE
                  "CheckEmbeddingsFunctionArn", "StoreEmbeddingsFunctionArn", "RunAnalysisFunctionArn",
                  "FinalizeFunctionArn", "RecordFailureFunctionArn"}
 RETRYABLE = {"RateLimitedError", "ServerError", "APITimeoutError", "APIConnectionError", "Lambda.ServiceException",
-             "Lambda.TooManyRequestsException"}
+             "Lambda.TooManyRequestsException", "DeadlineExceededError",
+             "Sandbox.Timedout"}  # every task is idempotent, so an attempt killed at the Lambda timeout is repeated
+AWS_TRANSIENT = {"ClientError", "EndpointConnectionError", "ReadTimeoutError"}  # DynamoDB/SNS hiccups
 
 
 def _text() -> str:
@@ -51,6 +53,8 @@ def test_every_task_retries_transient_errors_and_every_failure_reaches_record_fa
         assert RETRYABLE <= retried, name
         long = next(r for r in state["Retry"] if r["ErrorEquals"] == ["RateLimitedError"])
         assert long["MaxAttempts"] >= 5 and long["IntervalSeconds"] >= 10
+    for name in ("Finalize", "RecordFailure"):  # AWS-only, idempotent steps: an SNS/DynamoDB hiccup must not lose the news
+        assert AWS_TRANSIENT <= {e for r in top[name]["Retry"] for e in r["ErrorEquals"]}, name
     for name in ("StartIndexing", "AwaitIndexing", "Enrich", "Finalize"):
         assert top[name]["Catch"][-1] == {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
                                           "Next": "RecordFailure"}, name

@@ -90,6 +90,7 @@ def test_every_work_queue_has_a_dead_letter_queue_and_an_alarm() -> None:
     resources = _load_template()["Resources"]
     queues = {n: r for n, r in resources.items() if r["Type"] == "AWS::SQS::Queue"}
     dlqs = {r["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0] for r in queues.values() if "RedrivePolicy" in r["Properties"]}
+    dlqs.add("ExecutionEventsDLQ")  # the dead letters of the execution-status rule
     assert dlqs and all(n in dlqs or "RedrivePolicy" in r["Properties"] for n, r in queues.items())
     alarmed = {
         json.dumps(r["Properties"]["Dimensions"]) for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"
@@ -111,3 +112,23 @@ def test_buckets_are_encrypted_private_and_tls_only() -> None:
             for p in policies
         ), f"{name} has no TLS-only policy"
     assert resources["MediaBucket"]["Properties"]["NotificationConfiguration"]["EventBridgeConfiguration"]["EventBridgeEnabled"]
+
+
+def test_alarms_can_publish_to_their_topic() -> None:
+    # CloudWatch cannot publish to a topic encrypted with the AWS-managed key alias/aws/sns.
+    resources = _load_template()["Resources"]
+    targets = {
+        action["Ref"]
+        for r in resources.values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+        for action in r["Properties"]["AlarmActions"]
+    }
+    assert targets
+    for topic in targets:
+        assert resources[topic]["Properties"].get("KmsMasterKeyId") != "alias/aws/sns", topic
+
+
+def test_failed_execution_events_are_retried_and_dead_lettered() -> None:
+    event = _load_template()["Resources"]["RecordFailureFunction"]["Properties"]["Events"]["ExecutionEnded"]["Properties"]
+    assert event["RetryPolicy"]["MaximumEventAgeInSeconds"] >= 3600
+    assert event["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["ExecutionEventsDLQ", "Arn"]}
