@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from video_pipeline.clients import Runtime
 from video_pipeline.errors import ConfigurationError
-from video_pipeline.indexing import STALE_TOKEN_ERRORS, TERMINAL_TASK_STATUSES, resolve_task
+from video_pipeline.indexing import STALE_TOKEN_ERRORS, TERMINAL_TASK_STATUSES, put_token_back, resolve_task
 from video_pipeline.models import FunctionUrlRequest, FunctionUrlResponse
 
 logger = Logger(child=True)
@@ -98,8 +98,16 @@ def reconcile(runtime: Runtime, *, now: float | None = None) -> ReconcileReport:
             task = runtime.twelvelabs.get_task(task_id)
         except NotFoundError as exc:
             # The task is gone in TwelveLabs: fail the execution with the API's own code.
-            if callbacks.consume_token(task_id) is not None:
-                _fail_token(runtime, token["task_token"], exc.code, exc.message)
+            taken = callbacks.consume_token(task_id)
+            if taken is not None:
+                try:
+                    _fail_token(runtime, str(taken["task_token"]), exc.code, exc.message)
+                except Exception:
+                    # Not resolved: the token goes back for the next run; the other tokens are still checked.
+                    put_token_back(callbacks, taken)
+                    logger.exception("reconcile could not fail the execution", extra={"task_id": task_id})
+                    report.errors += 1
+                    continue
             report.dropped_stale += 1
             continue
         except TwelveLabsError:
@@ -114,7 +122,8 @@ def reconcile(runtime: Runtime, *, now: float | None = None) -> ReconcileReport:
                 report.resumed += 1
             else:
                 report.dropped_stale += 1
-        except ClientError:
+        except Exception:
+            # resolve_task put the token back; one failing token must not end the run for the others.
             logger.exception("reconcile could not resume the execution", extra={"task_id": task_id})
             report.errors += 1
     logger.info("reconcile done", extra=asdict(report))

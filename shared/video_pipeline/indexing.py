@@ -109,14 +109,10 @@ def resolve_task(task_id: str, runtime: Runtime, *, task: Any | None = None) -> 
     token_item = callbacks.consume_token(task_id)
     if token_item is None:
         return False
-    outcome = outcome_of(task)
-    if outcome.status == "ready" and runtime.store.jobs is not None:
-        runtime.store.jobs.update(
-            str(token_item["job_key"]),
-            set_fields={"tl_video_id": outcome.video_id} if outcome.video_id else {},
-            status="ANALYZING", stage="indexed_at", only_if_status_in=("RECEIVED", "INDEXING"),
-        )
+    # From here until SendTaskSuccess succeeds this caller alone holds the token: any failure puts it back, so a
+    # webhook retry or the reconciler can resume the execution (otherwise it would wait for its timeout).
     try:
+        outcome = outcome_of(task)
         runtime.sfn.send_task_success(taskToken=token_item["task_token"], output=outcome.model_dump_json())
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code")
@@ -124,8 +120,33 @@ def resolve_task(task_id: str, runtime: Runtime, *, task: Any | None = None) -> 
             logger.warning("the execution no longer waits for this token; dropped it",
                            extra={"task_id": task_id, "job_key": token_item.get("job_key"), "sfn_error": code})
             return False
-        callbacks.restore_token(token_item)
+        put_token_back(callbacks, token_item)
+        raise
+    except BaseException:
+        put_token_back(callbacks, token_item)
         raise
     logger.info("indexing resolved", extra={"task_id": task_id, "job_key": token_item.get("job_key"),
                                              "status": outcome.status})
+    if outcome.status == "ready" and runtime.store.jobs is not None:
+        # After the resume: the execution is already running on, so a failure here loses nothing (the item's
+        # later transitions do not depend on ANALYZING); it is logged, never raised.
+        try:
+            runtime.store.jobs.update(
+                str(token_item["job_key"]),
+                set_fields={"tl_video_id": outcome.video_id} if outcome.video_id else {},
+                status="ANALYZING", stage="indexed_at", only_if_status_in=("RECEIVED", "INDEXING"),
+            )
+        except Exception:
+            logger.exception("could not mark the job ANALYZING (the execution was resumed)",
+                             extra={"task_id": task_id, "job_key": token_item.get("job_key")})
     return True
+
+
+def put_token_back(callbacks: Any, token_item: dict[str, Any]) -> None:
+    """Restore a consumed token after a failed resume; a failure to restore is logged (the caller re-raises its own
+    error, which is the one that matters)."""
+    try:
+        callbacks.restore_token(token_item)
+    except Exception:
+        logger.exception("could not put the task token back: the execution will wait for its timeout",
+                         extra={"task_id": token_item.get("task_id"), "job_key": token_item.get("job_key")})

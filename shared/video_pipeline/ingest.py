@@ -112,10 +112,23 @@ def _reject(obj: S3ObjectRef, job_key: str, screening: Screening, runtime: Runti
     )
     claim = jobs.claim(job)
     current = claim.job
+    rerun_by_this_event = current.status == "RECEIVED" and not current.execution_arn and (
+        claim.claimed or (obj.sequencer is not None and current.sequencer == obj.sequencer)
+    )
+    if rerun_by_this_event:
+        # A re-upload of a FAILED/DELETED job: the claim re-ran it (RECEIVED, run + 1) and ignored the REJECTED item
+        # built above (or this is a redelivery after a crash right after that claim). Record this run's rejection.
+        rejected = jobs.update(
+            job_key, status="REJECTED", stage="rejected_at",
+            set_fields={"error_code": screening.code, "error_message": screening.message},
+            only_if_status_in=("RECEIVED",), only_if_run=current.run,
+        )
+        current = rejected or jobs.require(job_key)
     if current.status == "REJECTED":
         event_type = "embedding.failed" if current.kind in ("image", "audio") else "video.rejected"
         announce_once(runtime.notifier, jobs, event_type, current)
-    return IngestResult(job_key, "rejected" if claim.claimed else "duplicate", screening.code or "")
+    return IngestResult(job_key, "rejected" if claim.claimed or rerun_by_this_event else "duplicate",
+                        screening.code or "")
 
 
 def _start_video(obj: S3ObjectRef, job_key: str, screening: Screening, runtime: Runtime) -> IngestResult:

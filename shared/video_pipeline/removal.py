@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
+from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from video_pipeline.clients import Runtime
@@ -13,6 +14,9 @@ from video_pipeline.models import JobItem, S3ObjectRef, parse_s3_message_body
 from video_pipeline.notifier import announce_once
 
 logger = Logger(child=True)
+
+# HeadObject has no body: a missing key is a bare 404 ("404" / "NoSuchKey"); a delete marker is a 404 too.
+_GONE_CODES = {"404", "NoSuchKey", "NotFound"}
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,58 @@ def remove_object(obj: S3ObjectRef, runtime: Runtime) -> list[RemovalResult]:
         found = same_version or found
     if not found:
         logger.info("no job for the removed object", extra={"s3_uri": obj.s3_uri})
-    return [_remove_job(job, runtime) for job in found if job.status != "REJECTED"]
+        return []
+    # Created and Deleted events travel through different queues: the key may hold new content by now, and its
+    # job (claimed by an ingest that ran first) must not be purged by this older delete.
+    live_etag = _current_etag(obj, runtime)
+    kept: list[JobItem] = []
+    for job in found:
+        if job.status == "REJECTED":
+            continue
+        if live_etag is not None and job.etag == live_etag:
+            logger.info("kept: the object exists again with this job's content",
+                        extra={"job_key": job.job_key, "s3_uri": obj.s3_uri, "etag": live_etag})
+            continue
+        if sequencer_after(job.sequencer, obj.sequencer):
+            logger.info("kept: the job was claimed by an upload newer than this delete",
+                        extra={"job_key": job.job_key, "job_sequencer": job.sequencer,
+                               "delete_sequencer": obj.sequencer})
+            continue
+        kept.append(job)
+    return [_remove_job(job, runtime) for job in kept]
+
+
+def sequencer_after(candidate: str | None, reference: str | None) -> bool:
+    """True when S3 sequencer `candidate` is later than `reference`. Sequencers are hex strings whose length may
+    differ: compared after left-padding with zeros to equal length. False when either is missing."""
+    if not candidate or not reference:
+        return False
+    width = max(len(candidate), len(reference))
+    return candidate.upper().rjust(width, "0") > reference.upper().rjust(width, "0")
+
+
+def _current_etag(obj: S3ObjectRef, runtime: Runtime) -> str | None:
+    """The etag of the key's current object; None when there is none (404, also for a current delete marker: the
+    delete stands). The current object, not the deleted version: content that is still (or again) live under the
+    key keeps its job, whichever version carries it."""
+    try:
+        head = runtime.s3.head_object(Bucket=obj.bucket, Key=obj.key)
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if status == 404 or error.get("Code") in _GONE_CODES:
+            return None
+        if status == 403 or error.get("Code") in ("403", "AccessDenied", "Forbidden"):
+            # Without s3:ListBucket S3 answers a missing key with 403, not 404 (s3:GetObject alone lets us see an
+            # existing object): treated as gone, i.e. the delete stands as before this check.
+            logger.warning("HeadObject refused (403): treated as gone; grant s3:ListBucket for an explicit 404",
+                           extra={"s3_uri": obj.s3_uri})
+            return None
+        raise  # throttling / 5xx: the record is retried rather than purging a possibly live object
+    if head.get("DeleteMarker"):
+        return None
+    etag = head.get("ETag")
+    return str(etag).strip('"') if etag else None
 
 
 def _remove_job(job: JobItem, runtime: Runtime) -> RemovalResult:

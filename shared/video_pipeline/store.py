@@ -138,9 +138,11 @@ class JobsStore:
         results: dict[str, str] | None = None,
         only_if_status_in: tuple[JobStatus, ...] | None = None,
         unless_status_in: tuple[JobStatus, ...] | None = None,
+        only_if_run: int | None = None,
         remove_fields: tuple[str, ...] = (),
     ) -> JobItem | None:
-        """Apply a change to an existing job. Returns the new item, or None when the status condition failed."""
+        """Apply a change to an existing job. Returns the new item, or None when the status (or run) condition
+        failed. `only_if_run`: only while the item is still in that run (a later re-run claim is left alone)."""
         now = utc_now_iso()
         names: dict[str, str] = {"#updated_at": "updated_at"}
         values: dict[str, Any] = {":now": now}
@@ -173,6 +175,8 @@ class JobsStore:
         if unless_status_in:
             for index, forbidden in enumerate(unless_status_in):
                 condition = condition & Attr("status").ne(forbidden)
+        if only_if_run is not None:
+            condition = condition & Attr("run").eq(only_if_run)
         try:
             response = self._table.update_item(
                 Key={"job_key": job_key},

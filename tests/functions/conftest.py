@@ -282,6 +282,16 @@ def load_event(name: str) -> dict[str, Any]:
     return dict(json.loads((EVENTS / f"{name}.json").read_text()))
 
 
+_last_sequencer = 0
+
+
+def next_sequencer() -> str:
+    """A new S3 sequencer: hex, growing with each event like AWS's (object_removed compares them)."""
+    global _last_sequencer
+    _last_sequencer = max(_last_sequencer + 1, time.time_ns())
+    return f"{_last_sequencer:018X}"
+
+
 def s3_event(bucket: str, key: str, size: int, etag: str, *, detail_type: str = "Object Created",
              sequencer: str | None = None, version_id: str | None = None) -> dict[str, Any]:
     """An EventBridge S3 event shaped like events/ingest.json's first record body (key URL-encoded as AWS does)."""
@@ -294,7 +304,7 @@ def s3_event(bucket: str, key: str, size: int, etag: str, *, detail_type: str = 
     event["resources"] = [f"arn:aws:s3:::{bucket}"]
     obj = event["detail"]["object"]
     obj["key"] = quote_plus(key, safe="/")
-    obj["sequencer"] = sequencer or uuid.uuid4().hex[:18].upper()
+    obj["sequencer"] = sequencer or next_sequencer()
     if detail_type == "Object Created":
         obj["size"] = size
         obj["etag"] = etag

@@ -14,6 +14,7 @@ from tests.functions.conftest import SfnSpy, Stack, ingest_video, load_event, s3
 
 
 def _removed(stack: Stack, key: str) -> dict[str, Any]:
+    stack.client("s3").delete_object(Bucket=stack.media_bucket, Key=key)  # object_removed checks the key is gone
     return sqs_batch(s3_event(stack.media_bucket, key, 0, "", detail_type="Object Deleted"))
 
 
