@@ -8,7 +8,7 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from video_pipeline.clients import get_runtime
-from video_pipeline.handler_support import parse_event
+from video_pipeline.handler_support import invocation_deadline, parse_event
 from video_pipeline.index_provisioning import CustomResourceEvent, build_response, provision, send_response
 
 logger = Logger()
@@ -20,6 +20,8 @@ get_runtime(*REQUIRED_ENV)  # cold start: an invalid setting fails here, naming 
 
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
+# 12 s kept after the client gives up: a failure must still be PUT to CloudFormation (10 s timeout).
+@invocation_deadline(reserve_seconds=12)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse_event(CustomResourceEvent, event)
     try:

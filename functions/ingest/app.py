@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from video_pipeline.clients import get_runtime
+from video_pipeline.handler_support import invocation_deadline
 from video_pipeline.ingest import process_message_body
 
 logger = Logger()
@@ -37,5 +38,6 @@ def record_handler(record: SQSRecord) -> list[dict[str, Any]]:
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@invocation_deadline
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

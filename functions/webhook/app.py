@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from video_pipeline.callbacks import handle_webhook
 from video_pipeline.clients import get_runtime
+from video_pipeline.handler_support import invocation_deadline
 from video_pipeline.models import FunctionUrlRequest
 
 logger = Logger()
@@ -24,6 +25,7 @@ get_runtime(*REQUIRED_ENV)  # cold start: a missing/invalid setting fails here, 
 @logger.inject_lambda_context(log_event=False)  # never log the event: it carries the signature header
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@invocation_deadline
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         request = FunctionUrlRequest.model_validate(event)
