@@ -64,7 +64,7 @@ def process_object(obj: S3ObjectRef, runtime: Runtime) -> IngestResult:
         return IngestResult(None, "ignored", "suffix not configured")
     job_key = job_key_for(obj)
     screening = screen_object(
-        obj, runtime.s3, ignore_prefixes=settings.ignore_prefixes, video_models=video_models(runtime)
+        obj, runtime.s3, video_models=video_models(runtime)
     )
     logger.info(
         "screened",

@@ -48,14 +48,11 @@ def screen_object(
     obj: S3ObjectRef,
     s3: Any,
     *,
-    ignore_prefixes: list[str],
     video_models: list[str],
 ) -> Screening:
     """Decide what to do with a new object. Costs at most a few ranged GETs; never downloads the file."""
     from twelvelabs_client import requirements
 
-    if is_ignored(obj.key, ignore_prefixes):
-        return Screening("ignore", message=f"key under an ignored prefix ({obj.key})")
     size = obj.size if obj.size is not None else _head_size(obj, s3)
     if size is None:
         return Screening("ignore", message="the object no longer exists")
