@@ -85,15 +85,7 @@ class EventBridgeS3Event(_Lenient):
     detail: _EventBridgeS3Detail
 
     def object_ref(self) -> S3ObjectRef:
-        obj = self.detail.object
-        return S3ObjectRef(
-            bucket=self.detail.bucket.name,
-            key=unquote_plus(obj.key),
-            size=obj.size,
-            etag=obj.etag,
-            version_id=obj.version_id,
-            sequencer=obj.sequencer,
-        )
+        return _object_ref(self.detail.bucket.name, self.detail.object)
 
 
 class _NotificationObject(_Lenient):
@@ -116,15 +108,19 @@ class S3NotificationRecord(_Lenient):
     s3: _NotificationS3
 
     def object_ref(self) -> S3ObjectRef:
-        obj = self.s3.object
-        return S3ObjectRef(
-            bucket=self.s3.bucket.name,
-            key=unquote_plus(obj.key),
-            size=obj.size,
-            etag=obj.etag,
-            version_id=obj.version_id,
-            sequencer=obj.sequencer,
-        )
+        return _object_ref(self.s3.bucket.name, self.s3.object)
+
+
+def _object_ref(bucket: str, obj: _EventBridgeObject | _NotificationObject) -> S3ObjectRef:
+    """Both event shapes name the object alike; keys arrive URL-encoded in either."""
+    return S3ObjectRef(
+        bucket=bucket,
+        key=unquote_plus(obj.key),
+        size=obj.size,
+        etag=obj.etag,
+        version_id=obj.version_id,
+        sequencer=obj.sequencer,
+    )
 
 
 class S3ObjectEvent(_Lenient):
