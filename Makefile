@@ -25,6 +25,9 @@ test: $(STAMP) $(SAMPLES)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy shared functions
 	$(VENV)/bin/cfn-lint template.yaml
 
 # VIDEOS="a.mp4 b.mov" runs your own files instead of the samples.

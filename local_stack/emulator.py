@@ -40,6 +40,8 @@ class EmulatorHandle:
             "processing_seconds": processing_seconds,
             "webhook_url": webhook_url,
             "webhook_secret": webhook_secret,
+            # The pipeline speaks the classic surface until it moves to assets + indexed assets.
+            "surface": "classic",
         }
         self._emu: Any = None
         self.endpoint: TwelveLabsEndpoint | None = None

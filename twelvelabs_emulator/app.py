@@ -11,7 +11,20 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Response
 
-from twelvelabs_emulator import admin, api_embed, api_generate, api_indexes, api_search, api_tasks
+from twelvelabs_emulator import (
+    admin,
+    api_analyze_tasks,
+    api_assets,
+    api_connections,
+    api_embed,
+    api_embed_v2,
+    api_generate,
+    api_indexed_assets,
+    api_indexes,
+    api_search,
+    api_tasks,
+)
+from twelvelabs_emulator.config import EmulatorConfig
 from twelvelabs_emulator.errors import ApiError
 from twelvelabs_emulator.httpkit import EmulatorRequest, error_response
 from twelvelabs_emulator.ratelimit import RateDecision
@@ -55,6 +68,29 @@ API_ROUTES: list[tuple[str, list[str], Handler]] = [
     ("/generate", ["POST"], api_generate.generate),
 ]
 
+# Seed operations the current API no longer serves: they answer like any unknown route.
+REMOVED_IN_CURRENT: frozenset[Handler] = frozenset({
+    api_generate.gist, api_generate.summarize, api_generate.generate,
+    api_tasks.start_import, api_tasks.import_status, api_tasks.import_logs,
+})
+
+# Operations added after the seed (SDK 1.1.0 .. 1.3.6): served in the current surface only.
+CURRENT_ONLY_ROUTES: list[tuple[str, list[str], Handler]] = [
+    *api_assets.ROUTES,
+    *api_indexed_assets.ROUTES,
+    *api_connections.ROUTES,
+    *api_analyze_tasks.ROUTES,
+    *api_embed_v2.ROUTES,
+]
+
+
+def api_routes(config: EmulatorConfig) -> list[tuple[str, list[str], Handler]]:
+    """The route table of the configured surface."""
+    if config.surface == "classic":
+        return list(API_ROUTES)
+    return [route for route in API_ROUTES if route[2] not in REMOVED_IN_CURRENT] + CURRENT_ONLY_ROUTES
+
+
 ADMIN_ROUTES: list[tuple[str, list[str], Handler]] = [
     ("/health", ["GET"], admin.health),
     ("/faults", ["GET"], admin.get_faults),
@@ -70,10 +106,10 @@ ADMIN_ROUTES: list[tuple[str, list[str], Handler]] = [
 ]
 
 
-def _build_map() -> tuple[Map, dict[str, Handler]]:
+def _build_map(config: EmulatorConfig) -> tuple[Map, dict[str, Handler]]:
     rules: list[Rule] = []
     handlers: dict[str, Handler] = {}
-    for prefix, routes in ((API_PREFIX, API_ROUTES), (ADMIN_PREFIX, ADMIN_ROUTES)):
+    for prefix, routes in ((API_PREFIX, api_routes(config)), (ADMIN_PREFIX, ADMIN_ROUTES)):
         for n, (path, methods, handler) in enumerate(routes):
             endpoint = f"{prefix}:{n}"
             rules.append(Rule(prefix + path, methods=methods, endpoint=endpoint))
@@ -84,7 +120,7 @@ def _build_map() -> tuple[Map, dict[str, Handler]]:
 class EmulatorApp:
     def __init__(self, services: Services) -> None:
         self.s = services
-        self.url_map, self.handlers = _build_map()
+        self.url_map, self.handlers = _build_map(services.rt.config)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = EmulatorRequest(environ, self.s.rt.upload_dir)

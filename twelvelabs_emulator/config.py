@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,6 +14,11 @@ class EmulatorConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     api_key: str = "test-key"
+    # Which API the emulator speaks: "current" = as the official SDK 1.3.6 speaks it (Oct 2026),
+    # "classic" = the seed's v1.3 surface (26 operations, SDK 1.0.2). What a surface lacks answers as removed.
+    surface: Literal["current", "classic"] = "current"
+    # Strict (default): every object carries exactly its documented fields. Lenient keeps emulator extras.
+    lenient: bool = False
     host: str = "127.0.0.1"
     port: int = Field(default=0, ge=0, le=65535)
     # Wall time of one indexing task from `validating` to `ready`/`failed` (embed tasks take the same).

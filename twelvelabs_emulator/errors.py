@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
+# flat `{code, message}` (classic endpoints, assets, indexed assets, search, sync analyze);
+# wrapped `{"error": {code, message, details?}}` (/embed-v2*, /analyze/tasks*, /analyze/batches*);
+# empty: no body at all (429s on /analyze and /search).
+ErrorShape = Literal["flat", "wrapped", "empty"]
+
 
 class ApiError(Exception):
     """An error answered as `{code, message}` with an HTTP status."""
 
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None,
+                 shape: ErrorShape = "flat", details: dict[str, Any] | None = None) -> None:
         super().__init__(f"{code}: {message}")
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers or {}
+        self.shape: ErrorShape = shape
+        self.details = details
 
 
 def not_provided(field: str) -> ApiError:

@@ -68,6 +68,13 @@ def empty_response() -> Response:
 
 
 def error_response(error: ApiError) -> Response:
+    if error.shape == "empty":
+        return Response(b"", status=error.status, headers=error.headers)
+    if error.shape == "wrapped":
+        inner: dict[str, object] = {"code": error.code, "message": error.message}
+        if error.details is not None:
+            inner["details"] = error.details
+        return json_response({"error": inner}, error.status, error.headers)
     return json_response({"code": error.code, "message": error.message}, error.status, error.headers)
 
 

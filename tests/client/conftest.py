@@ -119,7 +119,7 @@ def tl_emulator(samples: Path) -> Iterator[EmulatorEnv]:
 
     sink = _Sink(samples)
     secret = "whsec_client_tests"
-    config = EmulatorConfig(api_key="k", port=0, processing_seconds=0.2, webhook_url=sink.hooks_url,
+    config = EmulatorConfig(api_key="k", port=0, processing_seconds=0.2, surface="classic", webhook_url=sink.hooks_url,
                             webhook_secret=secret, integrations={"integ-local": str(samples / "videos")})
     emulator = Emulator(config).start()
     try:

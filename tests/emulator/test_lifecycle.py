@@ -27,7 +27,7 @@ def test_state_dir_survives_a_restart(make_emulator, samples: Path, tmp_path: Pa
         index_id = create_index(api)
         done = index_video(api, index_id, samples / "videos" / "ocean-waves.mp4", '{"k": "v"}')
     emu.stop()
-    slow = Emulator(EmulatorConfig(api_key="test-key", port=0, processing_seconds=30, state_dir=state)).start()
+    slow = Emulator(EmulatorConfig(api_key="test-key", surface="classic", port=0, processing_seconds=30, state_dir=state)).start()
     with client_for(slow) as api:
         pending = upload(api, index_id, samples / "videos" / "forest-walk.mp4").json()
         assert api.get(f"/tasks/{pending['_id']}").json()["status"] == "validating"
@@ -49,7 +49,7 @@ def test_state_dir_survives_a_restart(make_emulator, samples: Path, tmp_path: Pa
 
 def test_stop_joins_its_threads(samples: Path) -> None:
     before = {t.ident for t in threading.enumerate()}
-    emu = Emulator(EmulatorConfig(api_key="test-key", port=0, processing_seconds=5)).start()
+    emu = Emulator(EmulatorConfig(api_key="test-key", surface="classic", port=0, processing_seconds=5)).start()
     with client_for(emu) as api:
         upload(api, create_index(api), samples / "videos" / "forest-walk.mp4")  # leaves a scheduled job behind
     data_dir = emu.runtime.data_dir

@@ -43,7 +43,7 @@ def moto_endpoint() -> Iterator[str]:
 def tl_emulator() -> Iterator[Any]:
     from twelvelabs_emulator import Emulator, EmulatorConfig
 
-    emu = Emulator(EmulatorConfig(api_key=API_KEY, port=0, processing_seconds=0.2, webhook_secret=WEBHOOK_SECRET,
+    emu = Emulator(EmulatorConfig(api_key=API_KEY, port=0, processing_seconds=0.2, surface="classic", webhook_secret=WEBHOOK_SECRET,
                                   webhook_retry_base_seconds=0.1, webhook_max_attempts=2)).start()
     yield emu
     emu.stop()
