@@ -4,10 +4,19 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SAMPLES := build/samples/.made
+# The current official SDK, beside the classic one in .venv (tests drive the emulator's current surface with it).
+SDK136 := build/sdk-1.3.6/.installed
 
-.PHONY: venv samples test demo up down lint clean
+.PHONY: venv sdk136 samples test demo up down lint clean
 
 venv: $(STAMP)
+
+sdk136: $(SDK136)
+
+# --no-deps: its dependencies (httpx, pydantic, typing-extensions) are in .venv; httpx-sse is its only extra.
+$(SDK136): $(STAMP)
+	$(PY) -m pip install --quiet --no-deps --upgrade --target build/sdk-1.3.6 twelvelabs==1.3.6 httpx-sse==0.4.0
+	touch $(SDK136)
 
 $(STAMP): requirements.txt shared/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,7 +30,7 @@ $(SAMPLES): $(STAMP) scripts/make_samples.py
 	$(PY) scripts/make_samples.py build/samples
 	touch $(SAMPLES)
 
-test: $(STAMP) $(SAMPLES)
+test: $(STAMP) $(SDK136) $(SAMPLES)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -31,7 +40,7 @@ lint: $(STAMP)
 	$(VENV)/bin/cfn-lint template.yaml
 
 # VIDEOS="a.mp4 b.mov" runs your own files instead of the samples.
-demo: $(STAMP) $(SAMPLES)
+demo: $(STAMP) $(SDK136) $(SAMPLES)
 	$(PY) -m local_stack demo $(if $(VIDEOS),--videos $(VIDEOS),)
 
 up: $(STAMP) $(SAMPLES)

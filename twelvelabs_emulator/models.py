@@ -89,6 +89,7 @@ class VideoRecord(BaseModel):
     content_hash: str
     file_path: str
     enable_video_stream: bool = True
+    asset_id: str | None = None
 
 
 class TaskRecord(BaseModel):
@@ -110,6 +111,7 @@ class TaskRecord(BaseModel):
     force_fail: bool = False  # fault injection `fail_next_tasks`
     import_id: str | None = None
     video_deleted: bool = False
+    asset_id: str | None = None  # set for indexed assets (POST /indexes/{id}/indexed-assets): not a /tasks task
 
 
 class EmbedTaskRecord(BaseModel):
@@ -157,7 +159,127 @@ class State(BaseModel):
     tasks: dict[str, TaskRecord] = Field(default_factory=dict)
     embed_tasks: dict[str, EmbedTaskRecord] = Field(default_factory=dict)
     imports: list[ImportRecord] = Field(default_factory=list)
+    current: CurrentState = Field(default_factory=lambda: CurrentState())
 
     def next_seq(self) -> int:
         self.seq += 1
         return self.seq
+
+
+AssetKind = Literal["video", "audio", "image"]
+
+
+class AssetRecord(BaseModel):
+    """An uploaded file (`/assets`); indexed assets and analysis reference it once it is `ready`."""
+
+    id: str
+    seq: int
+    method: Literal["direct", "url", "multipart", "connector"]
+    status: Literal["processing", "ready", "failed"]
+    filename: str
+    file_type: str
+    created_at: datetime
+    updated_at: datetime
+    user_metadata: dict[str, MetadataValue | list[str]] | None = None
+    source: dict[str, object] | None = None
+    enable_hls: bool = False
+    enable_thumbnail: bool = False
+    file_path: str | None = None
+    content_hash: str = ""
+    kind: AssetKind | None = None
+    size: int | None = None
+    duration: float | None = None
+    technical_metadata: dict[str, object] | None = None
+    media: MediaInfo | None = None  # set for ready videos: what indexing needs
+    error_message: str | None = None
+    connection_key: str | None = None  # "<account>/<source_id>" for connector imports (dedupe)
+
+
+class ChunkRecord(BaseModel):
+    index: int
+    status: Literal["completed", "pending", "failed"] = "pending"
+    etag: str | None = None  # set when the bytes arrived through the presigned URL
+    size: int = 0
+    uploaded_at: datetime | None = None
+    updated_at: datetime
+    reported: bool = False
+
+
+class UploadUrlRecord(BaseModel):
+    token: str
+    chunk_index: int
+    expires_at: datetime
+    used: bool = False
+
+
+class MultipartUploadRecord(BaseModel):
+    id: str
+    seq: int
+    asset_id: str
+    filename: str
+    type: AssetKind
+    total_size: int
+    chunk_size: int
+    total_chunks: int
+    status: Literal["active", "completed", "failed", "expired"] = "active"
+    enable_hls: bool = False
+    enable_thumbnail: bool = False
+    user_metadata: dict[str, MetadataValue | list[str]] | None = None
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime
+    chunks: list[ChunkRecord] = Field(default_factory=list)
+    urls: dict[str, UploadUrlRecord] = Field(default_factory=dict)  # token -> url record
+    data_path: str
+
+
+class ConnectionRecord(BaseModel):
+    id: str
+    seq: int
+    provider: Literal["google_drive"] = "google_drive"
+    status: Literal["active", "expired", "revoked"] = "active"
+    custom_id: str | None = None
+    account_external_id: str
+    account_display_name: str
+    scopes: list[str] = Field(default_factory=list)
+    connected_at: datetime
+    last_used_at: datetime | None = None
+    # source_id -> {"path": local file} | {"reject": code}; the fake "Google Drive" of this account
+    files: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+
+class RedirectUriRecord(BaseModel):
+    id: str
+    seq: int
+    redirect_uri: str
+    created_at: datetime
+
+
+class ConnectionImportItem(BaseModel):
+    source_id: str
+    action: Literal["created", "skipped", "retried", "rejected"]
+    asset_id: str | None = None
+    error: ErrorInfo | None = None
+
+
+class ConnectionImportRecord(BaseModel):
+    id: str
+    seq: int
+    connection_id: str
+    provider: str = "google_drive"
+    custom_id: str | None = None
+    created_at: datetime
+    items: list[ConnectionImportItem] = Field(default_factory=list)
+
+
+class CurrentState(BaseModel):
+    """Resources of the current surface (SDK 1.1.0+)."""
+
+    assets: dict[str, AssetRecord] = Field(default_factory=dict)
+    uploads: dict[str, MultipartUploadRecord] = Field(default_factory=dict)
+    connections: dict[str, ConnectionRecord] = Field(default_factory=dict)
+    redirect_uris: dict[str, RedirectUriRecord] = Field(default_factory=dict)
+    connection_imports: dict[str, ConnectionImportRecord] = Field(default_factory=dict)
+
+
+State.model_rebuild()

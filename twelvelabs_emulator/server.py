@@ -69,6 +69,7 @@ class Emulator:
         self.runtime.scheduler.start()
         self.services.indexer.resume()
         self.services.embed_tasks.resume()
+        self.services.assets.resume()
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name=f"tl-emulator-{self.port}", daemon=True)
         self._thread.start()

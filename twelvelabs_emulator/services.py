@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from twelvelabs_emulator.assets import AssetService
 from twelvelabs_emulator.embed_tasks import EmbedTaskRunner
 from twelvelabs_emulator.imports import Importer
 from twelvelabs_emulator.indexing import Indexer
@@ -18,9 +19,11 @@ class Services:
     embed_tasks: EmbedTaskRunner
     importer: Importer
     searches: SearchSessions
+    assets: AssetService
 
     @classmethod
     def build(cls, rt: Runtime) -> Services:
         indexer = Indexer(rt)
         return cls(rt=rt, indexer=indexer, embed_tasks=EmbedTaskRunner(rt), importer=Importer(rt, indexer),
-                   searches=SearchSessions(rt.config.search_token_ttl_seconds))
+                   searches=SearchSessions(rt.config.search_token_ttl_seconds),
+                   assets=AssetService(rt))

@@ -148,3 +148,33 @@ def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05) -> None: 
             return
         time.sleep(interval)
     raise AssertionError("condition not met in time")
+
+
+SDK136_DIR = Path(__file__).resolve().parents[2] / "build" / "sdk-1.3.6"
+SDK136_MODULE = "twelvelabs_sdk136"
+
+
+def sdk136():  # type: ignore[no-untyped-def]
+    """The official SDK 1.3.6 (installed by `make sdk136` into build/sdk-1.3.6), imported as `twelvelabs_sdk136`.
+
+    .venv keeps SDK 1.0.2 as `twelvelabs`; all of 1.3.6's intra-package imports are relative, so loading it under
+    another top-level name lets both live in one process. The side dir is appended to sys.path only for its
+    `httpx_sse` dependency (appended, so `import twelvelabs` still finds 1.0.2)."""
+    import importlib.util
+    import sys
+
+    loaded = sys.modules.get(SDK136_MODULE)
+    if loaded is not None:
+        return loaded
+    package = SDK136_DIR / "twelvelabs"
+    if not (package / "__init__.py").exists():
+        raise RuntimeError(f"SDK 1.3.6 is not installed in {SDK136_DIR}: run `make sdk136`")
+    if str(SDK136_DIR) not in sys.path:
+        sys.path.append(str(SDK136_DIR))
+    spec = importlib.util.spec_from_file_location(SDK136_MODULE, package / "__init__.py",
+                                                  submodule_search_locations=[str(package)])
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[SDK136_MODULE] = module
+    spec.loader.exec_module(module)
+    return module
