@@ -32,8 +32,11 @@ class TwelveLabsError(Exception):
         request_id: str | None = None,
         body: Any = None,
         ambiguous: bool = False,
+        details: Any = None,
     ) -> None:
         self.code = code or self.default_code
+        # `details` of the wrapped error shape ({"error": {code, message, details}}), when sent.
+        self.details = details
         self.message = message
         self.status_code = status_code
         self.request_id = request_id
@@ -91,13 +94,17 @@ class ConflictError(TwelveLabsError):
 
 
 class RateLimitedError(TwelveLabsError):
-    """429. `retry_after` is the server's hint in seconds when it gave one."""
+    """429. `retry_after` is the server's hint in seconds when it gave one; `rate_limit` the parsed
+    X-Ratelimit-* / x-ratelimit-request-* headers (None when the answer carried none)."""
 
     default_code = "too_many_requests"
     retryable = True
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, rate_limit: Any = None, **kwargs: Any
+    ) -> None:
         self.retry_after = retry_after
+        self.rate_limit = rate_limit
         super().__init__(message, **kwargs)
 
 
@@ -135,6 +142,22 @@ class ResponseValidationError(TwelveLabsError):
     default_code = "invalid_response"
 
 
+class WaitTimeoutError(TwelveLabsError):
+    """A bounded wait (asset ready, indexed asset ready, task done) ran out before a terminal status."""
+
+    default_code = "wait_timeout"
+
+
+class ProcessingFailedError(TwelveLabsError):
+    """A waited-for resource ended `failed` (or `canceled`); `.resource` is the last object fetched."""
+
+    default_code = "processing_failed"
+
+    def __init__(self, message: str, *, resource: Any = None, **kwargs: Any) -> None:
+        self.resource = resource
+        super().__init__(message, **kwargs)
+
+
 _CODE_TO_CLASS: dict[str, type[TwelveLabsError]] = {
     "api_key_invalid": AuthenticationError,
     "unauthorized": AuthenticationError,
@@ -148,6 +171,12 @@ _CODE_TO_CLASS: dict[str, type[TwelveLabsError]] = {
     "too_many_requests": RateLimitedError,
     "search_page_token_expired": PageTokenExpiredError,
     "request_canceled_or_timed_out": APITimeoutError,
+    # Wrapped-shape codes of the newer endpoints ([OAS-Feb] examples, upper case).
+    "rate_limit_exceeded": RateLimitedError,
+    "validation_error": InvalidParameterError,
+    "not_found": NotFoundError,
+    "internal_server_error": ServerError,
+    "redirect_uri_already_registered": ConflictError,
 }
 
 
@@ -202,25 +231,37 @@ def parse_error_body(content: bytes) -> tuple[str | None, str | None, Any]:
     inner = body.get("error") if isinstance(body.get("error"), dict) else body  # newer wrapped form
     code = inner.get("code", inner.get("error_code"))  # SDK 1.0.2 typed an int error_code
     message = inner.get("message")
+    if message is None and isinstance(body.get("error"), str):
+        message = body["error"]  # {"error": "text"}: seen on gateways
     return (str(code) if code is not None else None), (str(message) if message is not None else None), body
 
 
+def _details(body: Any) -> Any:
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        return body["error"].get("details")
+    return None
+
+
 def error_from_response(
-    status: int, headers: Any, content: bytes, *, retry_after: float | None = None
+    status: int, headers: Any, content: bytes, *, retry_after: float | None = None, rate_limit: Any = None
 ) -> TwelveLabsError:
     """Map a non-2xx answer to the exception for its meaning (code first, then HTTP status)."""
     code, message, body = parse_error_body(content)
     code = code or _default_code(status)
-    cls = _CODE_TO_CLASS.get(code)
+    # Upper-case wrapped codes (RATE_LIMIT_EXCEEDED) map like their lower-case spelling; the code keeps its case.
+    cls = _CODE_TO_CLASS.get(code) or _CODE_TO_CLASS.get(code.lower())
     if cls is None:
         cls = _class_for_status(status)
     if status >= 500 and cls is not ServerError:
         cls = ServerError  # a 5xx is a server failure whatever code it carries
+    elif status in (408, 409, 429):
+        cls = _class_for_status(status)  # the status decides retrying: 409 permanent, 408/429 retried
     message = message or f"HTTP {status} with {'an empty' if not content.strip() else 'an unparseable'} body"
     request_id = request_id_from(headers)
-    kwargs: dict[str, Any] = {"code": code, "status_code": status, "request_id": request_id, "body": body}
+    kwargs: dict[str, Any] = {"code": code, "status_code": status, "request_id": request_id, "body": body,
+                              "details": _details(body)}
     if cls is RateLimitedError:
-        return RateLimitedError(message, retry_after=retry_after, **kwargs)
+        return RateLimitedError(message, retry_after=retry_after, rate_limit=rate_limit, **kwargs)
     return cls(message, **kwargs)
 
 

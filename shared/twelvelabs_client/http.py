@@ -15,7 +15,9 @@ import email.utils
 import random
 import threading
 import time
+import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar
 
 import httpx
@@ -34,6 +36,7 @@ from .errors import (
 from .settings import ClientSettings
 
 T = TypeVar("T")
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 Params = Mapping[str, Any] | Sequence[tuple[str, Any]] | None
 
 # Exceptions raised before any byte of the request left: the server cannot have acted on them.
@@ -106,7 +109,7 @@ def parse_retry_after(headers: httpx.Headers, now: float, *, use_reset: bool = T
                 return max(parsed.timestamp() - now, 0.0)
             except (TypeError, ValueError, IndexError, OverflowError):
                 pass
-    value = headers.get("x-ratelimit-reset") if use_reset else None
+    value = (headers.get("x-ratelimit-reset") or headers.get("x-ratelimit-request-reset")) if use_reset else None
     if value:
         try:
             reset = float(value)
@@ -115,6 +118,48 @@ def parse_retry_after(headers: httpx.Headers, now: float, *, use_reset: bool = T
         # Documented as a UTC epoch; a small number can only be a delta in seconds.
         return max(reset - now, 0.0) if reset > 1_000_000_000 else max(reset, 0.0)
     return None
+
+
+@dataclass(frozen=True)
+class RateLimitInfo:
+    """The rate-limit headers of one answer (all optional; the API may send none of them).
+
+    Read case-insensitively from `X-Ratelimit-{Limit,Remaining,Used,Reset}` (classic, [OAS-Feb]) or the
+    per-dimension `x-ratelimit-request-{limit,remaining,reset}` seen in 2026 clients (INFERRED names).
+    `reset` is the raw header value (documented as UTC epoch seconds).
+    """
+
+    limit: int | None = None
+    remaining: int | None = None
+    used: int | None = None
+    reset: float | None = None
+
+
+def _header_number(headers: httpx.Headers, *names: str) -> float | None:
+    for name in names:
+        value = headers.get(name)
+        if value:
+            try:
+                return float(value)
+            except ValueError:
+                continue  # malformed: tolerated like absence
+    return None
+
+
+def parse_rate_limit(headers: httpx.Headers) -> RateLimitInfo | None:
+    """RateLimitInfo of an answer, or None when it carries no rate-limit header at all."""
+    values = {
+        field: _header_number(headers, f"x-ratelimit-{field}", f"x-ratelimit-request-{field}")
+        for field in ("limit", "remaining", "used", "reset")
+    }
+    if all(v is None for v in values.values()):
+        return None
+
+    def as_int(value: float | None) -> int | None:
+        return int(value) if value is not None else None
+
+    return RateLimitInfo(limit=as_int(values["limit"]), remaining=as_int(values["remaining"]),
+                         used=as_int(values["used"]), reset=values["reset"])
 
 
 class Transport:
@@ -139,6 +184,8 @@ class Transport:
         self.wall_clock = wall_clock
         self.rand = rand
         self.deadline: Callable[[], float] | None = None
+        # Rate-limit headers of the latest answer that carried any (None until then).
+        self.last_rate_limit: RateLimitInfo | None = None
 
     # --- public entry points -------------------------------------------------------------------
 
@@ -152,10 +199,18 @@ class Transport:
         files: Any = None,
         idempotent: bool = True,
         upload: bool = False,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        absolute: bool = False,
     ) -> httpx.Response:
-        """Send with retries; `idempotent=False` limits retries to failures the server cannot have seen."""
+        """Send with retries; `idempotent=False` limits retries to failures the server cannot have seen.
+
+        `absolute=True`: `path` is a full URL outside the API (a presigned chunk URL): sent without
+        the API key, only with `headers`.
+        """
         result = self._run(method, path, params=params, json=json, files=files, idempotent=idempotent,
-                           upload=upload, recover=None, stream=False)
+                           upload=upload, recover=None, stream=False, content=content, headers=headers,
+                           absolute=absolute)
         assert isinstance(result, httpx.Response)
         return result
 
@@ -170,14 +225,19 @@ class Transport:
         files: Any = None,
         upload: bool = False,
         resendable: bool = True,
+        idempotency_key: str | None = None,
     ) -> httpx.Response | T:
         """Send a resource-creating request; after an ambiguous failure call `recover(since_epoch)`.
 
+        Every attempt carries the same `Idempotency-Key` header (a random one when none is given),
+        so a server that honours it replays the first answer instead of creating again.
         Returns the response, or what `recover` found. `resendable=False` (a non-seekable upload)
         stops after the first ambiguous failure that recovery cannot resolve.
         """
+        key = idempotency_key or f"tlc-{uuid.uuid4().hex}"
         return self._run(method, path, params=params, json=json, files=files, idempotent=False,
-                         upload=upload, recover=recover, stream=False, resendable=resendable)
+                         upload=upload, recover=recover, stream=False, resendable=resendable,
+                         headers={IDEMPOTENCY_HEADER: key})
 
     @contextmanager
     def stream(self, method: str, path: str, *, json: Any = None, idempotent: bool = True) -> Iterator[httpx.Response]:
@@ -208,8 +268,12 @@ class Transport:
         recover: Callable[[float], Any] | None,
         stream: bool,
         resendable: bool = True,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        absolute: bool = False,
     ) -> Any:
-        url = self.settings.base_url + path
+        url = path if absolute else self.settings.base_url + path
+        send_headers = dict(headers or {}) if absolute else {**self._headers, **(headers or {})}
         first_attempt_wall = self.wall_clock()
         maybe_created = False  # an earlier attempt of a creating call may have acted on the server
         lost_answer = False  # an earlier attempt was sent but its answer lost (any method)
@@ -227,7 +291,8 @@ class Transport:
             if remaining is not None and remaining <= 0:
                 raise self._deadline_error(method, path, last_error, maybe_created)
             try:
-                response = self._send(method, url, params, json, files, _timeout(self.settings, remaining, upload=upload), stream)
+                response = self._send(method, url, params, json, files, _timeout(self.settings, remaining, upload=upload),
+                                      stream, content, send_headers)
             except httpx.HTTPError as exc:
                 cause: BaseException | None = exc
                 error = self._transport_error(exc, method, path)
@@ -236,6 +301,10 @@ class Transport:
                     raise self._deadline_error(method, path, error, maybe_created or sent)
                 retry_after: float | None = None
             else:
+                if not absolute:
+                    info = parse_rate_limit(response.headers)
+                    if info is not None:
+                        self.last_rate_limit = info
                 if response.is_success:
                     return response
                 if (
@@ -248,12 +317,13 @@ class Transport:
                     err = error_from_response(response.status_code, response.headers, response.content)
                     if isinstance(err, NotFoundError):
                         return response
-                content = response.read()
+                body = response.read()
                 response.close()
                 # X-Ratelimit-Reset rides on every response; it is a wait hint only on a 429.
                 retry_after = parse_retry_after(response.headers, self.wall_clock(),
                                                 use_reset=response.status_code == 429)
-                error = error_from_response(response.status_code, response.headers, content, retry_after=retry_after)
+                error = error_from_response(response.status_code, response.headers, body,
+                                            retry_after=retry_after, rate_limit=parse_rate_limit(response.headers))
                 cause = None
                 # A 429 is a rejection before work; 5xx/408 may come after the server created something.
                 sent = not isinstance(error, RateLimitedError)
@@ -281,9 +351,10 @@ class Transport:
             attempt += 1
 
     def _send(self, method: str, url: str, params: Params, json: Any, files: Any,
-              timeout: httpx.Timeout, stream: bool) -> httpx.Response:
-        request = self.http.build_request(method, url, params=params, json=json, files=files,
-                                          headers=self._headers, timeout=timeout)
+              timeout: httpx.Timeout, stream: bool, content: bytes | None,
+              headers: Mapping[str, str]) -> httpx.Response:
+        request = self.http.build_request(method, url, params=params, json=json, files=files, content=content,
+                                          headers=headers, timeout=timeout)
         return self.http.send(request, stream=stream)
 
     def _delay(self, attempt: int, retry_after: float | None) -> float | None:
@@ -331,5 +402,8 @@ __all__ = [
     "shared_http_client",
     "close_shared_clients",
     "parse_retry_after",
+    "parse_rate_limit",
+    "RateLimitInfo",
+    "IDEMPOTENCY_HEADER",
     "parse_json",
 ]

@@ -22,18 +22,27 @@ class FakeTasksAPI:
     """Just enough of /tasks, /indexes/{id}/videos and /indexes for the recovery paths.
 
     `fail_after_create` is a list of failure modes consumed by POST /tasks *after* the task exists:
-    "drop" (connection dropped, no answer) or "500". `tasks_carry_metadata=False` mimics a real API
-    whose task objects lack user_metadata (recovery then goes through the videos filter).
+    "drop" (connection dropped, no answer) or "500". Strict like the documented API: task objects
+    carry no user_metadata and GET /tasks has no metadata filter. `videos_at_once=False`: a task
+    stays `pending` and its video is not listed (as before `ready`) until `finish()`.
     """
 
-    def __init__(self, clock: FakeClock, tasks_carry_metadata: bool = True) -> None:
+    def __init__(self, clock: FakeClock, videos_at_once: bool = True) -> None:
         self.clock = clock
         self.tasks: list[dict[str, Any]] = []
         self.videos: list[dict[str, Any]] = []
         self.indexes: list[dict[str, Any]] = []
         self.fail_after_create: list[str] = []
         self.fail_before_create: list[Exception] = []
-        self.tasks_carry_metadata = tasks_carry_metadata
+        self.videos_at_once = videos_at_once
+        self.pending_videos: list[dict[str, Any]] = []
+
+    def finish(self) -> None:
+        """Every pending task becomes ready and its video is listed."""
+        for task in self.tasks:
+            task["status"] = "ready"
+        self.videos.extend(self.pending_videos)
+        self.pending_videos.clear()
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path.removeprefix("/v1.3")
@@ -42,13 +51,14 @@ class FakeTasksAPI:
                 raise self.fail_before_create.pop(0)
             fields = multipart_fields(request)
             n = len(self.tasks) + 1
-            filename = fields["video_file"][0][0] if "video_file" in fields else fields["video_url"][0].rsplit("/", 1)[-1]
+            filename = fields["video_file"][0][0] if "video_file" in fields else httpx.URL(fields["video_url"][0]).path.rsplit("/", 1)[-1]
             metadata = json.loads(fields["user_metadata"][0]) if "user_metadata" in fields else {}
             task = {"_id": f"task{n:020d}", "video_id": f"vid{n:021d}", "index_id": fields["index_id"][0],
                     "status": "pending", "created_at": iso(self.clock.now), "system_metadata": {"filename": filename},
                     "_meta": metadata}
             self.tasks.append(task)
-            self.videos.append({"_id": task["video_id"], "user_metadata": metadata, "system_metadata": {"filename": filename}})
+            video = {"_id": task["video_id"], "user_metadata": metadata, "system_metadata": {"filename": filename}}
+            (self.videos if self.videos_at_once else self.pending_videos).append(video)
             if self.fail_after_create:
                 mode = self.fail_after_create.pop(0)
                 if mode == "500+foreign":  # another job's task lands right after ours (newer in the list)
@@ -72,6 +82,12 @@ class FakeTasksAPI:
             wanted = {k[len("user_metadata["):-1]: v for k, v in q.multi_items() if k.startswith("user_metadata[")}
             items = [v for v in self.videos if all(str(v["user_metadata"].get(k)) == val for k, val in wanted.items())]
             return self._page(items, q, lambda v: v)
+        if request.method == "GET" and path.startswith("/indexes/") and "/videos/" in path:
+            video_id = path.rsplit("/", 1)[-1]
+            for video in self.videos:
+                if video["_id"] == video_id:
+                    return json_response(200, video)
+            return json_response(404, {"code": "resource_not_exist", "message": f"no video {video_id}"})
         if request.method == "POST" and path == "/indexes":
             body = json.loads(request.content)
             if any(i["index_name"] == body["index_name"] for i in self.indexes):
@@ -88,10 +104,8 @@ class FakeTasksAPI:
         raise AssertionError(f"unexpected {request.method} {path}")
 
     def _task_view(self, task: dict[str, Any]) -> dict[str, Any]:
-        view = {k: v for k, v in task.items() if k != "_meta"}
-        if self.tasks_carry_metadata:
-            view["user_metadata"] = task["_meta"]
-        return view
+        assert "user_metadata" not in task
+        return {k: v for k, v in task.items() if k != "_meta"}
 
     def _page(self, items: list[dict], q: httpx.QueryParams, view: Callable[[dict], dict]) -> httpx.Response:
         page, limit = int(q.get("page", 1)), int(q.get("page_limit", 10))
@@ -108,9 +122,9 @@ def api(clock: FakeClock) -> FakeTasksAPI:
 
 
 @pytest.mark.parametrize("mode", ["drop", "500"])
-@pytest.mark.parametrize("carry", [True, False])
-def test_ambiguous_create_task_finds_the_created_task(make_client, api: FakeTasksAPI, mode: str, carry: bool) -> None:
-    api.tasks_carry_metadata = carry
+@pytest.mark.parametrize("at_once", [True, False])
+def test_ambiguous_create_task_finds_the_created_task(make_client, api: FakeTasksAPI, mode: str, at_once: bool) -> None:
+    api.videos_at_once = at_once  # False: the video is not listed yet, only the filename scan can find the task
     api.fail_after_create = [mode]
     client, recorder = make_client(api)
     created = client.create_task("idx1", video_url="https://bucket.s3.amazonaws.com/a.mp4?X-Amz-Signature=s",
@@ -119,6 +133,26 @@ def test_ambiguous_create_task_finds_the_created_task(make_client, api: FakeTask
     assert created.id == api.tasks[0]["_id"] and created.video_id == api.tasks[0]["video_id"] and created.recovered
     assert len(recorder.calls("POST", "/tasks")) == 1
     assert api.tasks[0]["_meta"] == {"source": "s3", "job_key": "job-1"}
+    # one Idempotency-Key per operation, derived from the caller's key (stable across re-runs)
+    keys = {r.headers["idempotency-key"] for r in recorder.calls("POST", "/tasks")}
+    assert len(keys) == 1 and keys.pop().startswith("tlc-")
+
+
+def test_idempotency_key_header_is_stable_across_retries_and_derived(make_client, api: FakeTasksAPI) -> None:
+    api.fail_before_create = [httpx.ConnectError("refused"), httpx.ReadTimeout("lost")]
+    api.videos_at_once = False
+    client, recorder = make_client(api)
+    client.create_task("idx1", video_url="https://x/a.mp4", idempotency_key="job-7")
+    headers = [r.headers["idempotency-key"] for r in recorder.calls("POST", "/tasks")]
+    assert len(headers) == 3 and len(set(headers)) == 1
+    client.create_task("idx1", video_url="https://x/b.mp4", idempotency_key="job-8")
+    other = recorder.calls("POST", "/tasks")[-1].headers["idempotency-key"]
+    assert other != headers[0]
+    # without a caller key each call still gets one key, the same on its retries
+    api.fail_before_create = [httpx.ConnectError("refused")]
+    client.create_task("idx1", video_url="https://x/c.mp4")
+    last_two = [r.headers["idempotency-key"] for r in recorder.calls("POST", "/tasks")[-2:]]
+    assert last_two[0] == last_two[1] and last_two[0] not in (headers[0], other)
 
 
 def test_existing_task_for_the_key_is_returned_without_creating(make_client, api: FakeTasksAPI) -> None:
@@ -135,19 +169,18 @@ def test_existing_task_for_the_key_is_returned_without_creating(make_client, api
 def test_find_task_by_metadata(make_client, api: FakeTasksAPI) -> None:
     client, recorder = make_client(api)
     created = client.create_task("idx1", video_url="https://x/a.mp4", user_metadata={"job_key": "k"})
-    found = client.find_task_by_metadata("idx1", "job_key", "k")
-    assert found is not None and found.id == created.id
-    assert client.find_task_by_metadata("idx1", "job_key", "nope") is None
-    api.tasks_carry_metadata = False  # through the videos filter
     before = len(recorder.requests)
     found = client.find_task_by_metadata("idx1", "job_key", "k")
     assert found is not None and found.id == created.id
-    # one tasks page (no metadata on tasks -> stop scanning), the videos filter, the video's task
-    assert [r.url.path for r in recorder.requests[before:]] == ["/v1.3/tasks", "/v1.3/indexes/idx1/videos", "/v1.3/tasks"]
+    # the videos filter, then the video's task by filename (documented filters only)
+    assert [r.url.path for r in recorder.requests[before:]] == ["/v1.3/indexes/idx1/videos", "/v1.3/tasks"]
+    assert recorder.requests[-1].url.params["filename"] == "a.mp4"
+    assert not any(k.startswith("user_metadata") for k in recorder.requests[-1].url.params)
+    assert client.find_task_by_metadata("idx1", "job_key", "nope") is None
 
 
 def test_ambiguous_upload_without_key_matches_on_filename(make_client, api: FakeTasksAPI, tmp_path) -> None:
-    api.tasks_carry_metadata = False
+    api.videos_at_once = False
     api.fail_after_create = ["drop"]
     video = tmp_path / "clip-0001.mp4"
     video.write_bytes(b"\0" * 1000)
@@ -349,9 +382,7 @@ def test_conflict_after_lost_create_answer_returns_our_index(make_client, api: F
     assert len(recorder.calls("POST", "/indexes")) == 2
 
 
-@pytest.mark.parametrize("carry", [True, False])
-def test_recovery_picks_our_task_among_others(make_client, api: FakeTasksAPI, carry: bool) -> None:
-    api.tasks_carry_metadata = carry
+def test_recovery_picks_our_task_among_others(make_client, api: FakeTasksAPI) -> None:
     client, _ = make_client(api)
     client.create_task("idx1", video_url="https://x/other.mp4", idempotency_key="job-A")
     client.create_task("idx1", video_url="https://x/same.mp4", idempotency_key="job-B")
@@ -361,6 +392,18 @@ def test_recovery_picks_our_task_among_others(make_client, api: FakeTasksAPI, ca
     assert created.id == api.tasks[2]["_id"]
     # and a later call with another task's key finds that one, not the newest
     assert client.create_task("idx1", video_url="https://x/zzz.mp4", idempotency_key="job-A").id == api.tasks[0]["_id"]
+
+
+def test_ready_same_filename_tasks_are_checked_through_their_video(make_client, api: FakeTasksAPI) -> None:
+    # An earlier job's task of the same filename is ready (its video says job-A); ours is not listed yet.
+    api.videos_at_once = False
+    client, recorder = make_client(api)
+    client.create_task("idx1", video_url="https://x/same.mp4", idempotency_key="job-A")
+    api.finish()
+    api.fail_after_create = ["500"]
+    created = client.create_task("idx1", video_url="https://x/same.mp4", idempotency_key="job-B")
+    assert created.recovered and created.id == api.tasks[1]["_id"] and len(api.tasks) == 2
+    assert recorder.calls("GET", f"/indexes/idx1/videos/{api.tasks[0]['video_id']}")
 
 
 def test_caller_job_key_is_kept_and_key_stored_alongside(make_client, api: FakeTasksAPI) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field
 
 from .common import TLModel
@@ -33,8 +31,6 @@ class Task(TLModel):
     system_metadata: SystemMetadata | None = None
     hls: HLS | None = None
     estimated_time: str | None = None
-    # Not documented on task objects; the emulator returns it, the real API may not.
-    user_metadata: dict[str, Any] | None = None
 
     @property
     def is_terminal(self) -> bool:

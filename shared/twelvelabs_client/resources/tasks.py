@@ -1,8 +1,10 @@
-"""Video indexing tasks, with duplicate-free creation.
+"""Video indexing tasks (classic surface; "will be removed" per SDK 1.3.1+), with duplicate-free creation.
 
-`create_task(..., idempotency_key=K)` stores K as user_metadata["job_key"]. Before creating, and
-after any ambiguous failure, it looks for the task K already produced (find_task_by_metadata), so
-a lost answer, a retried Lambda or a redelivered event never pays for a second indexing task.
+`create_task(..., idempotency_key=K)` stores K as user_metadata["job_key"] and sends an
+`Idempotency-Key` derived from K. Before creating it looks for a ready video carrying K; after an
+ambiguous failure it looks for the task its lost attempt created (documented filters only: the
+videos' user_metadata filter, GET /tasks by index_id + filename), so a lost answer, a retried
+Lambda or a redelivered event does not pay for a second indexing task.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import httpx
 
 from ..encoding import form_fields, query_params
 from ..models.common import MetadataValue, Page
-from ..models.tasks import CreatedTask, Task
+from ..errors import NotFoundError
+from ..idempotency import derive_idempotency_key
+from ..models.tasks import CreatedTask, Task, TaskStatus
 from ..models.videos import Video
 from ..pagination import iter_pages
 from ..timeutil import parse_time
@@ -90,8 +94,10 @@ class TasksMixin(ResourceBase):
             found = self._find_created_task(index_id, since=since, key=key, filename=filename, sent_metadata=metadata)
             return _created(found) if found is not None else None
 
+        header_key = derive_idempotency_key(metadata.get(key) if key else None, "POST /tasks", index_id)
         result = self._transport.create(
-            "POST", "/tasks", files=parts, upload=True, recover=recover, resendable=resendable
+            "POST", "/tasks", files=parts, upload=True, recover=recover, resendable=resendable,
+            idempotency_key=header_key,
         )
         if isinstance(result, CreatedTask):
             return result
@@ -99,55 +105,72 @@ class TasksMixin(ResourceBase):
         return self._parse(CreatedTask, result)
 
     def find_task_by_metadata(self, index_id: str, key: str, value: MetadataValue) -> Task | None:
-        """The task of `index_id` whose user_metadata[key] == value, or None.
+        """The task of `index_id` whose video has user_metadata[key] == value, or None.
 
-        (a) newest tasks (up to 150) when task objects carry user_metadata (the emulator's do; the
-        real API's may not); (b) videos filtered by user_metadata[key]=value, then their task.
+        Documented means only: task objects carry no user_metadata, so this lists the index's videos
+        filtered by `user_metadata[key]=value` (verified client-side) and finds that video's task by
+        its filename. A video exists once its task is `ready`: a task still indexing is not found.
         """
-        return self._find_created_task(index_id, since=None, key=key, filename=None, sent_metadata=None, value=value)
+        for video in self._videos_with_metadata(index_id, key, value):
+            task = self._task_of_video(index_id, video)
+            if task is not None:
+                return task
+        return None
 
     def _find_created_task(
         self,
         index_id: str,
         *,
-        since: float | None,
+        since: float,
         key: str | None,
         filename: str | None,
         sent_metadata: Mapping[str, Any] | None,
-        value: MetadataValue = None,
     ) -> Task | None:
-        if key is not None and value is None and sent_metadata is not None:
-            value = sent_metadata.get(key)
-        window = since - CLOCK_SKEW_SECONDS if since is not None else None
-        # Weak matches (same filename / same metadata inside our window) are only a fallback after
-        # the exact key lookups; the oldest in the window is the likeliest to be our lost attempt.
-        weak: Task | None = None
-        for task in self._recent_tasks(index_id, window):
-            if task.user_metadata is not None and key is not None:
-                if task.user_metadata.get(key) == value:
-                    return task
-                continue
-            if since is None:
-                if task.user_metadata is None:
-                    break  # this API's task objects carry no metadata: only the videos filter can tell
-                continue  # outside a recovery window only the exact key counts
-            if _weak_match(task, filename, sent_metadata):
-                weak = task  # newest-first scan: the last one kept is the oldest
+        """After an ambiguous POST /tasks: the task that attempt created, or None.
+
+        1. exact: a video carrying our key (find_task_by_metadata);
+        2. `GET /tasks?index_id=&filename=` newest first, created since the attempt (minus clock skew):
+           a `ready` one is checked through its video's user_metadata (exact yes/no); one not yet
+           ready cannot be checked, and the oldest such candidate is taken (the likeliest to be our
+           lost attempt). Without a filename nothing weak is matched.
+        """
+        value = sent_metadata.get(key) if key is not None and sent_metadata is not None else None
         if key is not None:
-            for video in self._videos_with_metadata(index_id, key, value):
-                task = self._task_of_video(index_id, video)
-                if task is not None:
-                    return task
+            found = self.find_task_by_metadata(index_id, key, value)
+            if found is not None:
+                return found
+        if not filename:
+            return None
+        weak: Task | None = None
+        for task in self._recent_tasks(index_id, since - CLOCK_SKEW_SECONDS, filename):
+            verdict = self._video_matches(index_id, task, sent_metadata)
+            if verdict is True:
+                return task
+            if verdict is None:
+                weak = task  # newest-first scan: the last one kept is the oldest
         return weak
 
-    def _recent_tasks(self, index_id: str, window_start: float | None) -> Iterator[Task]:
-        """Newest-first tasks of the index, bounded by pages and (when given) by creation time."""
+    def _video_matches(self, index_id: str, task: Task, sent_metadata: Mapping[str, Any] | None) -> bool | None:
+        """Whether a task's video carries the metadata we sent: True/False, None when not knowable yet."""
+        if task.status != TaskStatus.READY or not task.video_id:
+            return None
+        if not sent_metadata:
+            return None  # nothing to compare: a same-filename task stays a weak candidate
+        try:
+            video = self.get_video(index_id, task.video_id)  # type: ignore[attr-defined]
+        except NotFoundError:
+            return False  # its video was deleted: not the one we just created
+        meta = video.user_metadata or {}
+        return all(meta.get(k) == v for k, v in sent_metadata.items())
+
+    def _recent_tasks(self, index_id: str, window_start: float, filename: str) -> Iterator[Task]:
+        """Newest-first tasks of the index with this filename, created at or after window_start."""
         for page_number in range(1, LOOKUP_MAX_PAGES + 1):
-            page = self.list_tasks(index_id=index_id, sort_by="created_at", sort_option="desc",
+            page = self.list_tasks(index_id=index_id, filename=filename, sort_by="created_at", sort_option="desc",
                                    page=page_number, page_limit=LOOKUP_PAGE_LIMIT)
             for task in page.data:
                 created = parse_time(task.created_at)
-                if window_start is not None and created is not None and created < window_start:
+                if created is not None and created < window_start:
                     return
                 yield task
             if page.is_last():
@@ -172,14 +195,3 @@ class TasksMixin(ResourceBase):
 
 def _created(task: Task) -> CreatedTask:
     return CreatedTask.model_validate({"_id": task.id, "video_id": task.video_id, "recovered": True})
-
-
-def _weak_match(task: Task, filename: str | None, sent_metadata: Mapping[str, Any] | None) -> bool:
-    """Same filename (and, when the task shows it, the same user metadata) as what we sent."""
-    if sent_metadata and task.user_metadata is not None:
-        if any(task.user_metadata.get(k) != v for k, v in sent_metadata.items()):
-            return False
-        if not filename:
-            return True
-    task_name = task.system_metadata.filename if task.system_metadata else None
-    return bool(filename) and task_name == filename
