@@ -8,9 +8,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from werkzeug.utils import send_file
 from werkzeug.wrappers import Response
 
-from twelvelabs_emulator.errors import not_found
+from twelvelabs_emulator.errors import invalid, not_found
 from twelvelabs_emulator.faults import FaultSettings
 from twelvelabs_emulator.httpkit import EmulatorRequest, json_response, parse_json_body
+from twelvelabs_emulator.media import first_frame_jpeg
+from twelvelabs_emulator.models import DriveAccount
 from twelvelabs_emulator.services import Services
 
 
@@ -96,3 +98,56 @@ def media_file(s: Services, request: EmulatorRequest, video_id: str) -> Response
     if path is None or not path.exists():
         raise not_found(video_id, "videos")
     return send_file(path, request.environ, mimetype="application/octet-stream", conditional=True)
+
+
+def _asset_path(s: Services, asset_id: str) -> tuple[Path, str | None]:
+    with s.rt.store.read() as st:
+        asset = st.current.assets.get(asset_id)
+        path = Path(asset.file_path) if asset is not None and asset.file_path else None
+        kind = asset.kind if asset is not None else None
+    if path is None or not path.exists():
+        raise not_found(asset_id, "assets")
+    return path, kind
+
+
+def asset_file(s: Services, request: EmulatorRequest, asset_id: str) -> Response:
+    """An asset's stored file (the multipart report's `url`)."""
+    path, _ = _asset_path(s, asset_id)
+    return send_file(path, request.environ, mimetype="application/octet-stream", conditional=True)
+
+
+def asset_thumbnail(s: Services, request: EmulatorRequest, asset_id: str) -> Response:
+    """`thumbnail.representative_url`: a JPEG of the first frame (images: the image itself, re-encoded)."""
+    path, kind = _asset_path(s, asset_id)
+    if kind not in ("video", "image"):
+        raise not_found(asset_id, "asset thumbnails")
+    return Response(first_frame_jpeg(path), mimetype="image/jpeg")
+
+
+def asset_hls(s: Services, request: EmulatorRequest, asset_id: str) -> Response:
+    """`hls.manifest_url`: a one-entry VOD playlist naming the stored file (the emulator makes no HLS renditions)."""
+    path, kind = _asset_path(s, asset_id)
+    with s.rt.store.read() as st:
+        duration = st.current.assets[asset_id].duration or 0.0
+    body = ("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-PLAYLIST-TYPE:VOD\n"
+            f"#EXT-X-TARGETDURATION:{int(duration) + 1}\n#EXTINF:{duration:.3f},\n"
+            f"{s.rt.public_url}/_emulator/assets/{asset_id}/file\n#EXT-X-ENDLIST\n")
+    return Response(body, mimetype="application/vnd.apple.mpegurl")
+
+
+def list_drive_accounts(s: Services, request: EmulatorRequest) -> Response:
+    with s.rt.store.read() as st:
+        return json_response([a.model_dump() for a in st.current.drive_accounts.values()])
+
+
+def add_drive_account(s: Services, request: EmulatorRequest) -> Response:
+    """Register (or replace) a fake Google Drive account with its files; the next OAuth consent connects it."""
+    account = parse_json_body(request, DriveAccount)
+    for source_id, file in account.files.items():
+        if (file.path is None) == (file.reject is None):
+            raise invalid(f"files.{source_id}", "give exactly one of `path` (a local file) or `reject` (a code).")
+        if file.path is not None and not Path(file.path).is_file():
+            raise invalid(f"files.{source_id}.path", f"{file.path} is not a file.")
+    with s.rt.store.mutate() as st:
+        st.current.drive_accounts[account.external_id] = account
+    return json_response(account.model_dump(), 201)

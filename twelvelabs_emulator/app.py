@@ -21,6 +21,7 @@ from twelvelabs_emulator import (
     api_generate,
     api_indexed_assets,
     api_indexes,
+    api_multipart,
     api_search,
     api_tasks,
 )
@@ -103,13 +104,21 @@ ADMIN_ROUTES: list[tuple[str, list[str], Handler]] = [
     ("/requests", ["GET"], admin.requests_log),
     ("/requests", ["DELETE"], admin.clear_requests_log),
     ("/media/<video_id>", ["GET"], admin.media_file),
+    ("/assets/<asset_id>/file", ["GET"], admin.asset_file),
+    ("/assets/<asset_id>/thumbnail.jpg", ["GET"], admin.asset_thumbnail),
+    ("/assets/<asset_id>/hls.m3u8", ["GET"], admin.asset_hls),
+    ("/drive-accounts", ["GET"], admin.list_drive_accounts),
+    ("/drive-accounts", ["POST"], admin.add_drive_account),
 ]
 
 
 def _build_map(config: EmulatorConfig) -> tuple[Map, dict[str, Handler]]:
     rules: list[Rule] = []
     handlers: dict[str, Handler] = {}
-    for prefix, routes in ((API_PREFIX, api_routes(config)), (ADMIN_PREFIX, ADMIN_ROUTES)):
+    tables = [(API_PREFIX, api_routes(config)), (ADMIN_PREFIX, ADMIN_ROUTES)]
+    if config.surface == "current":
+        tables.append((api_multipart.UPLOADS_PREFIX, api_multipart.UPLOAD_ROUTES))
+    for prefix, routes in tables:
         for n, (path, methods, handler) in enumerate(routes):
             endpoint = f"{prefix}:{n}"
             rules.append(Rule(prefix + path, methods=methods, endpoint=endpoint))

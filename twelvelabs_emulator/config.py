@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 TWO_GB = 2 * 1024**3
+MB = 1024 * 1024
 
 
 class EmulatorConfig(BaseModel):
@@ -37,3 +38,13 @@ class EmulatorConfig(BaseModel):
     max_video_bytes: int = Field(default=TWO_GB, ge=1)
     download_timeout_seconds: float = Field(default=30.0, gt=0)
     request_log_size: int = Field(default=2000, ge=1)
+    # Assets (current surface): documented limits; tests lower them.
+    max_asset_direct_bytes: int = Field(default=200 * MB, ge=1)  # video/audio through `file`
+    max_asset_url_bytes: int = Field(default=4 * 1024 * MB, ge=1)  # video/audio through `url`
+    max_multipart_bytes: int = Field(default=10 * 1024 * MB, ge=1)  # video/audio multipart sessions
+    multipart_chunk_size: int = Field(default=5 * MB, ge=1)  # the documented example chunk size
+    multipart_initial_urls: int = Field(default=10, ge=1, le=50)  # presigned URLs handed out at session creation
+    # Fake Google Drive accounts for `/connections` (see README): each entry as the admin route's body.
+    drive_accounts: list[dict[str, object]] = Field(default_factory=list)
+    # Idempotency-Key replay window.
+    idempotency_ttl_seconds: float = Field(default=24 * 3600.0, gt=0)

@@ -8,6 +8,7 @@ feed the embeddings (so search ranks something meaningful) and the generated tex
 from __future__ import annotations
 
 import array
+import io
 import colorsys
 import math
 from pathlib import Path
@@ -227,3 +228,20 @@ def audio_file_tokens(path: Path, field: str, offset: float, length: float = 10.
         raise MediaProblem("parameter_invalid", f"audio_start_offset_sec {offset} is beyond the audio's end ({total:.2f} s).")
     end = min(offset + length, total) if total else offset + length
     return sound_tokens(_pcm(frames)), offset, round(end, 3)
+
+
+def first_frame_jpeg(path: Path, width: int = 320) -> bytes:
+    """The first decodable frame as a JPEG (thumbnails), scaled to `width` keeping the aspect ratio."""
+    with av.open(str(path)) as container:
+        frame = next(container.decode(video=0))
+        height = max(2, round(frame.height * width / frame.width / 2) * 2)
+        small = frame.reformat(width=width, height=height, format="yuvj420p")
+    out = io.BytesIO()
+    with av.open(out, mode="w", format="mjpeg") as jpeg:
+        stream = jpeg.add_stream("mjpeg", rate=1)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuvj420p"
+        for packet in stream.encode(small):
+            jpeg.mux(packet)
+        for packet in stream.encode(None):
+            jpeg.mux(packet)
+    return out.getvalue()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 MetadataValue = str | int | float | bool
 
@@ -244,8 +244,35 @@ class ConnectionRecord(BaseModel):
     scopes: list[str] = Field(default_factory=list)
     connected_at: datetime
     last_used_at: datetime | None = None
-    # source_id -> {"path": local file} | {"reject": code}; the fake "Google Drive" of this account
-    files: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+
+class DriveFile(BaseModel):
+    """One file of a fake Google Drive: a local file to fetch, or the rejection code an import gets."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str | None = None
+    filename: str | None = None  # `original_filename`; default: the path's name
+    reject: Literal["source_unavailable", "source_not_authorized", "unsupported_media_type",
+                    "video_filesize_too_large", "audio_filesize_too_large", "media_filesize_too_large"] | None = None
+
+
+class DriveAccount(BaseModel):
+    """A fake Google Drive account (admin route / config `drive_accounts`); OAuth consent picks one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    external_id: str = Field(min_length=1)
+    display_name: str = Field(min_length=1)
+    scopes: list[str] = Field(default_factory=lambda: ["https://www.googleapis.com/auth/drive.file"])
+    files: dict[str, DriveFile] = Field(default_factory=dict)  # source_id -> file
+
+
+class PendingAuthorization(BaseModel):
+    state: str
+    redirect_uri: str
+    custom_id: str | None = None
+    created_at: datetime
 
 
 class RedirectUriRecord(BaseModel):
@@ -280,6 +307,8 @@ class CurrentState(BaseModel):
     connections: dict[str, ConnectionRecord] = Field(default_factory=dict)
     redirect_uris: dict[str, RedirectUriRecord] = Field(default_factory=dict)
     connection_imports: dict[str, ConnectionImportRecord] = Field(default_factory=dict)
+    drive_accounts: dict[str, DriveAccount] = Field(default_factory=dict)
+    authorizations: dict[str, PendingAuthorization] = Field(default_factory=dict)
 
 
 State.model_rebuild()
