@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from werkzeug.wrappers import Response
 
+from twelvelabs_emulator import analyze as current
 from twelvelabs_emulator import generation
 from twelvelabs_emulator.bodies import AnalyzeBody, GistBody, ResponseFormatIn, SummarizeBody
 from twelvelabs_emulator.errors import ApiError, invalid, not_found
@@ -88,18 +89,53 @@ def _fragments(text: str) -> Iterator[str]:
         yield text[start:start + FRAGMENT_CHARS]
 
 
-def _ndjson(generation_id: str, text: str, finish_reason: str, tokens: int) -> Iterator[bytes]:
+def _ndjson(generation_id: str, text: str, finish_reason: str, usage: dict[str, int],
+            warning: dict[str, str] | None = None) -> Iterator[bytes]:
     def line(event: dict[str, object]) -> bytes:
         return (json.dumps(event) + "\n").encode("utf-8")
 
     yield line({"event_type": "stream_start", "metadata": {"generation_id": generation_id}})
     for fragment in _fragments(text):
         yield line({"event_type": "text_generation", "text": fragment})
-    yield line({"event_type": "stream_end", "finish_reason": finish_reason,
-                "metadata": {"generation_id": generation_id, "usage": {"output_tokens": tokens}}})
+    end: dict[str, object] = {"event_type": "stream_end", "finish_reason": finish_reason,
+                              "metadata": {"generation_id": generation_id, "usage": usage}}
+    if warning is not None:
+        end["error"] = warning
+    yield line(end)
+
+
+def _analyze_current(s: Services, request: EmulatorRequest) -> Response:
+    """`/analyze` as SDK 1.3.6 speaks it: video {url|asset_id|base64_string} or images, Pegasus 1.5/1.6."""
+    data = current.read_json_object(request)
+    current.check_removed(data)
+    if data.get("response_format", {}) and isinstance(data.get("response_format"), dict) \
+            and data["response_format"].get("type") == "segment_definitions":
+        raise invalid("response_format.type", "only json_schema is supported for synchronous analysis; use "
+                      "/analyze/tasks for segment_definitions.")
+    body = current.validate(current.SyncAnalyzeIn, data)
+    current.check_prompt_shape(body)
+    max_tokens = current.check_max_tokens(body.max_tokens)
+    if body.response_format is not None:
+        if body.response_format.json_schema is None:
+            raise invalid("response_format.json_schema", "it is required when type is json_schema.")
+        current.check_json_schema(body.response_format.json_schema)
+    inputs = current.resolve_inputs(s, body, current.SYNC_MAX_SECONDS)
+    text = current.generate_text(inputs, body.response_format)
+    text, finish_reason, tokens = generation.truncate(text, max_tokens)
+    usage = {"output_tokens": tokens, "input_tokens": current.input_tokens(inputs)}
+    warning = {"message": current.LENGTH_WARNING} if finish_reason == "length" else None
+    generation_id = str(uuid.uuid4())
+    if body.stream:
+        return Response(_ndjson(generation_id, text, finish_reason, usage, warning), mimetype="application/x-ndjson")
+    answer: dict[str, object] = {"id": generation_id, "data": text, "finish_reason": finish_reason, "usage": usage}
+    if warning is not None:
+        answer["error"] = warning
+    return json_response(answer)
 
 
 def analyze(s: Services, request: EmulatorRequest) -> Response:
+    if s.rt.config.surface == "current":
+        return _analyze_current(s, request)
     body = parse_json_body(request, AnalyzeBody)
     _check_prompt(body.prompt)
     video = _video_for_generation(s, body.video_id)
@@ -107,7 +143,8 @@ def analyze(s: Services, request: EmulatorRequest) -> Response:
     text, finish_reason, tokens = generation.truncate(text, body.max_tokens)
     generation_id = str(uuid.uuid4())
     if body.stream:
-        return Response(_ndjson(generation_id, text, finish_reason, tokens), mimetype="application/x-ndjson")
+        return Response(_ndjson(generation_id, text, finish_reason, {"output_tokens": tokens}),
+                        mimetype="application/x-ndjson")
     return json_response({"id": generation_id, "data": text, "finish_reason": finish_reason,
                           "usage": {"output_tokens": tokens}})
 

@@ -4,18 +4,40 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Literal
 
+from pydantic import Field
 from werkzeug.wrappers import Response
 
 from twelvelabs_emulator import media, search, vectors
 from twelvelabs_emulator.api_embed import IMAGE_MAX_BYTES, TEXT_TOKEN
-from twelvelabs_emulator.bodies import SearchForm
+from twelvelabs_emulator.bodies import Body, SearchForm
 from twelvelabs_emulator.downloads import download
 from twelvelabs_emulator.errors import ApiError, MediaProblem, invalid, not_found, not_provided
 from twelvelabs_emulator.httpkit import EmulatorRequest, adopt_upload, form_model, json_response, query_bool, require_multipart
 from twelvelabs_emulator.services import Services
 
 QUERY_TOKEN_LIMIT = 77
+CURRENT_QUERY_TOKEN_LIMIT = 500  # Marengo 3.0
+MAX_QUERY_IMAGES = 10
+# Removed from the request in SDK 1.2.2 (the SDK wrapper still accepts them but never sends them).
+REMOVED_FIELDS = ("threshold", "adjust_confidence_level", "sort_option")
+
+
+class CurrentSearchForm(Body):
+    """The search form as SDK 1.3.6 sends it (multipart; lists are repeated fields)."""
+
+    index_id: str = Field(min_length=1)
+    search_options: list[Literal["visual", "audio", "transcription"]] = Field(min_length=1)
+    transcription_options: list[Literal["lexical", "semantic"]] | None = None
+    query_text: str | None = None
+    query_media_type: Literal["image"] | None = None
+    query_media_url: list[str] = Field(default_factory=list)
+    operator: Literal["or", "and"] = "or"
+    group_by: Literal["clip", "video"] = "clip"
+    page_limit: int = Field(default=10, ge=1, le=50)
+    filter: str | None = None
+    include_user_metadata: bool = False
 
 
 def _query_vector(s: Services, request: EmulatorRequest, form: SearchForm) -> tuple[list[float], bool]:
@@ -46,7 +68,87 @@ def _query_vector(s: Services, request: EmulatorRequest, form: SearchForm) -> tu
     return vectors.embed_tokens(vectors.expand(tokens)), True
 
 
+def _image_vector(s: Services, path: Path, field: str) -> list[float]:
+    try:
+        tokens = media.image_file_tokens(path, field)
+    except MediaProblem as problem:
+        raise ApiError(400, "parameter_invalid", problem.message) from problem
+    return vectors.embed_tokens(vectors.expand(tokens))
+
+
+def _current_query_vector(s: Services, request: EmulatorRequest, form: CurrentSearchForm) -> tuple[list[float], bool]:
+    """Text, up to 10 images, or both (composed): the normalised sum of their vectors."""
+    files = [f for f in request.files.getlist("query_media_file") if f.filename]
+    media_count = len(form.query_media_url) + len(files)
+    if form.query_text is None and media_count == 0:
+        raise not_provided("query_text or query_media_url/query_media_file")
+    if media_count > MAX_QUERY_IMAGES:
+        raise invalid("query_media_url", f"at most {MAX_QUERY_IMAGES} query images are allowed, got {media_count}.")
+    if media_count and form.query_media_type is None:
+        raise not_provided("query_media_type")
+    parts: list[list[float]] = []
+    if form.query_text is not None:
+        if not form.query_text.strip():
+            raise invalid("query_text", "it is empty.")
+        if len(TEXT_TOKEN.findall(form.query_text)) > CURRENT_QUERY_TOKEN_LIMIT:
+            raise invalid("query_text", f"it is longer than {CURRENT_QUERY_TOKEN_LIMIT} tokens.")
+        parts.append(vectors.embed_text(form.query_text))
+    with tempfile.TemporaryDirectory(dir=s.rt.upload_dir) as scratch:
+        for n, url in enumerate(form.query_media_url):
+            path, _, _ = download(url, "query_media_url", Path(scratch), IMAGE_MAX_BYTES,
+                                  s.rt.config.download_timeout_seconds, too_large_code="parameter_invalid")
+            parts.append(_image_vector(s, path, f"query_media_url[{n}]"))
+        for n, storage in enumerate(files):
+            path = Path(scratch) / f"query-{n}"
+            if adopt_upload(storage, path) > IMAGE_MAX_BYTES:
+                raise invalid("query_media_file", f"the image is larger than {IMAGE_MAX_BYTES} bytes.")
+            parts.append(_image_vector(s, path, f"query_media_file[{n}]"))
+    return vectors.mean_vector(parts), media_count > 0
+
+
+def _create_current_search(s: Services, request: EmulatorRequest) -> Response:
+    require_multipart(request)
+    for name in REMOVED_FIELDS:
+        if name in request.form:
+            raise ApiError(400, "parameter_unknown", f"The {name} parameter is not a known parameter (it was removed "
+                           "from search; hits are ranked by relevance, see `rank`).")
+    form = form_model(request.form, CurrentSearchForm,
+                      lists=("search_options", "transcription_options", "query_media_url"))
+    if form.transcription_options and "transcription" not in form.search_options:
+        raise invalid("transcription_options", "it is only valid when search_options includes transcription.")
+    with s.rt.store.read() as st:
+        index = st.indexes.get(form.index_id)
+        if index is None:
+            raise not_found(form.index_id, "indexes")
+        if not index.has_family("marengo"):
+            raise ApiError(400, "index_not_supported_for_search",
+                           f"The index {index.id} has no Marengo model, so it cannot be searched.")
+        enabled = index.options("marengo")
+    for option in form.search_options:
+        if option not in enabled:
+            raise ApiError(400, "search_option_not_supported",
+                           f"The search_options value {option!r} is not enabled on index {form.index_id} "
+                           f"(enabled: {', '.join(sorted(enabled))}).")
+    flt = search.parse_filter(form.filter)
+    vector, media_query = _current_query_vector(s, request, form)
+    if media_query and form.query_text is None and "visual" not in form.search_options:
+        raise ApiError(400, "search_option_combination_not_supported", "An image query needs the visual search option.")
+    options = list(dict.fromkeys(form.search_options))
+    if media_query and form.query_text is None:
+        options = ["visual"]
+    query = search.SearchQuery(index_id=form.index_id, options=options, vector=vector, media_query=media_query,
+                               operator=form.operator, group_by=form.group_by, page_limit=form.page_limit,
+                               filter=flt, surface="current")
+    with s.rt.store.read() as st:
+        hits, inner = search.rank(st, query)
+        pool = search.search_pool(st, form.index_id)
+        session, page = s.searches.create(form.index_id, hits, form.page_limit, pool, inner, form.group_by == "video")
+        return json_response(search.render_page(st, session, page, form.include_user_metadata, with_prev=False))
+
+
 def create_search(s: Services, request: EmulatorRequest) -> Response:
+    if s.rt.config.surface == "current":
+        return _create_current_search(s, request)
     require_multipart(request)
     form = form_model(request.form, SearchForm, lists=("search_options",))
     with s.rt.store.read() as st:

@@ -7,6 +7,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -19,6 +20,11 @@ CONFIDENCE_BOUNDS = (("high", 35.0), ("medium", 20.0), ("low", 8.0))
 THRESHOLD_ORDER = {"high": 3, "medium": 2, "low": 1, "none": 0}
 CONFIDENCE_ORDER = {"high": 3, "medium": 2, "low": 1, "extremely_low": 0}
 SYSTEM_FILTER_FIELDS = {"duration", "width", "height", "size", "fps", "filename"}
+# Marengo ranks every clip of the index for any query (retrieval is top-k, not a cut-off on an absolute
+# similarity): a clip with no shared content (cosine ~0) still scores just above the "low" bound, so the
+# default threshold keeps it, below every clip that does share content. Strongly anti-correlated clips fall
+# under "low". Ordering is always the cosine's.
+SCORE_FLOOR = 12.0
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,7 @@ class SearchQuery:
     sort_option: str = "score"
     page_limit: int = 10
     filter: dict[str, object] = field(default_factory=dict)
+    surface: str = "classic"  # "current": no threshold, hits carry rank but no score/confidence
 
 
 def parse_filter(raw: str | None) -> dict[str, object]:
@@ -96,10 +103,19 @@ def confidence(score: float, adjust: float) -> str:
     return "extremely_low"
 
 
+def calibrated_score(sim: float) -> float:
+    """0..100, monotonic in the cosine: SCORE_FLOOR at 0, 100 at 1, towards 0 for anti-correlated clips."""
+    if sim >= 0:
+        return round(SCORE_FLOOR + (100.0 - SCORE_FLOOR) * min(sim, 1.0), 2)
+    return round(SCORE_FLOOR * max(0.0, 1.0 + sim), 2)
+
+
 def rank(st: State, query: SearchQuery) -> tuple[list[dict[str, object]], int | None]:
     """All hits best first (clips, or videos with their clips), and total_inner_matches when grouped."""
-    option_map = {"visual": "visual-text", "audio": "audio"}
+    # transcription: the emulator's media carry no speech, so that option never matches anything.
+    option_map = {"visual": "visual-text", "audio": "audio", "transcription": "transcription"}
     wanted = [option_map[o] for o in query.options]
+    current = query.surface == "current"
     clip_hits: list[tuple[float, int, dict[str, object]]] = []
     for video in st.videos.values():
         if video.index_id != query.index_id or not matches_filter(video, query.filter):
@@ -113,12 +129,15 @@ def rank(st: State, query: SearchQuery) -> tuple[list[dict[str, object]], int | 
             if query.operator == "and" and len(sims) < len(wanted):
                 continue
             sim = min(sims.values()) if query.operator == "and" else max(sims.values())
-            score = round(max(0.0, sim) * 100, 2)
+            if current:
+                clip_hits.append((sim, video.seq, {"start": start, "end": end, "video_id": video.id}))
+                continue
+            score = calibrated_score(sim)
             conf = confidence(score, query.adjust_confidence_level)
             if CONFIDENCE_ORDER[conf] < THRESHOLD_ORDER[query.threshold]:
                 continue
-            clip_hits.append((score, video.seq, {"score": score, "start": start, "end": end, "video_id": video.id,
-                                                 "confidence": conf}))
+            clip_hits.append((sim, video.seq, {"score": score, "start": start, "end": end, "video_id": video.id,
+                                               "confidence": conf}))
     clip_hits.sort(key=lambda h: (-h[0], h[1], h[2]["start"]))
     if query.group_by == "clip":
         return [dict(hit, rank=n) for n, (_, _, hit) in enumerate(clip_hits, start=1)], None
@@ -126,7 +145,7 @@ def rank(st: State, query: SearchQuery) -> tuple[list[dict[str, object]], int | 
     for _, _, hit in clip_hits:
         grouped.setdefault(str(hit["video_id"]), []).append(hit)
     order = list(grouped)
-    if query.sort_option == "clip_count":
+    if query.sort_option == "clip_count" and not current:
         order.sort(key=lambda vid: -len(grouped[vid]))
     videos = [{"id": vid, "clips": [dict(c, rank=n) for n, c in enumerate(grouped[vid], start=1)]} for vid in order]
     return videos, len(clip_hits)
@@ -147,10 +166,11 @@ class SearchSession:
 class SearchSessions:
     """Opaque page tokens (one per page) that expire after the configured TTL."""
 
-    def __init__(self, ttl_seconds: float) -> None:
+    def __init__(self, ttl_seconds: float, clock: Callable[[], float] = time.time) -> None:
         self._ttl = ttl_seconds
         self._lock = threading.Lock()
         self._pages: dict[str, tuple[SearchSession, int]] = {}
+        self.clock = clock  # epoch seconds; tests swap in a fake clock to expire tokens without sleeping
 
     def clear(self) -> None:
         with self._lock:
@@ -158,7 +178,7 @@ class SearchSessions:
 
     def create(self, index_id: str, hits: list[dict[str, object]], page_limit: int, pool: dict[str, object],
                total_inner_matches: int | None, grouped: bool) -> tuple[SearchSession, int]:
-        session = SearchSession(index_id, hits, page_limit, time.time() + self._ttl, pool, total_inner_matches, grouped)
+        session = SearchSession(index_id, hits, page_limit, self.clock() + self._ttl, pool, total_inner_matches, grouped)
         pages = max(1, -(-len(hits) // page_limit))
         session.page_tokens = [str(uuid.uuid4()) for _ in range(pages)]
         with self._lock:
@@ -170,13 +190,13 @@ class SearchSessions:
     def lookup(self, token: str) -> tuple[SearchSession, int]:
         with self._lock:
             found = self._pages.get(token)
-        if found is None or found[0].expires_at <= time.time():
+        if found is None or found[0].expires_at <= self.clock():
             raise ApiError(400, "search_page_token_expired",
                            f"The page token {token} has expired or is not valid; run the search again.")
         return found
 
     def _purge(self) -> None:
-        now = time.time()
+        now = self.clock()
         for token in [t for t, (s, _) in self._pages.items() if s.expires_at <= now]:
             del self._pages[token]
 

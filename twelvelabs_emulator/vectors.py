@@ -16,7 +16,8 @@ import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
-DIMENSIONS = 1024
+DIMENSIONS = 1024  # Marengo 2.7 (classic /embed, /embed/tasks, index segments)
+V2_DIMENSIONS = 512  # Marengo 3.0 (/embed-v2): the first 512 components of the same seeded vectors, renormalised
 CONTENT_SALT_WEIGHT = 0.15
 
 # Colour tokens pull in a few related words at a lower weight, so "ocean" finds blue footage.
@@ -44,15 +45,15 @@ WORD = re.compile(r"[a-z0-9]+")
 
 
 @lru_cache(maxsize=8192)
-def _seeded_unit(seed_text: str) -> tuple[float, ...]:
+def _seeded_unit(seed_text: str, dims: int = DIMENSIONS) -> tuple[float, ...]:
     rng = random.Random(hashlib.sha256(seed_text.encode("utf-8")).digest())
-    raw = [rng.gauss(0.0, 1.0) for _ in range(DIMENSIONS)]
+    raw = [rng.gauss(0.0, 1.0) for _ in range(dims)]
     norm = math.sqrt(sum(x * x for x in raw))
     return tuple(x / norm for x in raw)
 
 
-def token_vector(token: str) -> tuple[float, ...]:
-    return _seeded_unit("token:" + token)
+def token_vector(token: str, dims: int = DIMENSIONS) -> tuple[float, ...]:
+    return _seeded_unit("token:" + token, dims)
 
 
 def normalise(vector: list[float]) -> list[float]:
@@ -76,39 +77,46 @@ def expand(tokens: Mapping[str, float]) -> dict[str, float]:
     return out
 
 
-def embed_tokens(tokens: Mapping[str, float], salt: str | None = None) -> list[float]:
+def embed_tokens(tokens: Mapping[str, float], salt: str | None = None, dims: int = DIMENSIONS) -> list[float]:
     """Normalised weighted sum of token vectors, plus a small content-seeded component when `salt` is given."""
-    acc = [0.0] * DIMENSIONS
+    acc = [0.0] * dims
     for token, weight in tokens.items():
         if weight == 0:
             continue
-        vec = token_vector(token)
-        for i in range(DIMENSIONS):
+        vec = token_vector(token, dims)
+        for i in range(dims):
             acc[i] += weight * vec[i]
     acc = normalise(acc)
     if salt is not None:
-        extra = _seeded_unit("salt:" + salt)
+        extra = _seeded_unit("salt:" + salt, dims)
         acc = normalise([a + CONTENT_SALT_WEIGHT * e for a, e in zip(acc, extra, strict=True)])
     return acc
 
 
-def embed_text(text: str) -> list[float]:
+def text_tokens(text: str) -> dict[str, float]:
     tokens: dict[str, float] = {}
     for word in words(text):
         tokens[word] = tokens.get(word, 0.0) + 1.0
+    return tokens
+
+
+def embed_text(text: str, dims: int = DIMENSIONS) -> list[float]:
+    tokens = text_tokens(text)
     if not tokens:  # only stopwords/punctuation: still a deterministic vector
-        return list(_seeded_unit("text:" + text))
-    return embed_tokens(tokens)
+        return list(_seeded_unit("text:" + text, dims))
+    return embed_tokens(tokens, dims=dims)
 
 
 def mean_vector(vectors: Iterable[list[float]]) -> list[float]:
-    acc = [0.0] * DIMENSIONS
+    acc: list[float] = []
     count = 0
     for vec in vectors:
+        if not acc:
+            acc = [0.0] * len(vec)
         count += 1
-        for i in range(DIMENSIONS):
+        for i in range(len(vec)):
             acc[i] += vec[i]
-    return normalise(acc) if count else acc
+    return normalise(acc) if count else [0.0] * DIMENSIONS
 
 
 def cosine(a: list[float], b: list[float]) -> float:
