@@ -23,18 +23,20 @@ from twelvelabs_emulator.models import IndexModel, IndexRecord, State
 from twelvelabs_emulator.services import Services
 from twelvelabs_emulator.wire import index_json, video_json
 
-MODEL_NAMES = ("marengo2.7", "pegasus1.2")
+MODEL_NAMES = ("marengo2.7", "pegasus1.2")  # classic surface
+CURRENT_MODEL_NAMES = ("marengo3.0",)  # SDK 1.3.2+: Marengo 2.7 and Pegasus 1.2 indexes can no longer be created
 MODEL_OPTIONS = ("visual", "audio")
 ADDONS = ("thumbnail",)
 VIDEO_LIST_PARAMS = {"page", "page_limit", "sort_by", "sort_option", "filename", "duration", "fps", "width", "height",
                      "size", "created_at", "updated_at"}
 
 
-def _validate_models(body: CreateIndexBody) -> list[IndexModel]:
+def _validate_models(body: CreateIndexBody, surface: str) -> list[IndexModel]:
+    names = CURRENT_MODEL_NAMES if surface == "current" else MODEL_NAMES
     seen: set[str] = set()
     for n, model in enumerate(body.models):
-        if model.model_name not in MODEL_NAMES:
-            raise invalid(f"models[{n}].model_name", f"{model.model_name!r} is not one of {', '.join(MODEL_NAMES)}.")
+        if model.model_name not in names:
+            raise invalid(f"models[{n}].model_name", f"{model.model_name!r} is not one of {', '.join(names)}.")
         if model.model_name in seen:
             raise invalid(f"models[{n}].model_name", f"{model.model_name} is listed twice.")
         seen.add(model.model_name)
@@ -48,7 +50,7 @@ def _validate_models(body: CreateIndexBody) -> list[IndexModel]:
     for addon in body.addons or []:
         if addon not in ADDONS:
             raise invalid("addons", f"{addon!r} is not one of {', '.join(ADDONS)}.")
-        if "marengo2.7" not in seen:
+        if not any(name.startswith("marengo") for name in seen):
             raise invalid("addons", "the thumbnail addon needs a Marengo model.")
     return [IndexModel(model_name=m.model_name, model_options=list(m.model_options)) for m in body.models]
 
@@ -66,7 +68,7 @@ def _index(st: State, index_id: str) -> IndexRecord:
 
 def create_index(s: Services, request: EmulatorRequest) -> Response:
     body = parse_json_body(request, CreateIndexBody)
-    models = _validate_models(body)
+    models = _validate_models(body, s.rt.config.surface)
     now = utcnow()
     with s.rt.store.mutate() as st:
         if _name_taken(st, body.index_name):
@@ -172,7 +174,16 @@ def retrieve_video(s: Services, request: EmulatorRequest, index_id: str, video_i
             if not index.has_family("marengo") or available[option] not in index.options("marengo"):
                 raise invalid("embedding_option", f"{option} needs the {available[option]} option of a Marengo model "
                               "on this index.")
-        return json_response(video_json(video, s.rt.public_url, detail=True, embedding_options=options or None))
+        body = video_json(video, s.rt.public_url, detail=True, embedding_options=options or None)
+        marengo = next((m.model_name for m in index.models if m.model_name.startswith("marengo")), None)
+        if marengo == "marengo3.0" and "embedding" in body:
+            # Marengo 3.0 indexes answer 512-d vectors (same folding as indexed assets).
+            from twelvelabs_emulator.api_indexed_assets import marengo3_segment_json
+
+            segments = [marengo3_segment_json(seg, seg.embedding_option) for seg in video.segments
+                        if seg.embedding_option in options]
+            body["embedding"] = {"model_name": marengo, "video_embedding": {"segments": segments}}
+        return json_response(body)
 
 
 def update_video(s: Services, request: EmulatorRequest, index_id: str, video_id: str) -> Response:

@@ -274,7 +274,7 @@ def put_chunk(s: Services, request: EmulatorRequest, token: str) -> Response:
         upload = st.current.uploads.get(upload_id)
         if upload is not None:
             chunk = upload.chunks[index - 1]
-            chunk.etag, chunk.size, chunk.uploaded_at, chunk.updated_at = etag, size, utcnow(), utcnow()
+            chunk.etag, chunk.size, chunk.uploaded_at, chunk.updated_at = etag, expected, utcnow(), utcnow()
     return Response(b"", status=200, headers={"ETag": f'"{etag}"'})
 
 

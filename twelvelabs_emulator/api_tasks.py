@@ -87,12 +87,16 @@ def list_tasks(s: Services, request: EmulatorRequest) -> Response:
             raise invalid("status", f"{status!r} is not one of {', '.join(TASK_STATUSES)}.")
     numeric = number_filters(args, ("duration", "width", "height"))
     created, updated = time_filter(args, "created_at"), time_filter(args, "updated_at")
-    # Extension: `user_metadata[key]=value` finds a task by the metadata it was created with.
+    # Lenient-only extension: `user_metadata[key]=value` finds a task by the metadata it was created with
+    # (undocumented, so a strict emulator ignores it like any unknown query parameter).
+    lenient = s.rt.config.lenient
     wanted = {k[len("user_metadata["):-1]: args.get(k, "") for k in args
-              if k.startswith("user_metadata[") and k.endswith("]")}
+              if lenient and k.startswith("user_metadata[") and k.endswith("]")}
     with s.rt.store.read() as st:
         items = []
         for task in st.tasks.values():
+            if task.asset_id is not None:  # indexed assets are not /tasks tasks
+                continue
             values: dict[str, object] = task.media.model_dump() if task.media else {}
             if args.get("index_id") and task.index_id != args.get("index_id"):
                 continue
@@ -107,21 +111,21 @@ def list_tasks(s: Services, request: EmulatorRequest) -> Response:
                 continue
             items.append(task)
         page, info = paginate(sort_records(items, args), args)
-        return json_response({"data": [task_json(t, s.rt.public_url, detail=False) for t in page], "page_info": info})
+        return json_response({"data": [task_json(t, s.rt.public_url, detail=False, lenient=lenient) for t in page], "page_info": info})
 
 
 def retrieve_task(s: Services, request: EmulatorRequest, task_id: str) -> Response:
     with s.rt.store.read() as st:
         task = st.tasks.get(task_id)
-        if task is None:
+        if task is None or task.asset_id is not None:
             raise not_found(task_id, "tasks")
-        return json_response(task_json(task, s.rt.public_url, detail=True))
+        return json_response(task_json(task, s.rt.public_url, detail=True, lenient=s.rt.config.lenient))
 
 
 def delete_task(s: Services, request: EmulatorRequest, task_id: str) -> Response:
     with s.rt.store.mutate() as st:
         task = st.tasks.get(task_id)
-        if task is None:
+        if task is None or task.asset_id is not None:
             raise not_found(task_id, "tasks")
         if task.status not in ("ready", "failed"):
             raise ApiError(400, "task_cannot_be_deleted",

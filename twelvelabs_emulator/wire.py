@@ -35,6 +35,8 @@ def video_json(video: VideoRecord, public_url: str, detail: bool, embedding_opti
         "system_metadata": {"filename": m.filename, "duration": m.duration, "fps": m.fps, "width": m.width,
                             "height": m.height, "size": m.size},
         "user_metadata": dict(video.user_metadata)}
+    if video.asset_id is not None:  # videos made from indexed assets (current surface)
+        body["asset_id"] = video.asset_id
     if detail and video.enable_video_stream:
         body["hls"] = hls_json(public_url, video.id, True, rfc3339(video.indexed_at))
     if embedding_options:
@@ -48,16 +50,19 @@ def segment_json(seg: Segment) -> dict[str, object]:
             "embedding_option": seg.embedding_option, "embedding_scope": seg.embedding_scope, "float": seg.vector}
 
 
-def task_json(task: TaskRecord, public_url: str, detail: bool) -> dict[str, object]:
+def task_json(task: TaskRecord, public_url: str, detail: bool, lenient: bool = False) -> dict[str, object]:
+    """The documented task object; `lenient` adds the emulator's old extras `user_metadata` and `error`."""
     meta: dict[str, object] = {"filename": task.filename}
     if task.media:
         meta |= {"duration": task.media.duration, "width": task.media.width, "height": task.media.height}
     body: dict[str, object] = {
         "_id": task.id, "index_id": task.index_id, "video_id": task.video_id, "status": task.status,
         "created_at": rfc3339(task.created_at), "updated_at": rfc3339(task.updated_at),
-        "system_metadata": meta, "user_metadata": dict(task.user_metadata)}
-    if task.error:
-        body["error"] = task.error.model_dump()
+        "system_metadata": meta}
+    if lenient:
+        body["user_metadata"] = dict(task.user_metadata)
+        if task.error:
+            body["error"] = task.error.model_dump()
     if detail and task.enable_video_stream:
         ready = task.status == "ready" and not task.video_deleted
         body["hls"] = hls_json(public_url, task.video_id, ready, rfc3339(task.updated_at))
