@@ -8,10 +8,15 @@ from typing import Callable
 
 import httpx
 
-from .http import Transport, _new_http_client, shared_http_client
+from .http import RateLimitInfo, Transport, _new_http_client, shared_http_client
+from .resources.analyze_tasks import AnalyzeTasksMixin
+from .resources.assets import AssetsMixin
+from .resources.connections import ConnectionsMixin
 from .resources.embed import EmbedMixin
+from .resources.embed_v2 import EmbedV2Mixin
 from .resources.generate import GenerateMixin
 from .resources.imports import ImportsMixin
+from .resources.indexed_assets import IndexedAssetsMixin
 from .resources.indexes import IndexesMixin
 from .resources.search import SearchMixin
 from .resources.tasks import TasksMixin
@@ -20,9 +25,11 @@ from .settings import ClientSettings
 
 
 class TwelveLabsClient(
-    IndexesMixin, VideosMixin, TasksMixin, ImportsMixin, EmbedMixin, SearchMixin, GenerateMixin
+    IndexesMixin, VideosMixin, TasksMixin, ImportsMixin, EmbedMixin, SearchMixin, GenerateMixin,
+    AssetsMixin, IndexedAssetsMixin, AnalyzeTasksMixin, EmbedV2Mixin, ConnectionsMixin,
 ):
-    """Typed client of the TwelveLabs v1.3 API.
+    """Typed client of the TwelveLabs v1.3 API: the classic surface (SDK 1.0.2) and the current one
+    (SDK 1.3.6: assets, indexed assets, analyze tasks, embed v2, connections); see docs/client.md.
 
     Without `transport`/`http_client` the client uses a process-wide connection pool, so clients
     built on every Lambda invocation still reuse warm connections.
@@ -65,6 +72,11 @@ class TwelveLabsClient(
         attempt's timeouts to it. Sets it on this client and returns the client; None clears it."""
         self._transport.deadline = remaining_seconds
         return self
+
+    @property
+    def last_rate_limit(self) -> "RateLimitInfo | None":
+        """Rate-limit headers of the latest answer that carried any (None when the API sends none)."""
+        return self._transport.last_rate_limit
 
     def close(self) -> None:
         """Close the pool if this client made its own (the shared pool stays for warm reuse)."""

@@ -228,7 +228,8 @@ def parse_error_body(content: bytes) -> tuple[str | None, str | None, Any]:
         return None, text[:300], text
     if not isinstance(body, dict):
         return None, text[:300], body
-    inner = body.get("error") if isinstance(body.get("error"), dict) else body  # newer wrapped form
+    wrapped = body.get("error")
+    inner: dict[str, Any] = wrapped if isinstance(wrapped, dict) else body  # newer wrapped form
     code = inner.get("code", inner.get("error_code"))  # SDK 1.0.2 typed an int error_code
     message = inner.get("message")
     if message is None and isinstance(body.get("error"), str):

@@ -235,9 +235,10 @@ class Transport:
         stops after the first ambiguous failure that recovery cannot resolve.
         """
         key = idempotency_key or f"tlc-{uuid.uuid4().hex}"
-        return self._run(method, path, params=params, json=json, files=files, idempotent=False,
+        result: httpx.Response | T = self._run(method, path, params=params, json=json, files=files, idempotent=False,
                          upload=upload, recover=recover, stream=False, resendable=resendable,
                          headers={IDEMPOTENCY_HEADER: key})
+        return result
 
     @contextmanager
     def stream(self, method: str, path: str, *, json: Any = None, idempotent: bool = True) -> Iterator[httpx.Response]:
@@ -353,13 +354,14 @@ class Transport:
     def _send(self, method: str, url: str, params: Params, json: Any, files: Any,
               timeout: httpx.Timeout, stream: bool, content: bytes | None,
               headers: Mapping[str, str]) -> httpx.Response:
-        request = self.http.build_request(method, url, params=params, json=json, files=files, content=content,
+        request = self.http.build_request(method, url, params=params, json=json, files=files,  # type: ignore[arg-type]
+                                          content=content,
                                           headers=headers, timeout=timeout)
         return self.http.send(request, stream=stream)
 
     def _delay(self, attempt: int, retry_after: float | None) -> float | None:
         """Capped exponential backoff with full jitter, never shorter than the server's hint."""
-        cap = min(self.settings.backoff_max, self.settings.backoff_base * (2 ** attempt))
+        cap = min(self.settings.backoff_max, self.settings.backoff_base * (2.0 ** attempt))
         jittered = self.rand() * cap
         if retry_after is None:
             return jittered

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from contextlib import AbstractContextManager
 from types import TracebackType
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 import httpx
 
@@ -71,6 +71,7 @@ def collect_stream(events: Iterable[AnalyzeStreamEvent]) -> AnalyzeResult:
     generation_id: str | None = None
     finish_reason: str | None = None
     usage: Usage | None = None
+    warning: Any = None
     for event in events:
         if isinstance(event, StreamStartEvent) and event.metadata is not None:
             generation_id = event.metadata.generation_id
@@ -78,6 +79,7 @@ def collect_stream(events: Iterable[AnalyzeStreamEvent]) -> AnalyzeResult:
             parts.append(event.text)
         elif isinstance(event, StreamEndEvent):
             finish_reason = event.finish_reason
+            warning = event.error
             if event.metadata is not None:
                 generation_id = event.metadata.generation_id or generation_id
                 usage = event.metadata.usage
@@ -87,7 +89,7 @@ def collect_stream(events: Iterable[AnalyzeStreamEvent]) -> AnalyzeResult:
                 (detail.message if detail and detail.message else "stream_error event"),
                 code=(detail.code if detail and detail.code else "stream_error"),
             )
-    return AnalyzeResult(id=generation_id, data="".join(parts), finish_reason=finish_reason, usage=usage)
+    return AnalyzeResult(id=generation_id, data="".join(parts), finish_reason=finish_reason, usage=usage, error=warning)
 
 
 class AnalyzeStream(Iterator[AnalyzeStreamEvent]):

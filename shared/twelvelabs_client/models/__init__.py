@@ -1,6 +1,62 @@
-"""Pydantic models for every request and response of the v1.3 classic surface."""
+"""Pydantic models for every request and response (classic v1.3 surface and the current SDK 1.3.6 one)."""
 
+from .analyze import (
+    AnalysisMode,
+    AnalyzeCurrentRequest,
+    AnalyzeModel,
+    AnalyzeTask,
+    AnalyzeTaskCreateRequest,
+    AnalyzeTaskResult,
+    AnalyzeTaskStatus,
+    AnalyzeTaskWebhookInfo,
+    AnalyzeVideoSource,
+    AnalyzeWarning,
+    CanceledAnalyzeTask,
+    CreatedAnalyzeTask,
+    ImageInput,
+    PromptMediaSource,
+    PromptV2,
+    VideoAsset,
+    VideoBase64,
+    VideoContext,
+    VideoUrl,
+    video_asset,
+    video_url,
+)
+from .assets import (
+    Asset,
+    AssetError,
+    AssetHls,
+    AssetIndexedAssetRef,
+    AssetMethod,
+    AssetSource,
+    AssetStatus,
+    AssetThumbnail,
+    AssetTranscription,
+    AssetType,
+    CompletedChunk,
+    CreatedIndexedAsset,
+    IndexedAsset,
+    IndexedAssetStatus,
+    MultipartUpload,
+    MultipartUploadStatus,
+    MultipartUploadSummary,
+    PresignedUrl,
+    PresignedUrls,
+    ReportChunksResult,
+)
 from .common import MetadataValue, Page, PageInfo, Request, TLModel, Usage
+from .connections import (
+    AuthorizeResult,
+    Connection,
+    ConnectionImport,
+    ConnectionImportItem,
+    ConnectionImportResult,
+    ConnectionStatus,
+    ImportAction,
+    PickerToken,
+    RedirectUri,
+)
 from .embed import (
     DEFAULT_EMBED_MODEL,
     CreatedEmbeddingTask,
@@ -11,6 +67,17 @@ from .embed import (
     EmbeddingTaskStatusValue,
     MediaEmbedding,
     TaskVideoEmbedding,
+)
+from .embed_v2 import (
+    DEFAULT_EMBED_V2_MODEL,
+    MARENGO_3_0_DIMENSION,
+    CreatedEmbedV2Task,
+    EmbeddingData,
+    EmbedInputType,
+    EmbedV2Response,
+    EmbedV2Task,
+    EmbedV2TaskStatus,
+    EmbedV2TaskSummary,
 )
 from .generate import (
     AnalyzeRequest,

@@ -47,11 +47,18 @@ class SummarizeResult(TLModel):
     usage: Usage | None = None
 
 
+class AnalyzeWarningDetail(TLModel):
+    code: str | None = None
+    message: str | None = None
+
+
 class AnalyzeResult(TLModel):
     id: str | None = None
     data: str | None = None
-    finish_reason: str | None = None
+    finish_reason: str | None = None  # stop | length (kept open)
     usage: Usage | None = None
+    # SDK 1.3.6: a warning (e.g. truncated output) present when finish_reason=length.
+    error: AnalyzeWarningDetail | None = None
 
 
 class ResponseFormat(TLModel):
@@ -104,6 +111,7 @@ class StreamEndEvent(TLModel):
     event_type: Literal["stream_end"] = "stream_end"
     finish_reason: str | None = None
     metadata: StreamMetadata | None = None
+    error: AnalyzeWarningDetail | None = None  # SDK 1.3.6 warning
 
 
 class StreamErrorDetail(TLModel):

@@ -30,19 +30,31 @@ class SearchMixin(ResourceBase):
         include_user_metadata: bool | None = None,
         sort_option: str | None = None,
         adjust_confidence_level: float | None = None,
+        transcription_options: Sequence[str] | None = None,
+        query_media_urls: Sequence[str] | None = None,
     ) -> SearchPage:
+        """POST /search (multipart). Both surfaces: `threshold`, `sort_option`, `adjust_confidence_level`
+        are classic only (removed in SDK 1.2.2: leave them None against the current API); current adds
+        search option `transcription` with `transcription_options` (lexical, semantic) and up to 10 image
+        queries (`query_media_urls`, repeated form field). Current hits carry `rank` (1 = best), no score."""
         if not search_options:
-            raise ValueError("search_options must name at least one option (visual, audio)")
-        if query_text is None and query_media_url is None and query_media_file is None:
+            raise ValueError("search_options must name at least one option (visual, audio, transcription)")
+        urls = [*([query_media_url] if query_media_url is not None else []), *(query_media_urls or [])]
+        if len(urls) + (query_media_file is not None) > 10:
+            raise ValueError("at most 10 query images")
+        if query_text is None and not urls and query_media_file is None:
             raise ValueError("pass query_text or a query media (url or file)")
-        if (query_media_url is not None or query_media_file is not None) and query_media_type is None:
+        if transcription_options and "transcription" not in search_options:
+            raise ValueError("transcription_options need the transcription search option")
+        if (urls or query_media_file is not None) and query_media_type is None:
             query_media_type = "image"  # the only media type the API knows
         parts: list[Any] = form_fields({
             "index_id": index_id,
             "search_options": list(search_options),
             "query_text": query_text,
             "query_media_type": query_media_type,
-            "query_media_url": query_media_url,
+            "query_media_url": urls or None,
+            "transcription_options": list(transcription_options) if transcription_options else None,
             "group_by": group_by,
             "operator": operator,
             "threshold": threshold,
