@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import importlib
 import json
 import re
 import tempfile
@@ -179,12 +178,10 @@ def _exactly_one(obj: BaseModel, field_name: str) -> tuple[str, str]:
 
 def _asset_media(s: Services, asset_id: str) -> tuple[Path, str]:
     """(path, filename) of a `ready` asset, through the assets module (404/400 when missing or not ready)."""
-    try:
-        assets = importlib.import_module("twelvelabs_emulator.assets")
-    except ImportError as exc:
-        raise invalid("asset_id", "assets are not available in this emulator build.") from exc
-    found = assets.ready_asset_media(s, asset_id)
-    return Path(found.path), str(found.filename)
+    from twelvelabs_emulator.assets import ready_asset_media  # deferred: assets imports the services graph
+
+    found = ready_asset_media(s, asset_id)
+    return Path(found.path), found.filename
 
 
 def _decode_base64(value: str, field_name: str, limit: int, target: Path) -> None:

@@ -20,6 +20,7 @@ class FaultSettings(BaseModel):
     error_after_create_next: int = Field(default=0, ge=0)
     fail_next_tasks: int = Field(default=0, ge=0)
     drop_next_webhooks: int = Field(default=0, ge=0)
+    fail_next_analyze_tasks: int = Field(default=0, ge=0)  # next N /analyze/tasks end `failed`
     path_prefix: str | None = None
 
 
@@ -76,6 +77,9 @@ class Faults:
 
     def take_fail_task(self) -> bool:
         return self._take("fail_next_tasks", None)
+
+    def take_fail_analyze_task(self) -> bool:
+        return self._take("fail_next_analyze_tasks", None)
 
     def take_drop_webhook(self) -> bool:
         return self._take("drop_next_webhooks", None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from twelvelabs_emulator.analyze_tasks import AnalyzeTaskRunner
 from twelvelabs_emulator.assets import AssetService
 from twelvelabs_emulator.embed_tasks import EmbedTaskRunner
 from twelvelabs_emulator.imports import Importer
@@ -20,10 +21,11 @@ class Services:
     importer: Importer
     searches: SearchSessions
     assets: AssetService
+    analyze_tasks: AnalyzeTaskRunner
 
     @classmethod
     def build(cls, rt: Runtime) -> Services:
         indexer = Indexer(rt)
         return cls(rt=rt, indexer=indexer, embed_tasks=EmbedTaskRunner(rt), importer=Importer(rt, indexer),
                    searches=SearchSessions(rt.config.search_token_ttl_seconds),
-                   assets=AssetService(rt))
+                   assets=AssetService(rt), analyze_tasks=AnalyzeTaskRunner(rt))

@@ -1,4 +1,7 @@
-"""Signed webhook delivery (`index.task.ready` / `index.task.failed`) with bounded exponential-backoff retries."""
+"""Signed webhook delivery (`index.task.*`, `analyze.task.*`) with bounded exponential-backoff retries.
+
+Every retry re-sends the same body, so the event `id` is stable (receivers dedupe on it); only the
+`TL-Signature` timestamp is fresh per attempt."""
 
 from __future__ import annotations
 
@@ -63,12 +66,22 @@ class WebhookDispatcher:
         with self._lock:
             self._log.clear()
 
+    def deliveries_for(self, task_id: str) -> list[Delivery]:
+        with self._lock:
+            return [d.model_copy() for d in self._log if d.task_id == task_id]
+
+    def configured(self) -> bool:
+        return bool(self._settings()[0])
+
     def notify(self, event_type: str, task: TaskRecord, index: IndexRecord | None) -> None:
+        self.send(event_type, task.id, task_event_payload(event_type, task, index))
+
+    def send(self, event_type: str, task_id: str, payload: dict[str, object]) -> None:
+        """Deliver `payload` (its `id` is the event id) to the configured URL, if any, with retries."""
         url, secret = self._settings()
         if not url:
             return
-        payload = task_event_payload(event_type, task, index)
-        delivery = Delivery(id=str(payload["id"]), type=event_type, task_id=task.id, url=url)
+        delivery = Delivery(id=str(payload["id"]), type=event_type, task_id=task_id, url=url)
         with self._lock:
             self._log.append(delivery)
         if self._faults.take_drop_webhook():
