@@ -6,6 +6,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from local_stack.lambda_runtime import DEFAULT_PER_FUNCTION_CONCURRENCY, DEFAULT_TOTAL_CONCURRENCY
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_STATE_DIR = REPO_ROOT / ".local_stack"
 
@@ -28,6 +30,9 @@ class StackConfig(BaseModel):
     # Stand-ins for the layer at /opt/python (the template's Layers are stripped).
     layer_dirs: list[Path] = Field(default_factory=lambda: [REPO_ROOT / "shared"])
     echo_errors: bool = True  # print each failed Lambda invocation (with its log file) on stderr
+    # Warm Lambda workers: concurrent invocations per function and in total; more wait their turn.
+    lambda_concurrency_per_function: int = Field(default=DEFAULT_PER_FUNCTION_CONCURRENCY, ge=1)
+    lambda_concurrency_total: int = Field(default=DEFAULT_TOTAL_CONCURRENCY, ge=1)
     start_timeout_seconds: float = Field(default=60.0, gt=0)
     deploy_timeout_seconds: float = Field(default=120.0, gt=0)
 

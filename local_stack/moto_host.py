@@ -17,10 +17,20 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from local_stack.lambda_runtime import DEFAULT_PER_FUNCTION_CONCURRENCY, DEFAULT_TOTAL_CONCURRENCY
 from local_stack.moto_server import FAKE_CREDENTIALS
 
 
-def serve(host: str, region: str, work_dir: Path, logs_dir: Path, layer_dirs: list[Path], echo_errors: bool) -> None:
+def serve(
+    host: str,
+    region: str,
+    work_dir: Path,
+    logs_dir: Path,
+    layer_dirs: list[Path],
+    echo_errors: bool,
+    per_function_concurrency: int = DEFAULT_PER_FUNCTION_CONCURRENCY,
+    total_concurrency: int = DEFAULT_TOTAL_CONCURRENCY,
+) -> None:
     os.environ.update(FAKE_CREDENTIALS)
     os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = region
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -28,7 +38,7 @@ def serve(host: str, region: str, work_dir: Path, logs_dir: Path, layer_dirs: li
 
     from local_stack import moto_patches
     from local_stack.function_url import FunctionUrlGateway
-    from local_stack.lambda_runtime import RuntimeSettings, SubprocessRuntime
+    from local_stack.lambda_runtime import RuntimeSettings, LambdaRuntime
 
     # One line per request would drown the function errors we echo.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -38,7 +48,7 @@ def serve(host: str, region: str, work_dir: Path, logs_dir: Path, layer_dirs: li
     # The SFN interpreter's internal clients call http://localhost:{MOTO_PORT}.
     os.environ["MOTO_PORT"] = str(port)
     moto_url = f"http://{host}:{port}"
-    runtime = SubprocessRuntime(
+    runtime = LambdaRuntime(
         RuntimeSettings(
             endpoint_url=moto_url,
             region=region,
@@ -46,6 +56,9 @@ def serve(host: str, region: str, work_dir: Path, logs_dir: Path, layer_dirs: li
             work_dir=work_dir,
             logs_dir=logs_dir,
             echo_errors=echo_errors,
+            per_function_concurrency=per_function_concurrency,
+            total_concurrency=total_concurrency,
+            max_workers=max(32, total_concurrency),
         )
     )
     gateway = FunctionUrlGateway(moto_url, region, host).start()
@@ -82,8 +95,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--logs-dir", type=Path, required=True)
     parser.add_argument("--layer-dir", type=Path, action="append", default=[])
     parser.add_argument("--quiet", action="store_true", help="do not echo Lambda errors on stderr")
+    parser.add_argument("--concurrency-per-function", type=int, default=DEFAULT_PER_FUNCTION_CONCURRENCY)
+    parser.add_argument("--concurrency-total", type=int, default=DEFAULT_TOTAL_CONCURRENCY)
     args = parser.parse_args(argv)
-    serve(args.host, args.region, args.work_dir, args.logs_dir, args.layer_dir, not args.quiet)
+    serve(
+        args.host,
+        args.region,
+        args.work_dir,
+        args.logs_dir,
+        args.layer_dir,
+        not args.quiet,
+        args.concurrency_per_function,
+        args.concurrency_total,
+    )
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import moto
 
 if TYPE_CHECKING:
     from local_stack.function_url import FunctionUrlGateway
-    from local_stack.lambda_runtime import SubprocessRuntime
+    from local_stack.lambda_runtime import LambdaRuntime
 
 PINNED_MOTO_VERSION = "5.2.5"
 ACCOUNT_ID = "123456789012"
@@ -36,7 +36,7 @@ Undo = Callable[[], None]
 
 @dataclass
 class PatchContext:
-    runtime: SubprocessRuntime
+    runtime: LambdaRuntime
     gateway: FunctionUrlGateway
     moto_url: str
 
@@ -73,7 +73,7 @@ def patch_lambda_runtime(ctx: PatchContext, undo: list[Undo]) -> None:
     """Gap: moto runs Lambda code only in Docker (absent here). Every moto path that runs a function
     (Invoke API, SFN tasks, SQS event source mappings, SNS, S3, EventBridge) ends in
     `LambdaFunction._invoke_lambda(event) -> (payload, errored, logs)`: run the real handler there,
-    in a subprocess per invocation."""
+    on the warm worker pool of lambda_runtime.py."""
     from moto.awslambda.models import LambdaFunction
 
     def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:

@@ -40,6 +40,7 @@ class MotoServerProcess:
         echo_errors: bool = True,
         output: IO[str] | None = None,
         start_timeout: float = 60.0,
+        concurrency: tuple[int, int] | None = None,  # (per function, total); None: the runtime's defaults
     ) -> None:
         self.state_dir = state_dir
         self.region = region
@@ -47,6 +48,7 @@ class MotoServerProcess:
         self.echo_errors = echo_errors
         self.output = output
         self.start_timeout = start_timeout
+        self.concurrency = concurrency
         self.proc: subprocess.Popen[str] | None = None
         self.info: ServerInfo | None = None
 
@@ -74,6 +76,8 @@ class MotoServerProcess:
             cmd += ["--layer-dir", str(d)]
         if not self.echo_errors:
             cmd.append("--quiet")
+        if self.concurrency is not None:
+            cmd += ["--concurrency-per-function", str(self.concurrency[0]), "--concurrency-total", str(self.concurrency[1])]
         self.proc = subprocess.Popen(
             cmd,
             stdin=subprocess.PIPE,

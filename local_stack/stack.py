@@ -62,6 +62,7 @@ class LocalStack:
                 echo_errors=cfg.echo_errors,
                 output=self._server_output,
                 start_timeout=cfg.start_timeout_seconds,
+                concurrency=(cfg.lambda_concurrency_per_function, cfg.lambda_concurrency_total),
             )
             self.server = self._moto.start()
             self.timings["moto"] = time.monotonic() - started
