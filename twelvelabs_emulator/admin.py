@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from werkzeug.utils import send_file
@@ -74,6 +75,7 @@ def reset(s: Services, request: EmulatorRequest) -> Response:
     s.rt.webhooks.clear()
     s.rt.faults.clear()
     s.rt.limiter.reset()
+    s.rt.idempotency.clear()
     s.rt.clear_requests()
     for path in s.rt.media_dir.iterdir():
         if path.is_file():
@@ -151,3 +153,20 @@ def add_drive_account(s: Services, request: EmulatorRequest) -> Response:
     with s.rt.store.mutate() as st:
         st.current.drive_accounts[account.external_id] = account
     return json_response(account.model_dump(), 201)
+
+
+class ConnectionStatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["active", "expired", "revoked"]
+
+
+def set_connection_status(s: Services, request: EmulatorRequest, connection_id: str) -> Response:
+    """Make a connection `expired` or `revoked` (what the provider side does), or active again."""
+    change = parse_json_body(request, ConnectionStatusChange)
+    with s.rt.store.mutate() as st:
+        conn = st.current.connections.get(connection_id)
+        if conn is None:
+            raise not_found(connection_id, "connections")
+        conn.status = change.status
+    return json_response({"_id": connection_id, "status": change.status})

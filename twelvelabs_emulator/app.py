@@ -26,7 +26,8 @@ from twelvelabs_emulator import (
     api_tasks,
 )
 from twelvelabs_emulator.config import EmulatorConfig
-from twelvelabs_emulator.errors import ApiError
+from twelvelabs_emulator.errors import ApiError, ErrorShape
+from twelvelabs_emulator.idempotency import MAX_KEY_LENGTH, Entry, fingerprint, replay
 from twelvelabs_emulator.httpkit import EmulatorRequest, error_response
 from twelvelabs_emulator.ratelimit import RateDecision
 from twelvelabs_emulator.services import Services
@@ -36,6 +37,13 @@ API_PREFIX = "/v1.3"
 ADMIN_PREFIX = "/_emulator"
 API_VERSION = "1.3"
 CREATING_PATHS = (f"{API_PREFIX}/tasks", f"{API_PREFIX}/embed/tasks", f"{API_PREFIX}/indexes")
+# Endpoints answering errors as `{"error": {...}}` (§1); everything else is flat `{code, message}`.
+WRAPPED_ERROR_PREFIXES = (f"{API_PREFIX}/embed-v2", f"{API_PREFIX}/analyze/tasks", f"{API_PREFIX}/analyze/batches")
+FINGERPRINT_BODY_LIMIT = 4 * 1024 * 1024
+
+
+def error_shape(path: str) -> ErrorShape:
+    return "wrapped" if path.startswith(WRAPPED_ERROR_PREFIXES) else "flat"
 
 Handler = Callable[..., Response]
 
@@ -109,6 +117,8 @@ ADMIN_ROUTES: list[tuple[str, list[str], Handler]] = [
     ("/assets/<asset_id>/hls.m3u8", ["GET"], admin.asset_hls),
     ("/drive-accounts", ["GET"], admin.list_drive_accounts),
     ("/drive-accounts", ["POST"], admin.add_drive_account),
+    ("/oauth/authorize", ["GET"], api_connections.oauth_consent),
+    ("/connections/<connection_id>/status", ["POST"], admin.set_connection_status),
 ]
 
 
@@ -176,12 +186,50 @@ class EmulatorApp:
             return error_response(ApiError(429, "too_many_requests",
                                            f"You have exceeded the limit of {decision.limit} requests per minute; "
                                            f"retry after {wait} seconds.", {"Retry-After": str(wait)})), decision
-        response = self._route(request)
+        response = self._idempotent_route(request, key) if request.method == "POST" else self._route(request)
         if (request.method == "POST" and path.rstrip("/") in CREATING_PATHS and 200 <= response.status_code < 300
                 and rt.faults.take_error_after_create(path)):
             response = error_response(ApiError(500, "internal_error",
                                                "Injected server error after the resource was created (emulator fault)."))
         return response, decision
+
+    def _idempotent_route(self, request: EmulatorRequest, api_key: str) -> Response:
+        """POSTs with an `Idempotency-Key` header run once per key and body (see idempotency.py)."""
+        idem_key = request.headers.get("Idempotency-Key")
+        if idem_key is None:
+            return self._route(request)
+        shape = error_shape(request.path)
+        if not idem_key.strip() or len(idem_key) > MAX_KEY_LENGTH:
+            return error_response(ApiError(400, "parameter_invalid", "The Idempotency-Key header must be 1 to "
+                                           f"{MAX_KEY_LENGTH} characters.", shape=shape))
+        declared = request.content_length or 0
+        multipart = request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded")
+        if declared > (self.s.rt.config.max_video_bytes + 1024 * 1024 if multipart else FINGERPRINT_BODY_LIMIT):
+            return self._route(request)  # refused by the handler without reading the body anyway
+        try:
+            digest = fingerprint(request)
+        except HTTPException as exc:  # a malformed form: let the handler answer it
+            log.debug("no idempotency fingerprint: %s", exc)
+            return self._route(request)
+        store = self.s.rt.idempotency
+        scope = (api_key, request.method, request.path.rstrip("/"), idem_key)
+        found = store.begin(scope, digest)
+        if isinstance(found, Entry):
+            return replay(found)
+        if found == "conflict":
+            return error_response(ApiError(409, "idempotency_key_conflict", "This Idempotency-Key was already used "
+                                           "with a different request body; use a new key for a new request.",
+                                           shape=shape))
+        if found == "in_flight":
+            return error_response(ApiError(409, "idempotency_key_in_use", "A request with this Idempotency-Key is "
+                                           "still being processed; retry later.", shape=shape))
+        try:
+            response = self._route(request)
+        except BaseException:
+            store.release(scope)
+            raise
+        store.finish(scope, response)
+        return response
 
     def _route(self, request: EmulatorRequest) -> Response:
         adapter = self.url_map.bind_to_environ(request.environ)

@@ -16,7 +16,7 @@ import av.error
 from twelvelabs_emulator import media
 from twelvelabs_emulator.clock import new_id, utcnow
 from twelvelabs_emulator.errors import ApiError, MediaProblem, not_found
-from twelvelabs_emulator.models import AssetKind, AssetRecord, MediaInfo, MetadataValue
+from twelvelabs_emulator.models import AssetKind, AssetRecord, DriveAccount, MediaInfo, MetadataValue
 from twelvelabs_emulator.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -182,6 +182,13 @@ class AssetService:
             asset.size = int(found.technical_metadata["file_size_bytes"])  # type: ignore[call-overload]
             asset.file_type = mime_type(filename, found.kind)
             asset.updated_at = utcnow()
+
+    def register_drive_accounts(self, accounts: list[dict[str, object]]) -> None:
+        """Fake Google Drive accounts from the config (same shape as `POST /_emulator/drive-accounts`)."""
+        parsed = [DriveAccount.model_validate(a) for a in accounts]
+        with self.rt.store.mutate() as st:
+            for account in parsed:
+                st.current.drive_accounts[account.external_id] = account
 
     def resume(self) -> None:
         """After a restart: assets still `processing` with their bytes are processed again."""

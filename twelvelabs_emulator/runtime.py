@@ -8,6 +8,7 @@ from pathlib import Path
 
 from twelvelabs_emulator.config import EmulatorConfig
 from twelvelabs_emulator.faults import Faults
+from twelvelabs_emulator.idempotency import IdempotencyStore
 from twelvelabs_emulator.ratelimit import RateLimiter
 from twelvelabs_emulator.scheduler import Scheduler
 from twelvelabs_emulator.store import Store
@@ -26,6 +27,7 @@ class Runtime:
         self.scheduler = Scheduler()
         self.faults = Faults()
         self.limiter = RateLimiter(config.rate_limit_per_minute)
+        self.idempotency = IdempotencyStore(config.idempotency_ttl_seconds)
         self.webhooks = WebhookDispatcher(
             self.scheduler, self.faults, lambda: (self.config.webhook_url, self.config.webhook_secret),
             max_attempts=config.webhook_max_attempts, retry_base_seconds=config.webhook_retry_base_seconds,

@@ -70,6 +70,7 @@ class Emulator:
         self.services.indexer.resume()
         self.services.embed_tasks.resume()
         self.services.assets.resume()
+        self.services.assets.register_drive_accounts(self.config.drive_accounts)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name=f"tl-emulator-{self.port}", daemon=True)
         self._thread.start()
