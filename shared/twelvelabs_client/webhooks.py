@@ -58,6 +58,49 @@ class WebhookEvent(_Tolerant):
         return self.data.status
 
 
+class WebhookVideoSource(_Tolerant):
+    type: str | None = None  # url | base64_string | asset_id | video_id (kept open)
+    url: str | None = None
+    asset_id: str | None = None
+    video_id: str | None = None
+    system_metadata: dict[str, Any] | None = None
+
+
+class WebhookError(_Tolerant):
+    message: str | None = None
+
+
+class AnalyzeTaskWebhookData(_Tolerant):
+    """data of analyze.task.* (SDK 1.3.5+): no result/completed_at/request_params; fetch the task."""
+
+    id: str = Field(min_length=1)  # the analysis TASK id
+    custom_id: str | None = None
+    created_at: str | None = None
+    status: str | None = None  # ready | failed | canceled (kept open)
+    video_source: WebhookVideoSource | None = None
+    error: WebhookError | None = None  # ready: truncation warning; failed: reason; never on canceled
+
+
+class AnalyzeTaskWebhookEvent(_Tolerant):
+    id: str = Field(min_length=1)  # event id: retries reuse it (dedupe key)
+    created_at: str | None = None
+    type: str = Field(min_length=1)
+    data: AnalyzeTaskWebhookData
+
+    @property
+    def task_id(self) -> str:
+        return self.data.id
+
+    @property
+    def status(self) -> str | None:
+        return self.data.status
+
+
+ANALYZE_TASK_EVENT_TYPES = frozenset({"analyze.task.ready", "analyze.task.failed", "analyze.task.canceled"})
+INDEX_TASK_EVENT_TYPES = frozenset({"index.task.ready", "index.task.failed"})
+TypedWebhookEvent = WebhookEvent | AnalyzeTaskWebhookEvent
+
+
 def _parse_header(header: str) -> tuple[int, list[str]]:
     timestamp: int | None = None
     signatures: list[str] = []
@@ -122,3 +165,26 @@ def parse_webhook(
         return WebhookEvent.model_validate(json.loads(raw_body))
     except (ValueError, ValidationError) as exc:
         raise InvalidSignatureError(f"signed body is not a webhook event: {exc}") from exc
+
+
+def typed_event(event: WebhookEvent) -> TypedWebhookEvent:
+    """The typed model of a parsed event: `analyze.task.*` -> AnalyzeTaskWebhookEvent (raises
+    InvalidSignatureError when such an event lacks its task id); anything else stays a WebhookEvent
+    (index.task.* and event types this client does not know yet)."""
+    if event.type in ANALYZE_TASK_EVENT_TYPES or event.type.startswith("analyze.task."):
+        try:
+            return AnalyzeTaskWebhookEvent.model_validate(event.model_dump(by_alias=True, exclude_unset=True))
+        except ValidationError as exc:
+            raise InvalidSignatureError(f"signed body is not an {event.type} event: {exc}") from exc
+    return event
+
+
+def parse_webhook_event(
+    raw_body: bytes,
+    signature_header: str | None,
+    secret: str | bytes,
+    tolerance_seconds: float = DEFAULT_TOLERANCE_SECONDS,
+    now: float | None = None,
+) -> TypedWebhookEvent:
+    """Verify (exactly as parse_webhook), then parse into the typed event for its `type`."""
+    return typed_event(parse_webhook(raw_body, signature_header, secret, tolerance_seconds, now))
