@@ -34,7 +34,7 @@ class EmulatorConfig(BaseModel):
     webhook_max_attempts: int = Field(default=6, ge=1)
     # Delay before retry n (1-based) is base * 2**(n-1): 2, 4, 8, 16, 32 s -> 6 attempts over ~1 min.
     webhook_retry_base_seconds: float = Field(default=2.0, ge=0)
-    webhook_timeout_seconds: float = Field(default=5.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=15.0, gt=0)  # receivers are often cold-starting Lambdas
     max_video_bytes: int = Field(default=TWO_GB, ge=1)
     download_timeout_seconds: float = Field(default=30.0, gt=0)
     request_log_size: int = Field(default=2000, ge=1)
