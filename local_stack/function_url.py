@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import threading
 import time
 import uuid
@@ -24,6 +25,9 @@ import boto3
 from botocore.config import Config
 
 CFN_RESPONSE_PREFIX = "/__local_stack__/cfn-response/"
+log = logging.getLogger("local_stack.function_url")
+# The client hung up (e.g. the TwelveLabs emulator gave up on a slow webhook): nothing left to answer.
+_CLIENT_GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded", "application/javascript")
 
 
@@ -99,6 +103,7 @@ class FunctionUrlGateway:
         self._lock = threading.Lock()
         self._cfn_waiting: dict[str, dict[str, Any] | None] = {}
         self._lambda: Any = None
+        self.client_gone = 0  # requests whose client hung up before the response
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> FunctionUrlGateway:
@@ -122,18 +127,35 @@ class FunctionUrlGateway:
                 return  # quiet: function logs are where to look
 
             def _handle(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length) if length else b""
-                status, headers, raw = gateway.handle(
-                    self.server.server_address[1], self.command, self.path, dict(self.headers.items()), body, self.client_address[0]
-                )
-                self.send_response(status)
-                for k, v in headers.items():
-                    if k.lower() not in ("content-length", "connection", "transfer-encoding"):
-                        self.send_header(k, v)
-                self.send_header("content-length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
+                started = time.monotonic()
+                try:
+                    length = int(self.headers.get("content-length") or 0)
+                    body = self.rfile.read(length) if length else b""
+                    status, headers, raw = gateway.handle(
+                        self.server.server_address[1],
+                        self.command,
+                        self.path,
+                        dict(self.headers.items()),
+                        body,
+                        self.client_address[0],
+                    )
+                    self.send_response(status)
+                    for k, v in headers.items():
+                        if k.lower() not in ("content-length", "connection", "transfer-encoding"):
+                            self.send_header(k, v)
+                    self.send_header("content-length", str(len(raw)))
+                    self.end_headers()
+                    self.wfile.write(raw)
+                except _CLIENT_GONE as exc:
+                    self.close_connection = True
+                    gateway.client_gone += 1
+                    log.warning(
+                        "function URL %s %s: the client went away after %.1f s, before the response (%s)",
+                        self.command,
+                        self.path.split("?")[0],
+                        time.monotonic() - started,
+                        type(exc).__name__,
+                    )
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
 

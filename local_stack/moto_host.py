@@ -42,6 +42,13 @@ def serve(
 
     # One line per request would drown the function errors we echo.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # Our own warnings (a webhook client that hung up, a failed execution): one prefixed line each.
+    ours = logging.StreamHandler(sys.stderr)
+    ours.setFormatter(logging.Formatter("[local_stack] %(message)s"))
+    local_log = logging.getLogger("local_stack")
+    local_log.addHandler(ours)
+    local_log.setLevel(logging.INFO)
+    local_log.propagate = False
     app = DomainDispatcherApplication(create_backend_app)
     server = make_server(host, 0, app, threaded=True, request_handler=MotoRequestHandler)
     port = server.server_address[1]

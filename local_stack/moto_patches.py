@@ -190,6 +190,14 @@ def patch_sfn_status_events(ctx: PatchContext, undo: list[Undo]) -> None:
         original(self)
         execution = self.execution
         event = _status_change_event(execution)
+        if event["detail"]["status"] != "SUCCEEDED":
+            log.warning(
+                "execution %s %s: %s: %s",
+                execution.name,
+                event["detail"]["status"],
+                execution.error,
+                _short(execution.cause, 200),
+            )
         backend = events_backends[execution.account_id][execution.region_name]
         bus = backend.event_buses.get("default")
         for rule in list(bus.rules.values()) if bus else []:
@@ -200,6 +208,32 @@ def patch_sfn_status_events(ctx: PatchContext, undo: list[Undo]) -> None:
                 log.exception("delivering the status-change event of %s to rule %s failed", execution.exec_arn, rule.name)
 
     _replace(BaseExecutionWorkerCommunication, "terminated", terminated, undo)
+
+
+def _short(text: Any, limit: int = 300) -> str:
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def patch_sfn_failure_logs(ctx: PatchContext, undo: list[Undo]) -> None:
+    """Gap: moto's ASL interpreter logs every task error at ERROR level once per component it crosses, each
+    line carrying the repr of the whole state (kilobytes), including errors that a Retry or Catch handles.
+    Log those at DEBUG, and one concise line per execution that ends FAILED / TIMED_OUT / ABORTED (in
+    `patch_sfn_status_events`)."""
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+
+    component_log = logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component")
+
+    def _log_failure_event_exception(self: Any, failure_event_exception: Any) -> None:
+        if component_log.isEnabledFor(logging.DEBUG):
+            error = failure_event_exception.failure_event.error_name
+            component_log.debug("%s in %s", error.error_name if error else "failure", type(self).__name__)
+
+    def _log_exception(self: Any, exception: Exception) -> None:
+        component_log.debug("%s in %s: %s", type(exception).__name__, type(self).__name__, _short(exception))
+
+    _replace(EvalComponent, "_log_failure_event_exception", _log_failure_event_exception, undo)
+    _replace(EvalComponent, "_log_exception", _log_exception, undo)
 
 
 # --------------------------------------------------------------------------------------------
@@ -618,6 +652,7 @@ ALL_PATCHES: tuple[Callable[[PatchContext, list[Undo]], None], ...] = (
     patch_sfn_unnamed_executions,
     patch_sfn_cloudformation,
     patch_sfn_status_events,
+    patch_sfn_failure_logs,
     patch_eventbridge_targets,
     patch_s3_bucket_notifications,
     patch_s3_eventbridge_detail,

@@ -71,7 +71,6 @@ def test_deploy_outputs_include_custom_resource_data(stack: LocalStack) -> None:
     out = stack.outputs
     assert out["IndexId"] == "idx-fixture-index"
     assert out["WebhookUrl"] == stack.webhook_url and out["WebhookUrl"].startswith("http://127.0.0.1:")
-    assert stack.timings["total"] < 15
     assert "response sent 200" in stack.function_log("provisioner")
 
 
@@ -98,10 +97,16 @@ def test_upload_runs_the_pipeline_to_success(stack: LocalStack) -> None:
 
 
 def test_prefix_filter_ignores_other_keys(stack: LocalStack) -> None:
-    before = len(executions(stack))
-    stack.client("s3").put_object(Bucket=stack.outputs["MediaBucketName"], Key="other/clip.mp4", Body=b"x")
-    time.sleep(0.5)
-    assert len(executions(stack)) == before
+    # moto runs S3 -> EventBridge -> SQS -> ingest inside PutObject: when the put returns, a delivery has happened.
+    bucket = stack.outputs["MediaBucketName"]
+    before = stack.function_log("ingest").count("START RequestId")
+    stack.client("s3").put_object(Bucket=bucket, Key="other/clip.mp4", Body=b"x")
+    assert stack.function_log("ingest").count("START RequestId") == before
+    assert execution_for(stack, "other/clip.mp4") is None
+    # Control: a key under the prefix is delivered within its put, so the check above could have failed.
+    stack.client("s3").put_object(Bucket=bucket, Key="videos/prefix-control.mp4", Body=b"x")
+    assert stack.function_log("ingest").count("START RequestId") == before + 1
+    assert execution_for(stack, "videos/prefix-control.mp4") is not None
 
 
 def test_failure_is_caught_notified_and_reaches_the_status_rule(stack: LocalStack) -> None:
@@ -126,13 +131,26 @@ def test_schedule_runs_the_scheduled_function(stack: LocalStack) -> None:
 
 def test_lambda_timeout_is_reported_as_sandbox_timedout(stack: LocalStack) -> None:
     lam = stack.client("lambda")
-    started = time.monotonic()
     response = lam.invoke(FunctionName=stack.outputs["SlowFunctionName"], Payload=b'{"sleep": 10}')
-    assert time.monotonic() - started < 6
     assert response.get("FunctionError")
     payload = json.loads(response["Payload"].read())
     assert payload["errorType"] == "Sandbox.Timedout"
-    assert "remaining" in stack.function_log("slow")
+    assert "Task timed out after 1.00 seconds" in payload["errorMessage"]
+    log = stack.function_log("slow")
+    assert "remaining" in log and payload["errorMessage"] in log
+    # The killed environment is replaced: the next invocation is a cold start that works.
+    again = lam.invoke(FunctionName=stack.outputs["SlowFunctionName"], Payload=b'{"sleep": 0}')
+    assert not again.get("FunctionError") and json.loads(again["Payload"].read()) == "woke up"
+    assert stack.function_log("slow").split("Task timed out")[-1].count("INIT_START") == 1
+
+
+def test_functions_stay_warm_between_invocations(stack: LocalStack) -> None:
+    lam = stack.client("lambda")
+    for _ in range(2):
+        response = lam.invoke(FunctionName=stack.outputs["SlowFunctionName"], Payload=b'{"sleep": 0}')
+        assert not response.get("FunctionError")
+    reports = [line for line in stack.function_log("slow").splitlines() if line.startswith("REPORT")]
+    assert "Init Duration" not in reports[-1]
 
 
 def test_handler_exception_error_type_is_the_class_name(stack: LocalStack) -> None:

@@ -1,10 +1,18 @@
-"""Function URL event (payload format 2.0) and response mapping."""
+"""Function URL event (payload format 2.0), response mapping, and a client that hangs up."""
 
 from __future__ import annotations
 
 import base64
+import logging
+import socket
+import struct
+import threading
+import time
+from typing import Any
 
-from local_stack.function_url import build_event, to_http_response
+import pytest
+
+from local_stack.function_url import FunctionUrlGateway, build_event, to_http_response
 
 
 def test_event_has_payload_format_2() -> None:
@@ -31,3 +39,38 @@ def test_response_mapping() -> None:
     assert to_http_response({"statusCode": 401, "headers": {"x": "y"}, "body": "no"}) == (401, {"x": "y"}, b"no")
     assert to_http_response({"statusCode": 200, "body": base64.b64encode(b"\x01").decode(), "isBase64Encoded": True})[2] == b"\x01"
     assert to_http_response({"ok": True}) == (200, {"content-type": "application/json"}, b'{"ok": true}')
+
+
+def test_a_client_that_goes_away_is_one_log_line_not_a_traceback(
+    caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gateway = FunctionUrlGateway("http://127.0.0.1:1", "us-east-1")
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_function(*_: Any) -> tuple[int, dict[str, str], bytes]:
+        entered.set()
+        release.wait(60)
+        return 200, {"content-type": "text/plain"}, b"x" * 1_000_000  # more than a socket buffer
+
+    gateway.handle = slow_function  # type: ignore[method-assign]
+    gateway.start()
+    try:
+        port = int(gateway.primary_url.rsplit(":", 1)[1].strip("/"))
+        with caplog.at_level(logging.WARNING, logger="local_stack.function_url"):
+            client = socket.create_connection(("127.0.0.1", port), timeout=30)
+            client.sendall(b"POST /hooks/tl HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+            assert entered.wait(30)
+            # Hang up with a reset, as a client that timed out does: the gateway's write then fails.
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            client.close()
+            release.set()
+            deadline = time.monotonic() + 30
+            while gateway.client_gone == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)
+        assert gateway.client_gone == 1
+        gone = [r for r in caplog.records if "went away" in r.getMessage()]
+        assert len(gone) == 1 and "POST /hooks/tl" in gone[0].getMessage() and gone[0].exc_info is None
+        assert "Traceback" not in capsys.readouterr().err
+    finally:
+        release.set()
+        gateway.stop()

@@ -25,7 +25,6 @@ pytestmark = [
 def test_real_template_runs_one_video(tmp_path: Path, samples: Path) -> None:
     config = StackConfig(state_dir=tmp_path, processing_seconds=0.2, schedule_seconds=30, echo_errors=True)
     with LocalStack(config) as stack:
-        assert stack.timings["total"] < 20
         assert CONTRACT_OUTPUTS <= set(stack.outputs), set(stack.outputs)
         assert stack.outputs["WebhookUrl"] == stack.webhook_url
         assert stack.emulator_base_url and stack.emulator_base_url.startswith("http://127.0.0.1:")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import logging
 
 import moto
 import pytest
@@ -56,6 +57,38 @@ def test_step_functions_internals() -> None:
     for attr in ("exec_status", "exec_arn", "state_machine_arn", "start_date", "stop_date", "input_data", "output", "error", "cause", "account_id", "region_name", "name"):
         assert f"self.{attr}" in source, attr
     assert stepfunctions_parser_backends is not None
+
+
+def test_sfn_failure_log_internals() -> None:
+    from moto.stepfunctions.parser.asl.component.eval_component import LOG, EvalComponent
+
+    assert params(EvalComponent.__dict__["_log_failure_event_exception"]) == ["self", "failure_event_exception"]
+    assert params(EvalComponent.__dict__["_log_exception"]) == ["self", "exception"]
+    assert "failure_event.error_name" in inspect.getsource(EvalComponent.__dict__["_log_failure_event_exception"])
+    evaluate = inspect.getsource(EvalComponent.eval)
+    assert "self._log_failure_event_exception(" in evaluate and "self._log_exception(" in evaluate
+    assert LOG.name == "moto.stepfunctions.parser.asl.component.eval_component"
+
+
+def test_sfn_failure_logs_are_quiet_until_undone(caplog: pytest.LogCaptureFixture) -> None:
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+
+    class Component:
+        def __repr__(self) -> str:
+            return "a very long state repr " * 100
+
+    undo: list[moto_patches.Undo] = []
+    moto_patches.patch_sfn_failure_logs(moto_patches.PatchContext(None, None, ""), undo)  # type: ignore[arg-type]
+    try:
+        with caplog.at_level(logging.INFO):
+            EvalComponent._log_exception(Component(), ValueError("boom"))  # type: ignore[arg-type]
+        assert caplog.records == []
+    finally:
+        for step in reversed(undo):
+            step()
+    with caplog.at_level(logging.INFO):
+        EvalComponent._log_exception(Component(), ValueError("boom"))  # type: ignore[arg-type]
+    assert len(caplog.records) == 1 and "a very long state repr" in caplog.records[0].getMessage()
 
 
 def test_eventbridge_internals() -> None:
