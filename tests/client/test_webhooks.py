@@ -88,3 +88,45 @@ def test_webhooks_module_does_not_import_httpx() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": "shared"}, cwd=str(__import__("pathlib").Path(__file__).parents[2]))
     assert out.stdout.strip() == "False"
+
+
+ANALYZE_READY = json.dumps({
+    "id": "whe_3f9a0c5b7d2e4f6a8b1c3d5e7f9a1b2c", "created_at": "2026-10-07T02:19:42.101Z", "type": "analyze.task.ready",
+    "data": {"id": "64f8d2c7e4a1b37f8a9c5d12", "custom_id": "cam-a-0215", "created_at": "2026-10-07T02:15:00Z",
+             "status": "ready", "video_source": {"type": "asset_id", "asset_id": "6a01", "system_metadata": {"duration": 900.0}}},
+}).encode()
+
+
+def test_analyze_task_events_are_typed() -> None:
+    from twelvelabs_client.webhooks import AnalyzeTaskWebhookEvent, parse_webhook_event
+
+    event = parse_webhook_event(ANALYZE_READY, sign(ANALYZE_READY, SECRET, NOW), SECRET, now=NOW)
+    assert isinstance(event, AnalyzeTaskWebhookEvent)
+    assert event.task_id == "64f8d2c7e4a1b37f8a9c5d12" and event.status == "ready"
+    assert event.data.custom_id == "cam-a-0215" and event.data.video_source is not None
+    assert event.data.video_source.asset_id == "6a01" and event.data.error is None
+    failed = json.dumps({"id": "e2", "type": "analyze.task.failed",
+                         "data": {"id": "t2", "custom_id": None, "status": "failed", "error": {"message": "bad"}}}).encode()
+    event = parse_webhook_event(failed, sign(failed, SECRET, NOW), SECRET, now=NOW)
+    assert isinstance(event, AnalyzeTaskWebhookEvent) and event.data.error is not None and event.data.error.message == "bad"
+    canceled = json.dumps({"id": "e3", "type": "analyze.task.canceled", "data": {"id": "t3", "status": "canceled",
+                                                                               "custom_id": None, "new": 1}}).encode()
+    event = parse_webhook_event(canceled, sign(canceled, SECRET, NOW), SECRET, now=NOW)
+    assert isinstance(event, AnalyzeTaskWebhookEvent) and event.status == "canceled"
+
+
+def test_index_and_unknown_events_stay_generic_and_verification_is_unchanged() -> None:
+    from twelvelabs_client.webhooks import AnalyzeTaskWebhookEvent, parse_webhook_event
+
+    event = parse_webhook_event(BODY, sign(BODY, SECRET, NOW), SECRET, now=NOW)
+    assert isinstance(event, WebhookEvent) and not isinstance(event, AnalyzeTaskWebhookEvent)
+    unknown = json.dumps({"id": "e9", "type": "analyze.batch.completed", "data": {"batch_id": "b"}}).encode()
+    # batch events are analyze.* but not analyze.task.*: kept generic
+    assert isinstance(parse_webhook_event(unknown, sign(unknown, SECRET, NOW), SECRET, now=NOW), WebhookEvent)
+    with pytest.raises(InvalidSignatureError):
+        parse_webhook_event(ANALYZE_READY, sign(ANALYZE_READY, "other", NOW), SECRET, now=NOW)
+    with pytest.raises(InvalidSignatureError):
+        parse_webhook_event(ANALYZE_READY, sign(ANALYZE_READY, SECRET, NOW), SECRET, now=NOW + 301)
+    no_task = json.dumps({"id": "e4", "type": "analyze.task.ready", "data": {"status": "ready"}}).encode()
+    with pytest.raises(InvalidSignatureError, match="analyze.task.ready"):
+        parse_webhook_event(no_task, sign(no_task, SECRET, NOW), SECRET, now=NOW)
