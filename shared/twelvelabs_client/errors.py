@@ -93,6 +93,16 @@ class ConflictError(TwelveLabsError):
     default_code = "conflict"
 
 
+class IdempotencyKeyInUseError(ConflictError):
+    """409 idempotency_key_in_use: an earlier attempt with the same Idempotency-Key is still running.
+
+    The one 409 that is retried: once that attempt finishes, a retry is answered with its replayed result.
+    """
+
+    default_code = "idempotency_key_in_use"
+    retryable = True
+
+
 class RateLimitedError(TwelveLabsError):
     """429. `retry_after` is the server's hint in seconds when it gave one; `rate_limit` the parsed
     X-Ratelimit-* / x-ratelimit-request-* headers (None when the answer carried none)."""
@@ -168,6 +178,7 @@ _CODE_TO_CLASS: dict[str, type[TwelveLabsError]] = {
     "resource_not_exists": NotFoundError,  # tolerate the spelling seen in some clients
     "index_name_already_exists": ConflictError,
     "task_cannot_be_deleted": ConflictError,
+    "idempotency_key_in_use": IdempotencyKeyInUseError,
     "too_many_requests": RateLimitedError,
     "search_page_token_expired": PageTokenExpiredError,
     "request_canceled_or_timed_out": APITimeoutError,
@@ -255,7 +266,7 @@ def error_from_response(
         cls = _class_for_status(status)
     if status >= 500 and cls is not ServerError:
         cls = ServerError  # a 5xx is a server failure whatever code it carries
-    elif status in (408, 409, 429):
+    elif status in (408, 409, 429) and not issubclass(cls, _class_for_status(status)):
         cls = _class_for_status(status)  # the status decides retrying: 409 permanent, 408/429 retried
     message = message or f"HTTP {status} with {'an empty' if not content.strip() else 'an unparseable'} body"
     request_id = request_id_from(headers)

@@ -37,6 +37,9 @@ from .settings import ClientSettings
 
 T = TypeVar("T")
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+# A 409 idempotency_key_conflict says an earlier request with our key (other body, e.g. a re-signed
+# URL) was accepted: look back this far for what it created (the conventional key retention, INFERRED).
+IDEMPOTENCY_LOOKBACK_SECONDS = 24 * 3600.0
 Params = Mapping[str, Any] | Sequence[tuple[str, Any]] | None
 
 # Exceptions raised before any byte of the request left: the server cannot have acted on them.
@@ -326,6 +329,13 @@ class Transport:
                 error = error_from_response(response.status_code, response.headers, body,
                                             retry_after=retry_after, rate_limit=parse_rate_limit(response.headers))
                 cause = None
+                if recover is not None and error.code == "idempotency_key_conflict":
+                    # Our key was already used with another body: that earlier request created something.
+                    found = recover(first_attempt_wall - IDEMPOTENCY_LOOKBACK_SECONDS)
+                    if found is not None:
+                        return found
+                    error.ambiguous = True
+                    raise error
                 # A 429 is a rejection before work; 5xx/408 may come after the server created something.
                 sent = not isinstance(error, RateLimitedError)
             if sent and error.retryable:  # a 4xx is an answer, not a lost one

@@ -417,3 +417,52 @@ def test_caller_job_key_is_kept_and_key_stored_alongside(make_client, api: FakeT
     rerun = client.create_task("idx1", video_url="https://x/a.mp4", user_metadata={"job_key": "job-1"},
                                idempotency_key="job-1#run3")
     assert rerun.id != first.id and len(api.tasks) == 2
+
+
+def test_key_conflict_means_an_earlier_request_created_it(make_client, api: FakeTasksAPI, clock: FakeClock) -> None:
+    # A re-run with a re-signed URL: same Idempotency-Key, other body -> 409 idempotency_key_conflict;
+    # the task of the earlier request (not ready yet, so the pre-check missed it) is returned.
+    api.videos_at_once = False
+    seen: dict[str, bytes] = {}
+    inner = api.__call__
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        key = request.headers.get("idempotency-key")
+        if request.method == "POST" and key is not None:
+            url = multipart_fields(request)["video_url"][0]
+            if key in seen and seen[key] != url.encode():
+                return json_response(409, {"code": "idempotency_key_conflict", "message": "other body"})
+            seen[key] = url.encode()
+        return inner(request)
+
+    client, recorder = make_client(handler)
+    first = client.create_task("idx1", video_url="https://b.s3/v/a.mp4?sig=1", idempotency_key="job-1")
+    clock.sleep(3600)  # an hour later, outside any ambiguous-failure window
+    again = client.create_task("idx1", video_url="https://b.s3/v/a.mp4?sig=2", idempotency_key="job-1")
+    assert again.id == first.id and again.recovered and len(api.tasks) == 1
+
+
+def test_key_conflict_without_a_match_raises_ambiguous_conflict(make_client) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return json_response(409, {"code": "idempotency_key_conflict", "message": "other body"})
+        return json_response(200, {"data": [], "page_info": {"page": 1, "total_page": 1}})
+
+    client, recorder = make_client(handler)
+    with pytest.raises(ConflictError) as info:
+        client.create_task("idx1", video_url="https://x/a.mp4", idempotency_key="k")
+    assert info.value.ambiguous and len(recorder.calls("POST")) == 1
+
+
+def test_key_in_use_is_retried_and_replayed(make_client, clock: FakeClock) -> None:
+    answers = [json_response(409, {"code": "idempotency_key_in_use", "message": "still running"}),
+               json_response(200, {"_id": "t1", "video_id": "v1"})]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return answers.pop(0)
+        return json_response(200, {"data": [], "page_info": {"page": 1, "total_page": 1}})
+
+    client, recorder = make_client(handler)
+    created = client.create_task("idx1", video_url="https://x/a.mp4", idempotency_key="k")
+    assert created.id == "t1" and len(recorder.calls("POST")) == 2 and len(clock.sleeps) == 1
