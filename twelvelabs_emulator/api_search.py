@@ -20,8 +20,6 @@ from twelvelabs_emulator.services import Services
 QUERY_TOKEN_LIMIT = 77
 CURRENT_QUERY_TOKEN_LIMIT = 500  # Marengo 3.0
 MAX_QUERY_IMAGES = 10
-# Removed from the request in SDK 1.2.2 (the SDK wrapper still accepts them but never sends them).
-REMOVED_FIELDS = ("threshold", "adjust_confidence_level", "sort_option")
 
 
 class CurrentSearchForm(Body):
@@ -108,10 +106,8 @@ def _current_query_vector(s: Services, request: EmulatorRequest, form: CurrentSe
 
 def _create_current_search(s: Services, request: EmulatorRequest) -> Response:
     require_multipart(request)
-    for name in REMOVED_FIELDS:
-        if name in request.form:
-            raise ApiError(400, "parameter_unknown", f"The {name} parameter is not a known parameter (it was removed "
-                           "from search; hits are ranked by relevance, see `rank`).")
+    # threshold / adjust_confidence_level / sort_option are ignored, as SDK 1.3.6 documents ("Deprecated:
+    # ignored by the API. Use the `rank` field"): hits are ranked by relevance and carry no score/confidence.
     form = form_model(request.form, CurrentSearchForm,
                       lists=("search_options", "transcription_options", "query_media_url"))
     if form.transcription_options and "transcription" not in form.search_options:

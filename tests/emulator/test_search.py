@@ -1,9 +1,8 @@
-"""Search: meaningful ranking, grouping, filters, page tokens (expiry included) and every error."""
+"""Search (classic surface): meaningful ranking, grouping, filters, page tokens (expiry included) and every error."""
 
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import httpx
@@ -40,7 +39,13 @@ def test_text_query_ranks_the_matching_video_first(api: httpx.Client, library: d
         assert body["data"][0]["confidence"] == "high" and body["data"][0]["rank"] == 1
         scores = [h["score"] for h in body["data"]]
         assert scores == sorted(scores, reverse=True) and all(0 <= s <= 100 for s in scores)
-        assert {h["video_id"] for h in body["data"]} == {library[expected]}  # unrelated clips fall under "low"
+        assert [h["rank"] for h in body["data"]] == list(range(1, len(body["data"]) + 1))
+        # every visual clip of the index is ranked (as Marengo does); the matching video's clips come first and
+        # are the only confident ones, the unrelated ones trail as "low"
+        assert len(body["data"]) == 4
+        matching = [h for h in body["data"] if h["video_id"] == library[expected]]
+        assert body["data"][: len(matching)] == matching
+        assert {h["confidence"] for h in body["data"][len(matching):]} == {"low"}
         assert body["search_pool"] == {"total_count": 3, "total_duration": 19.0, "index_id": library["index"]}
     r = search(api, index_id=library["index"], search_options=["visual"], query_text="blue", threshold="none")
     assert len(r.json()["data"]) == 4  # every clip of the index, ranked
@@ -85,7 +90,9 @@ def test_group_by_video_filters_and_user_metadata(api: httpx.Client, library: di
 def test_page_tokens(make_emulator, samples: Path) -> None:  # type: ignore[no-untyped-def]
     from tests.emulator.conftest import client_for
 
-    emu = make_emulator(search_token_ttl_seconds=1.0)
+    emu = make_emulator(search_token_ttl_seconds=60.0)
+    now = [1_900_000_000.0]
+    emu.services.searches.clock = lambda: now[0]  # an injected clock: expiry without sleeping
     with client_for(emu) as api:
         index_id = create_index(api)
         for name in ("ocean-waves.mp4", "city-traffic.mov", "forest-walk.mp4"):
@@ -102,7 +109,9 @@ def test_page_tokens(make_emulator, samples: Path) -> None:  # type: ignore[no-u
         assert body["data"][0]["rank"] == 4
         back = api.get(f"/search/{body['page_info']['prev_page_token']}").json()
         assert back["data"] == first["data"]
-        time.sleep(1.1)
+        now[0] += 59.0
+        assert api.get(f"/search/{info['next_page_token']}").status_code == 200  # still inside the TTL
+        now[0] += 1.0
         expired = api.get(f"/search/{info['next_page_token']}")
         assert expired.status_code == 400 and expired.json()["code"] == "search_page_token_expired"
     r = httpx.get(f"{emu.base_url}/search/not-a-token", headers={"x-api-key": "test-key"})
@@ -140,3 +149,44 @@ def test_errors(api: httpx.Client, library: dict[str, str]) -> None:
         assert r.json()["code"] == code and needle in r.json()["message"], (fields, r.text)
     r = search(api, index_id="0" * 24, search_options=["visual"], query_text="x")
     assert r.status_code == 404 and r.json()["code"] == "resource_not_exist"
+
+
+def test_generic_query_on_a_one_video_index_is_ranked_and_paged(api: httpx.Client, samples: Path) -> None:
+    """Marengo answers any text query with ranked hits: no shared words does not mean no results."""
+    index_id = create_index(api)
+    video_id = index_video(api, index_id, samples / "videos" / "ocean-waves.mp4")["video_id"]  # 8 s: two clips
+    body = search(api, index_id=index_id, search_options=["visual"], query_text="a colourful test pattern").json()
+    assert [h["video_id"] for h in body["data"]] == [video_id, video_id] and body["page_info"]["total_results"] == 2
+    first = search(api, index_id=index_id, search_options=["visual"], query_text="test", page_limit=1).json()
+    assert len(first["data"]) == 1 and first["data"][0]["rank"] == 1
+    second = api.get(f"/search/{first['page_info']['next_page_token']}").json()
+    assert second["data"][0]["rank"] == 2 and second["data"][0]["video_id"] == video_id
+    assert "next_page_token" not in second["page_info"] and second["page_info"]["prev_page_token"]
+    assert {(h["start"], h["end"]) for h in first["data"] + second["data"]} == {(0.0, 6.0), (6.0, 8.0)}
+
+
+def test_relevance_orders_a_shared_query_by_content(api: httpx.Client, library: dict[str, str]) -> None:
+    """With every clip ranked, the order is still the content's: "blue ocean" puts the ocean clips first, and an
+    unrelated query's scores stay below the related ones'."""
+    related = search(api, index_id=library["index"], search_options=["visual"], query_text="blue ocean").json()["data"]
+    unrelated = search(api, index_id=library["index"], search_options=["visual"], query_text="people dancing").json()["data"]
+    assert [h["video_id"] for h in related[:2]] == [library["ocean"], library["ocean"]]
+    assert max(h["score"] for h in unrelated) < related[0]["score"]
+    assert len(unrelated) == len(related) == 4
+
+
+def test_sdk_1_0_2_pages_a_generic_query(make_emulator, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    from twelvelabs import TwelveLabs
+    from twelvelabs.indexes import IndexesCreateRequestModelsItem
+
+    emu = make_emulator()
+    client = TwelveLabs(api_key="test-key", base_url=emu.base_url)
+    index_id = client.indexes.create(index_name="generic", models=[
+        IndexesCreateRequestModelsItem(model_name="marengo2.7", model_options=["visual", "audio"])]).id
+    from tests.emulator.conftest import client_for
+
+    with client_for(emu) as api:
+        video_id = index_video(api, index_id, samples / "videos" / "ocean-waves.mp4")["video_id"]
+    hits = list(client.search.query(index_id=index_id, search_options=["visual"], query_text="test", page_limit=1))
+    assert [h.video_id for h in hits] == [video_id, video_id]  # the pager fetched page 2 through its token
+    assert [h.rank for h in hits] == [1, 2] and all(h.confidence == "low" for h in hits)
