@@ -1,6 +1,6 @@
 """Write docs/notifications/<event_type>.schema.json: the JSON Schema of each SNS message type.
 
-Generated from `video_pipeline.models.PipelineNotification` plus the rules each event type adds (its status,
+Generated from `video_pipeline.models.notifications.PipelineNotification` plus the rules each event type adds (its status,
 its media kind, whether `error` is set); tests/functions/test_notification_schemas.py fails when they drift.
 
 Usage: python scripts/write_notification_schemas.py [OUT_DIR]
@@ -17,7 +17,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "shared")]
 
-from video_pipeline.models import PipelineNotification  # noqa: E402
+from video_pipeline.models.notifications import PipelineNotification  # noqa: E402
 
 # event type -> (statuses, kinds, error present?, description)
 RULES: dict[str, tuple[list[str], list[str], bool, str]] = {

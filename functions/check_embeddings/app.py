@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from video_pipeline.clients import get_runtime
-from video_pipeline.handler_support import invocation_deadline, parse_event
+from video_pipeline.clients import Runtime
 from video_pipeline.embeddings import check_embeddings
-from video_pipeline.models import CheckEmbeddingsInput
+from video_pipeline.handler import LambdaFunction
+from video_pipeline.models.payloads import CheckEmbeddingsInput, EmbeddingPoll
+from video_pipeline.settings import CheckEmbeddingsSettings
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics(namespace="TwelveLabsPipeline")
-
-REQUIRED_ENV = ()
-get_runtime(*REQUIRED_ENV)  # cold start: a missing/invalid setting fails here, naming the variable
+function = LambdaFunction(CheckEmbeddingsSettings)
 
 
-@logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-@invocation_deadline
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    runtime = get_runtime(*REQUIRED_ENV)
-    return check_embeddings(parse_event(CheckEmbeddingsInput, event), runtime).model_dump(mode="json")
+@function.handler(CheckEmbeddingsInput)
+def lambda_handler(event: CheckEmbeddingsInput, runtime: Runtime[CheckEmbeddingsSettings]) -> EmbeddingPoll:
+    return check_embeddings(event, runtime)

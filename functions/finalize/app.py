@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from video_pipeline.clients import get_runtime
-from video_pipeline.handler_support import parse_event
+from video_pipeline.clients import Runtime
 from video_pipeline.completion import finalize
-from video_pipeline.models import FinalizeInput
+from video_pipeline.handler import LambdaFunction
+from video_pipeline.models.payloads import FinalizeInput, FinalizeOutput
+from video_pipeline.settings import FinalizeSettings
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics(namespace="TwelveLabsPipeline")
-
-REQUIRED_ENV = ("JOBS_TABLE", "NOTIFICATIONS_TOPIC_ARN")
-get_runtime(*REQUIRED_ENV)  # cold start: a missing/invalid setting fails here, naming the variable
+function = LambdaFunction(FinalizeSettings, calls_twelvelabs=False)
 
 
-@logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    runtime = get_runtime(*REQUIRED_ENV)
-    result = finalize(parse_event(FinalizeInput, event), runtime)
-    metrics.add_metric(name="VideosCompleted", unit=MetricUnit.Count, value=1)
-    return result.model_dump(mode="json")
+@function.handler(FinalizeInput)
+def lambda_handler(event: FinalizeInput, runtime: Runtime[FinalizeSettings]) -> FinalizeOutput:
+    result = finalize(event, runtime)
+    function.count("VideosCompleted")
+    return result

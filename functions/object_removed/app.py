@@ -2,36 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from video_pipeline.clients import get_runtime
-from video_pipeline.handler_support import invocation_deadline
+from video_pipeline.clients import Runtime
+from video_pipeline.handler import LambdaFunction
 from video_pipeline.removal import process_removal_body
+from video_pipeline.settings import ObjectRemovedSettings
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics(namespace="TwelveLabsPipeline")
-processor = BatchProcessor(event_type=EventType.SQS)
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 
-REQUIRED_ENV = ("JOBS_TABLE", "NOTIFICATIONS_TOPIC_ARN")
-get_runtime(*REQUIRED_ENV)  # cold start: a missing/invalid setting fails here, naming the variable
+function = LambdaFunction(ObjectRemovedSettings)
 
 
-def record_handler(record: SQSRecord) -> list[dict[str, Any]]:
-    results = process_removal_body(record.body, get_runtime(*REQUIRED_ENV))
-    metrics.add_metric(name="VideosDeleted", unit=MetricUnit.Count, value=len(results))
+@function.sqs_batch
+def lambda_handler(record: SqsRecordModel, runtime: Runtime[ObjectRemovedSettings]) -> list[dict[str, Any]]:
+    results = process_removal_body(str(record.body), runtime)
+    function.count("VideosDeleted", len(results))
     return [r.__dict__ for r in results]
-
-
-@logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-@invocation_deadline
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

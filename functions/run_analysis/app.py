@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from video_pipeline.clients import get_runtime
-from video_pipeline.handler_support import invocation_deadline, parse_event
 from video_pipeline.analyses import run_analysis
-from video_pipeline.models import RunAnalysisInput
+from video_pipeline.clients import Runtime
+from video_pipeline.handler import LambdaFunction
+from video_pipeline.models.payloads import ResultPointer, RunAnalysisInput
+from video_pipeline.settings import RunAnalysisSettings
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics(namespace="TwelveLabsPipeline")
-
-REQUIRED_ENV = ("JOBS_TABLE", "RESULTS_BUCKET")
-get_runtime(*REQUIRED_ENV)  # cold start: a missing/invalid setting fails here, naming the variable
+function = LambdaFunction(RunAnalysisSettings)
 
 
-@logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-@invocation_deadline
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    runtime = get_runtime(*REQUIRED_ENV)
-    request = parse_event(RunAnalysisInput, event)
-    result = run_analysis(request, runtime)
-    metrics.add_metric(name="AnalysesCompleted", unit=MetricUnit.Count, value=1)
-    return result.model_dump(mode="json")
+@function.handler(RunAnalysisInput)
+def lambda_handler(event: RunAnalysisInput, runtime: Runtime[RunAnalysisSettings]) -> ResultPointer:
+    result = run_analysis(event, runtime)
+    function.count("AnalysesCompleted")
+    return result

@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from video_pipeline.clients import get_runtime
-from video_pipeline.handler_support import invocation_deadline, parse_event
+from video_pipeline.clients import Runtime
+from video_pipeline.handler import LambdaFunction
 from video_pipeline.indexing import start_indexing
-from video_pipeline.models import StartIndexingInput
+from video_pipeline.models.payloads import StartIndexingInput, StartIndexingOutput
+from video_pipeline.settings import StartIndexingSettings
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics(namespace="TwelveLabsPipeline")
-
-REQUIRED_ENV = ("JOBS_TABLE",)
-get_runtime(*REQUIRED_ENV)  # cold start: a missing/invalid setting fails here, naming the variable
+function = LambdaFunction(StartIndexingSettings)
 
 
-@logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-@invocation_deadline
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    runtime = get_runtime(*REQUIRED_ENV)
-    result = start_indexing(parse_event(StartIndexingInput, event), runtime)
-    metrics.add_metric(name="IndexingTasksStarted", unit=MetricUnit.Count, value=1)
-    return result.model_dump(mode="json")
+@function.handler(StartIndexingInput)
+def lambda_handler(event: StartIndexingInput, runtime: Runtime[StartIndexingSettings]) -> StartIndexingOutput:
+    result = start_indexing(event, runtime)
+    function.count("IndexingTasksStarted")
+    return result

@@ -7,7 +7,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from video_pipeline.clients import Runtime
-from video_pipeline.models import ResultPointer, RunAnalysisInput
+from video_pipeline.models.payloads import ResultPointer, RunAnalysisInput
+from video_pipeline.settings import RunAnalysisSettings
 
 logger = Logger(child=True)
 
@@ -23,7 +24,7 @@ def _bounded_list(values: Any) -> list[str]:
     return [str(v)[:MAX_LIST_ITEM_CHARS] for v in values[:MAX_LIST_ITEMS] if v is not None]
 
 
-def run_analysis(request: RunAnalysisInput, runtime: Runtime) -> ResultPointer:
+def run_analysis(request: RunAnalysisInput, runtime: Runtime[RunAnalysisSettings]) -> ResultPointer:
     spec = request.analysis
     client = runtime.twelvelabs
     if spec.kind == "gist":

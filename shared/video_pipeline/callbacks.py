@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import time
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
@@ -15,7 +14,8 @@ from pydantic import ValidationError
 from video_pipeline.clients import Runtime
 from video_pipeline.errors import ConfigurationError
 from video_pipeline.indexing import STALE_TOKEN_ERRORS, TERMINAL_TASK_STATUSES, put_token_back, resolve_task
-from video_pipeline.models import FunctionUrlRequest, FunctionUrlResponse
+from video_pipeline.models.events import FunctionUrlRequest, FunctionUrlResponse
+from video_pipeline.settings import CallbacksTableSetting, ReconcileSettings, WebhookSettings
 
 logger = Logger(child=True)
 
@@ -26,14 +26,18 @@ def _respond(status: int, message: str, **extra: object) -> FunctionUrlResponse:
     return FunctionUrlResponse(statusCode=status, body=json.dumps({"message": message, **extra}))
 
 
-def handle_webhook(request: FunctionUrlRequest, runtime: Runtime) -> FunctionUrlResponse:
+def handle_webhook(event: dict[str, Any], runtime: Runtime[WebhookSettings]) -> FunctionUrlResponse:
     """Verify, deduplicate, resume. 401 for anything unsigned; 5xx only when TwelveLabs should retry."""
     from twelvelabs_client.webhooks import SIGNATURE_HEADER, InvalidSignatureError, WebhookEvent, verify_signature
 
     try:
-        raw = base64.b64decode(request.body or "", validate=True) if request.is_base64_encoded \
-            else (request.body or "").encode()
-    except (binascii.Error, ValueError):
+        request = FunctionUrlRequest.model_validate(event)
+    except ValidationError:
+        logger.warning("not a Function URL request")
+        return _respond(400, "not a Function URL request")
+    try:
+        raw = request.raw_body()
+    except ValueError:
         return _respond(400, "body is not valid base64")
     try:
         secret = runtime.secrets.get().webhook_secret
@@ -51,27 +55,27 @@ def handle_webhook(request: FunctionUrlRequest, runtime: Runtime) -> FunctionUrl
         logger.warning("webhook refused", extra={"reason": str(exc)})
         return _respond(401, "invalid signature")
     try:
-        event = WebhookEvent.model_validate_json(raw)
+        notification = WebhookEvent.model_validate_json(raw)
     except ValidationError as exc:
         logger.warning("signed webhook body is not a notification", extra={"errors": exc.error_count()})
         return _respond(400, "body is not a TwelveLabs notification")
-    if event.type not in INDEXING_EVENTS or not event.task_id:
-        logger.info("webhook ignored: not an indexing event", extra={"type": event.type, "notification": event.id})
-        return _respond(200, "ignored", type=event.type)
+    if notification.type not in INDEXING_EVENTS or not notification.task_id:
+        logger.info("webhook ignored: not an indexing event", extra={"type": notification.type, "notification": notification.id})
+        return _respond(200, "ignored", type=notification.type)
     callbacks = runtime.store.require_callbacks()
-    if not callbacks.claim_notification(event.id):
-        logger.info("webhook replay ignored", extra={"notification": event.id})
+    if not callbacks.claim_notification(notification.id):
+        logger.info("webhook replay ignored", extra={"notification": notification.id})
         return _respond(200, "duplicate")
     try:
-        resumed = resolve_task(event.task_id, runtime)
+        resumed = resolve_task(notification.task_id, runtime)
     except Exception:
         # Forget the notification so TwelveLabs' redelivery is processed; the error propagates (5xx: it retries).
-        callbacks.release_notification(event.id)
-        logger.exception("webhook processing failed", extra={"notification": event.id, "task_id": event.task_id})
+        callbacks.release_notification(notification.id)
+        logger.exception("webhook processing failed", extra={"notification": notification.id, "task_id": notification.task_id})
         raise
     logger.info("webhook processed",
-                extra={"notification": event.id, "task_id": event.task_id, "resumed": resumed, "type": event.type})
-    return _respond(200, "resumed" if resumed else "no waiting execution", task_id=event.task_id)
+                extra={"notification": notification.id, "task_id": notification.task_id, "resumed": resumed, "type": notification.type})
+    return _respond(200, "resumed" if resumed else "no waiting execution", task_id=notification.task_id)
 
 
 @dataclass
@@ -83,7 +87,7 @@ class ReconcileReport:
     errors: int = 0
 
 
-def reconcile(runtime: Runtime, *, now: float | None = None) -> ReconcileReport:
+def reconcile(runtime: Runtime[ReconcileSettings], *, now: float | None = None) -> ReconcileReport:
     """Poll TwelveLabs for tokens waiting longer than RECONCILE_AFTER_SECONDS (bounded per run)."""
     from twelvelabs_client.errors import NotFoundError, TwelveLabsError
 
@@ -130,7 +134,7 @@ def reconcile(runtime: Runtime, *, now: float | None = None) -> ReconcileReport:
     return report
 
 
-def _fail_token(runtime: Runtime, task_token: str, code: str, message: str) -> None:
+def _fail_token(runtime: Runtime[CallbacksTableSetting], task_token: str, code: str, message: str) -> None:
     try:
         runtime.sfn.send_task_failure(taskToken=task_token, error="IndexingTaskLost", cause=f"{code}: {message}")
     except ClientError as exc:

@@ -9,25 +9,42 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
-
-import boto3
-from botocore.config import Config
-from pydantic import ValidationError
-from twelvelabs_client.settings import ClientSettings  # pydantic only: cheap at cold start (no httpx)
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from video_pipeline.errors import ConfigurationError
-from video_pipeline.settings import ENV_FIELDS, PipelineSettings, SecretProvider, load_settings
+from video_pipeline.secrets import SecretProvider
+from video_pipeline.settings import (
+    CallbacksTableSetting,
+    FunctionSettings,
+    JobsTableSetting,
+    NotificationsSetting,
+    ResultsBucketSetting,
+    env_values,
+    load_settings,
+)
 
 if TYPE_CHECKING:
     from twelvelabs_client import TwelveLabsClient
+    from twelvelabs_client.settings import ClientSettings
 
-# Standard retry mode: throttling and 5xx from AWS APIs are retried with backoff inside the SDK.
-_BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
+    from video_pipeline.notifier import Notifier
+    from video_pipeline.results import ResultsWriter
+    from video_pipeline.store import Stores
 
-# The TwelveLabs client's own variables (TWELVELABS_CONNECT_TIMEOUT, TWELVELABS_READ_TIMEOUT, TWELVELABS_MAX_RETRIES,
-# ...; see twelvelabs_client.settings). They also key the Runtime cache.
-CLIENT_ENV: tuple[str, ...] = tuple(f"TWELVELABS_{name.upper()}" for name in ClientSettings.model_fields)
+SettingsT_co = TypeVar("SettingsT_co", bound=FunctionSettings, covariant=True)
+
+# The TwelveLabs client's own variables (TWELVELABS_CONNECT_TIMEOUT, TWELVELABS_READ_TIMEOUT, ...; see
+# twelvelabs_client.settings): every TWELVELABS_* variable keys the container's clients.
+CLIENT_ENV_PREFIX = "TWELVELABS_"
+
+
+def _boto_config(**extra: Any) -> Any:
+    # Imported on first use: botocore is a large import a cold start need not pay before the first AWS call.
+    from botocore.config import Config
+
+    # Standard retry mode: throttling and 5xx from AWS APIs are retried with backoff inside the SDK.
+    config = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
+    return config.merge(Config(**extra)) if extra else config
 
 # --- per-invocation deadline --------------------------------------------------------------------------------------
 # The client stops retrying/waiting (DeadlineExceededError, which the state machine retries) this long before the
@@ -76,79 +93,77 @@ def bind_invocation(context: Any, *, reserve_seconds: float = 0.0) -> Iterator[C
         _invocation_deadline.reset(token)
 
 
-def load_client_settings(settings: PipelineSettings) -> ClientSettings:
-    """The client's settings from TWELVELABS_* (timeouts, retries, ...); base URL from the pipeline settings.
+def load_client_settings(base_url: str, environ: Any = None) -> ClientSettings:
+    """The TwelveLabs client's settings from TWELVELABS_* (timeouts, retries, ...) and the function's base URL.
 
     The API key is not here: it comes from the secret when the client is built. An invalid value raises
-    ConfigurationError naming the variable (at cold start, like the pipeline settings).
+    ConfigurationError naming the variable (handlers call this at cold start).
     """
+    from pydantic import ValidationError
+    from twelvelabs_client.settings import ClientSettings  # pydantic only (no httpx)
+
     try:
-        return ClientSettings.from_env(base_url=settings.twelvelabs_base_url, api_key="")
+        return ClientSettings.from_env(environ, base_url=base_url, api_key="")
     except ValidationError as exc:
         problems = "; ".join(
-            f"TWELVELABS_{str(err['loc'][0]).upper() if err['loc'] else '?'}: {err['msg']}" for err in exc.errors()
+            f"TWELVELABS_{str(err['loc'][0]).upper() if err['loc'] else '?'}: {err['msg']}"
+            for err in exc.errors(include_input=False)
         )
         raise ConfigurationError(f"invalid TwelveLabs client setting(s): {problems}") from exc
 
 
-class Runtime:
-    """Everything a handler needs besides the event. Tests build one with their own settings."""
+class Clients:
+    """The container's AWS clients, the secret and the TwelveLabs client, each built on first use.
 
-    def __init__(self, settings: PipelineSettings, twelvelabs: TwelveLabsClient | None = None,
+    Shared by every Runtime with the same TWELVELABS_* environment (all functions of one container; in tests, all
+    handlers), so a warm container reuses its connections.
+    """
+
+    def __init__(self, settings: FunctionSettings, twelvelabs: TwelveLabsClient | None = None,
                  client_settings: ClientSettings | None = None) -> None:
-        self.settings = settings
-        self.client_settings = client_settings or load_client_settings(settings)
+        self._settings = settings
+        self._client_settings = client_settings
         self._twelvelabs_override = twelvelabs
         self._twelvelabs: TwelveLabsClient | None = None
         self._twelvelabs_key: str | None = None
         self._lock = threading.Lock()
 
-    # boto3 clients: created lazily so a function never builds what it does not use.
+    @property
+    def client_settings(self) -> ClientSettings:
+        if self._client_settings is None:
+            self._client_settings = load_client_settings(self._settings.twelvelabs_base_url)
+        return self._client_settings
+
+    # boto3 clients: created (and boto3 imported) lazily, so a function never builds what it does not use.
     @cached_property
     def s3(self) -> Any:
+        import boto3
+
         # SigV4 so presigned URLs work for KMS-encrypted objects and in every region.
-        return boto3.client("s3", config=_BOTO_CONFIG.merge(Config(signature_version="s3v4")))
+        return boto3.client("s3", config=_boto_config(signature_version="s3v4"))
 
     @cached_property
     def dynamodb(self) -> Any:
-        return boto3.resource("dynamodb", config=_BOTO_CONFIG)
+        import boto3
+
+        return boto3.resource("dynamodb", config=_boto_config())
 
     @cached_property
     def sfn(self) -> Any:
-        return boto3.client("stepfunctions", config=_BOTO_CONFIG)
+        import boto3
+
+        return boto3.client("stepfunctions", config=_boto_config())
 
     @cached_property
     def sns(self) -> Any:
-        return boto3.client("sns", config=_BOTO_CONFIG)
+        import boto3
+
+        return boto3.client("sns", config=_boto_config())
 
     @cached_property
     def secrets(self) -> SecretProvider:
-        client = boto3.client("secretsmanager", config=_BOTO_CONFIG) if self.settings.twelvelabs_secret_arn else None
-        return SecretProvider(self.settings, client)
-
-    @cached_property
-    def store(self) -> Any:
-        from video_pipeline.store import CallbacksStore, JobsStore, Stores
-
-        jobs = JobsStore(self.dynamodb.Table(self.settings.jobs_table)) if self.settings.jobs_table else None
-        callbacks = (
-            CallbacksStore(self.dynamodb.Table(self.settings.callbacks_table), self.settings.callback_ttl_seconds)
-            if self.settings.callbacks_table
-            else None
-        )
-        return Stores(jobs=jobs, callbacks=callbacks)
-
-    @cached_property
-    def results(self) -> Any:
-        from video_pipeline.results import ResultsWriter
-
-        return ResultsWriter(self.s3, self.settings.results_bucket or "")
-
-    @cached_property
-    def notifier(self) -> Any:
-        from video_pipeline.notifier import Notifier
-
-        return Notifier(self.sns, self.settings.notifications_topic_arn or "")
+        return SecretProvider(self._settings, boto_config=_boto_config() if self._settings.twelvelabs_secret_arn
+                              else None)
 
     @property
     def twelvelabs(self) -> TwelveLabsClient:
@@ -171,26 +186,105 @@ class Runtime:
             return self._twelvelabs
 
 
-_runtimes: dict[tuple[str | None, ...], Runtime] = {}
-_runtime_lock = threading.Lock()
+class Runtime(Generic[SettingsT_co]):
+    """Everything a handler needs besides the event: its settings and the container's clients.
 
-
-def get_runtime(*required_env: str) -> Runtime:
-    """The container's Runtime; settings are validated on first use (handlers call this at import = cold start).
-
-    Keyed by the pipeline's environment variables so that several functions sharing one Python process (the
-    local in-process runner) each get their own settings.
+    Typed by the function's settings model, so logic code reads `runtime.settings.jobs_table` as a `str` (no
+    Optional). Tests build one with their own settings and clients.
     """
-    env_key = tuple(os.environ.get(name) for name in (*ENV_FIELDS, *CLIENT_ENV))
-    with _runtime_lock:
-        runtime = _runtimes.get(env_key)
-        if runtime is None:
-            runtime = _runtimes[env_key] = Runtime(load_settings())
-    runtime.settings.require(*required_env)
-    return runtime
+
+    def __init__(self, settings: SettingsT_co, clients: Clients | None = None) -> None:
+        self._settings = settings
+        self.clients = clients or get_clients(settings)
+
+    @property
+    def settings(self) -> SettingsT_co:
+        return self._settings
+
+    @property
+    def s3(self) -> Any:
+        return self.clients.s3
+
+    @property
+    def sfn(self) -> Any:
+        return self.clients.sfn
+
+    @property
+    def secrets(self) -> SecretProvider:
+        return self.clients.secrets
+
+    @property
+    def twelvelabs(self) -> TwelveLabsClient:
+        return self.clients.twelvelabs
+
+    @cached_property
+    def store(self) -> Stores:
+        from video_pipeline.store import CallbacksStore, JobsStore, Stores
+
+        settings = self._settings
+        dynamodb = self.clients.dynamodb
+        jobs = JobsStore(dynamodb.Table(settings.jobs_table)) if isinstance(settings, JobsTableSetting) else None
+        callbacks = (
+            CallbacksStore(dynamodb.Table(settings.callbacks_table), settings.callback_ttl_seconds)
+            if isinstance(settings, CallbacksTableSetting)
+            else None
+        )
+        return Stores(jobs=jobs, callbacks=callbacks)
+
+    @cached_property
+    def results(self) -> ResultsWriter:
+        from video_pipeline.results import ResultsWriter
+
+        if not isinstance(self._settings, ResultsBucketSetting):
+            raise ConfigurationError(f"{type(self._settings).__name__} has no RESULTS_BUCKET")
+        return ResultsWriter(self.clients.s3, self._settings.results_bucket)
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        from video_pipeline.notifier import Notifier
+
+        if not isinstance(self._settings, NotificationsSetting):
+            raise ConfigurationError(f"{type(self._settings).__name__} has no NOTIFICATIONS_TOPIC_ARN")
+        return Notifier(self.clients.sns, self._settings.notifications_topic_arn)
+
+
+_clients: dict[tuple[tuple[str, str], ...], Clients] = {}
+_runtimes: dict[tuple[object, ...], Runtime[FunctionSettings]] = {}
+_cache_lock = threading.Lock()
+
+
+def _client_env_key() -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(CLIENT_ENV_PREFIX)))
+
+
+def get_clients(settings: FunctionSettings | None = None) -> Clients:
+    """The container's clients (one set per TWELVELABS_* environment)."""
+    key = _client_env_key()
+    with _cache_lock:
+        clients = _clients.get(key)
+        if clients is None:
+            clients = _clients[key] = Clients(settings or load_settings(FunctionSettings))
+        return clients
+
+
+def get_runtime(model: type[SettingsT_co]) -> Runtime[SettingsT_co]:
+    """The Runtime of a function with settings `model`, loaded from the environment on first use and cached.
+
+    Keyed by the variables the model reads, so that several functions sharing one Python process (tests) each get
+    their own settings, and a changed environment is re-read.
+    """
+    key = (model, *sorted(env_values(model).items()))
+    with _cache_lock:
+        cached = _runtimes.get(key)
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    runtime = Runtime(load_settings(model))
+    with _cache_lock:
+        return _runtimes.setdefault(key, runtime)  # type: ignore[return-value]
 
 
 def reset_runtimes() -> None:
-    """Forget every cached Runtime (tests; the next call reloads settings and rebuilds clients)."""
-    with _runtime_lock:
+    """Forget every cached Runtime and client (tests; the next call reloads settings and rebuilds clients)."""
+    with _cache_lock:
         _runtimes.clear()
+        _clients.clear()

@@ -8,19 +8,25 @@ from video_pipeline.clients import Runtime
 from video_pipeline.errors import EmbeddingTaskFailedError
 from video_pipeline.job_keys import execution_name
 from video_pipeline.media_urls import presigned_get_url
-from video_pipeline.models import (
+from video_pipeline.models.payloads import (
     CheckEmbeddingsInput,
     EmbeddingPoll,
     ResultPointer,
     StartEmbeddingsInput,
     StoreEmbeddingsInput,
 )
+from video_pipeline.settings import (
+    CheckEmbeddingsSettings,
+    EmbedPollSettings,
+    StartEmbeddingsSettings,
+    StoreEmbeddingsSettings,
+)
 from video_pipeline.store import TERMINAL_STATUSES
 
 logger = Logger(child=True)
 
 
-def _first_poll(runtime: Runtime, task_id: str) -> EmbeddingPoll:
+def _first_poll(runtime: Runtime[EmbedPollSettings], task_id: str) -> EmbeddingPoll:
     settings = runtime.settings
     return EmbeddingPoll(
         task_id=task_id, status="processing", wait_seconds=settings.embed_poll_first_seconds, polls=0,
@@ -28,7 +34,7 @@ def _first_poll(runtime: Runtime, task_id: str) -> EmbeddingPoll:
     )
 
 
-def start_embeddings(request: StartEmbeddingsInput, runtime: Runtime) -> EmbeddingPoll:
+def start_embeddings(request: StartEmbeddingsInput, runtime: Runtime[StartEmbeddingsSettings]) -> EmbeddingPoll:
     jobs = runtime.store.require_jobs()
     job = jobs.require(request.job_key)
     if job.tl_embedding_task_id:
@@ -52,7 +58,7 @@ def next_wait(previous: int, first: int, cap: int) -> int:
     return min(cap, max(first, previous * 2))
 
 
-def check_embeddings(request: CheckEmbeddingsInput, runtime: Runtime) -> EmbeddingPoll:
+def check_embeddings(request: CheckEmbeddingsInput, runtime: Runtime[CheckEmbeddingsSettings]) -> EmbeddingPoll:
     """Status + the next wait + the poll count. A failed task raises EmbeddingTaskFailedError (-> Catch)."""
     settings = runtime.settings
     status = runtime.twelvelabs.get_embedding_task_status(request.task_id)
@@ -72,7 +78,7 @@ def check_embeddings(request: CheckEmbeddingsInput, runtime: Runtime) -> Embeddi
     )
 
 
-def store_embeddings(request: StoreEmbeddingsInput, runtime: Runtime) -> ResultPointer:
+def store_embeddings(request: StoreEmbeddingsInput, runtime: Runtime[StoreEmbeddingsSettings]) -> ResultPointer:
     jobs = runtime.store.require_jobs()
     task = runtime.twelvelabs.get_embedding_task(request.task_id)
     if task.status != "ready":

@@ -14,9 +14,12 @@ from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ValidationError
 
 from video_pipeline.clients import Runtime
+from video_pipeline.handler import parse_event
 from video_pipeline.job_keys import job_key_from_execution_name
-from video_pipeline.models import CaughtError, ExecutionStatusChangeEvent, IndexingOutcome, RecordFailureInput
+from video_pipeline.models.events import ExecutionStatusChangeEvent
+from video_pipeline.models.payloads import CaughtError, IndexingOutcome, RecordFailureInput
 from video_pipeline.notifier import announce_once
+from video_pipeline.settings import RecordFailureSettings
 from video_pipeline.store import TERMINAL_STATUSES
 
 logger = Logger(child=True)
@@ -76,12 +79,12 @@ def describe_state(state: dict[str, Any]) -> tuple[str, str]:
     return "pipeline_failed", "the video pipeline failed without an error description"
 
 
-def record_failure_from_state(request: RecordFailureInput, runtime: Runtime) -> FailureRecord:
+def record_failure_from_state(request: RecordFailureInput, runtime: Runtime[RecordFailureSettings]) -> FailureRecord:
     code, message = describe_state(request.state)
     return _record(request.job_key, code, message, runtime, execution_arn=request.execution_arn)
 
 
-def record_failure_from_execution_event(event: ExecutionStatusChangeEvent, runtime: Runtime) -> FailureRecord:
+def record_failure_from_execution_event(event: ExecutionStatusChangeEvent, runtime: Runtime[RecordFailureSettings]) -> FailureRecord:
     detail = event.detail
     job_key = job_key_from_execution_name(detail.name)
     if detail.error:
@@ -92,7 +95,7 @@ def record_failure_from_execution_event(event: ExecutionStatusChangeEvent, runti
     return _record(job_key, code, message, runtime, execution_arn=detail.execution_arn, from_event=True)
 
 
-def _record(job_key: str, code: str, message: str, runtime: Runtime, *, execution_arn: str | None,
+def _record(job_key: str, code: str, message: str, runtime: Runtime[RecordFailureSettings], *, execution_arn: str | None,
             from_event: bool = False) -> FailureRecord:
     jobs = runtime.store.require_jobs()
     current = jobs.require(job_key)
@@ -114,3 +117,10 @@ def _record(job_key: str, code: str, message: str, runtime: Runtime, *, executio
     logger.info("failure recorded", extra={"job_key": job_key, "status": job.status, "error_code": job.error_code})
     return FailureRecord(job_key=job_key, status=job.status, error_code=job.error_code,
                          error_message=job.error_message, announced=announced)
+
+
+def record_failure(event: dict[str, Any], runtime: Runtime[RecordFailureSettings]) -> FailureRecord:
+    """Either event `record_failure` receives: an EventBridge execution status change, or the Catch path's state."""
+    if "detail-type" in event:
+        return record_failure_from_execution_event(parse_event(ExecutionStatusChangeEvent, event), runtime)
+    return record_failure_from_state(parse_event(RecordFailureInput, event), runtime)

@@ -10,6 +10,7 @@ from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field
 
 from video_pipeline.clients import Runtime
+from video_pipeline.settings import IndexProvisionerSettings
 
 logger = Logger(child=True)
 
@@ -43,7 +44,7 @@ class CustomResourceEvent(BaseModel):
     ResourceProperties: dict[str, Any] = Field(default_factory=dict)
 
 
-def provision(event: CustomResourceEvent, runtime: Runtime) -> dict[str, Any]:
+def provision(event: CustomResourceEvent, runtime: Runtime[IndexProvisionerSettings]) -> dict[str, Any]:
     """Find or create the index; Delete never deletes (the index holds the customer's videos)."""
     if event.RequestType == "Delete":
         return {"PhysicalResourceId": event.PhysicalResourceId or "none", "Data": {}}
@@ -81,5 +82,21 @@ def send_response(response_url: str, response: dict[str, Any], timeout: float = 
     body = json.dumps(response).encode()
     request = urllib.request.Request(response_url, data=body, method="PUT",
                                      headers={"Content-Type": "", "Content-Length": str(len(body))})
-    with urllib.request.urlopen(request, timeout=timeout) as reply:  # noqa: S310 - URL comes from CloudFormation
+    with urllib.request.urlopen(request, timeout=timeout) as reply:
         logger.info("custom resource response sent", extra={"status": reply.status})
+
+
+def respond(event: CustomResourceEvent, runtime: Runtime[IndexProvisionerSettings]) -> dict[str, Any]:
+    """Provision, then answer CloudFormation; every failure is reported FAILED (it would wait an hour otherwise)."""
+    try:
+        result = provision(event, runtime)
+        response = build_response(event, "SUCCESS", physical_id=result["PhysicalResourceId"], data=result["Data"])
+    except Exception as exc:
+        logger.exception("custom resource failed")
+        if not event.ResponseURL:
+            raise
+        response = build_response(event, "FAILED", physical_id=event.PhysicalResourceId or "failed", data={},
+                                  reason=f"{type(exc).__name__}: {exc}")
+    if event.ResponseURL:
+        send_response(event.ResponseURL, response)
+    return response

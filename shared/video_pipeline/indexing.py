@@ -10,12 +10,13 @@ from botocore.exceptions import ClientError
 from video_pipeline.clients import Runtime
 from video_pipeline.job_keys import execution_name
 from video_pipeline.media_urls import presigned_get_url
-from video_pipeline.models import (
+from video_pipeline.models.payloads import (
     AwaitIndexingInput,
     IndexingOutcome,
     StartIndexingInput,
     StartIndexingOutput,
 )
+from video_pipeline.settings import AwaitIndexingSettings, CallbacksTableSetting, StartIndexingSettings
 from video_pipeline.store import TERMINAL_STATUSES
 
 logger = Logger(child=True)
@@ -25,7 +26,7 @@ STALE_TOKEN_ERRORS = {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}
 TERMINAL_TASK_STATUSES = {"ready", "failed"}
 
 
-def start_indexing(request: StartIndexingInput, runtime: Runtime) -> StartIndexingOutput:
+def start_indexing(request: StartIndexingInput, runtime: Runtime[StartIndexingSettings]) -> StartIndexingOutput:
     """Create the TwelveLabs indexing task once, however often Step Functions retries this state."""
     jobs = runtime.store.require_jobs()
     job = jobs.require(request.job_key)
@@ -54,7 +55,7 @@ def start_indexing(request: StartIndexingInput, runtime: Runtime) -> StartIndexi
     return StartIndexingOutput(task_id=created.id, video_id=created.video_id)
 
 
-def await_indexing(request: AwaitIndexingInput, runtime: Runtime) -> dict[str, Any]:
+def await_indexing(request: AwaitIndexingInput, runtime: Runtime[AwaitIndexingSettings]) -> dict[str, Any]:
     """Park the task token under the TwelveLabs task id; resolve at once if the task already finished."""
     callbacks = runtime.store.require_callbacks()
     callbacks.put_token(request.task_id, request.task_token, request.job_key)
@@ -93,7 +94,7 @@ def outcome_of(task: Any) -> IndexingOutcome:
     )
 
 
-def resolve_task(task_id: str, runtime: Runtime, *, task: Any | None = None) -> bool:
+def resolve_task(task_id: str, runtime: Runtime[CallbacksTableSetting], *, task: Any | None = None) -> bool:
     """Hand a finished task to the waiting execution. True when this call resumed it.
 
     The token is consumed with a conditional delete, so of two racing callers (webhook, reconcile,

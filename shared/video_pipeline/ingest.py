@@ -14,15 +14,13 @@ from video_pipeline.clients import Runtime
 from video_pipeline.errors import InvalidEventError
 from video_pipeline.job_keys import execution_name, job_key_for
 from video_pipeline.media_urls import presigned_get_url
-from video_pipeline.models import (
-    ExecutionInput,
-    JobItem,
-    S3ObjectRef,
-    parse_s3_message_body,
-    utc_now_iso,
-)
+from video_pipeline.models.base import utc_now_iso
+from video_pipeline.models.events import S3ObjectRef, parse_s3_message_body
+from video_pipeline.models.jobs import JobItem
+from video_pipeline.models.payloads import ExecutionInput
 from video_pipeline.notifier import announce_once
 from video_pipeline.screening import Screening, is_ignored, is_outside_suffixes, screen_object
+from video_pipeline.settings import IngestSettings
 
 logger = Logger(child=True)
 
@@ -36,7 +34,7 @@ class IngestResult:
     detail: str = ""
 
 
-def process_message_body(body: str, runtime: Runtime) -> list[IngestResult]:
+def process_message_body(body: str, runtime: Runtime[IngestSettings]) -> list[IngestResult]:
     """One SQS message (EventBridge event or S3 notification). Raises InvalidEventError for a poison message."""
     try:
         event = parse_s3_message_body(body)
@@ -49,12 +47,12 @@ def process_message_body(body: str, runtime: Runtime) -> list[IngestResult]:
     return [process_object(obj, runtime) for obj in event.objects]
 
 
-def video_models(runtime: Runtime) -> list[str]:
+def video_models(runtime: Runtime[IngestSettings]) -> list[str]:
     # Pegasus (analyses) is stricter than Marengo (1 h vs 2 h): screen against what will run.
     return ["marengo2.7", "pegasus1.2"] if runtime.settings.analyses else ["marengo2.7"]
 
 
-def process_object(obj: S3ObjectRef, runtime: Runtime) -> IngestResult:
+def process_object(obj: S3ObjectRef, runtime: Runtime[IngestSettings]) -> IngestResult:
     settings = runtime.settings
     if is_ignored(obj.key, settings.ignore_prefixes):
         logger.info("ignored: our own output prefix", extra={"s3_uri": obj.s3_uri})
@@ -79,7 +77,7 @@ def process_object(obj: S3ObjectRef, runtime: Runtime) -> IngestResult:
     return _embed_media(obj, job_key, screening, runtime)
 
 
-def _new_job(obj: S3ObjectRef, job_key: str, screening: Screening, runtime: Runtime, **fields: object) -> JobItem:
+def _new_job(obj: S3ObjectRef, job_key: str, screening: Screening, runtime: Runtime[IngestSettings], **fields: object) -> JobItem:
     now = utc_now_iso()
     values: dict[str, object] = {
         "job_key": job_key,
@@ -102,7 +100,7 @@ def _new_job(obj: S3ObjectRef, job_key: str, screening: Screening, runtime: Runt
     return JobItem.model_validate(values)
 
 
-def _reject(obj: S3ObjectRef, job_key: str, screening: Screening, runtime: Runtime) -> IngestResult:
+def _reject(obj: S3ObjectRef, job_key: str, screening: Screening, runtime: Runtime[IngestSettings]) -> IngestResult:
     jobs = runtime.store.require_jobs()
     now = utc_now_iso()
     job = _new_job(
@@ -131,8 +129,8 @@ def _reject(obj: S3ObjectRef, job_key: str, screening: Screening, runtime: Runti
                         screening.code or "")
 
 
-def _start_video(obj: S3ObjectRef, job_key: str, screening: Screening, runtime: Runtime) -> IngestResult:
-    settings = runtime.settings.require("JOBS_TABLE", "STATE_MACHINE_ARN", "TWELVELABS_INDEX_ID")
+def _start_video(obj: S3ObjectRef, job_key: str, screening: Screening, runtime: Runtime[IngestSettings]) -> IngestResult:
+    settings = runtime.settings
     jobs = runtime.store.require_jobs()
     claim = jobs.claim(_new_job(obj, job_key, screening, runtime))
     job = claim.job
@@ -148,11 +146,10 @@ def _start_video(obj: S3ObjectRef, job_key: str, screening: Screening, runtime: 
         version_id=job.version_id,
         etag=job.etag,
         size=job.size,
-        index_id=job.tl_index_id or settings.twelvelabs_index_id or "",
+        index_id=job.tl_index_id or settings.twelvelabs_index_id,
         analyses=settings.analyses,
         embedding=settings.embedding_options,
     )
-    assert settings.state_machine_arn is not None
     try:
         response = runtime.sfn.start_execution(
             stateMachineArn=settings.state_machine_arn,
@@ -175,7 +172,7 @@ def _execution_arn(state_machine_arn: str, name: str) -> str:
     return f"{prefix}:execution:{machine}:{name}"
 
 
-def _embed_media(obj: S3ObjectRef, job_key: str, screening: Screening, runtime: Runtime) -> IngestResult:
+def _embed_media(obj: S3ObjectRef, job_key: str, screening: Screening, runtime: Runtime[IngestSettings]) -> IngestResult:
     """Images and audio: one synchronous /embed call, vectors to S3, item COMPLETED (or FAILED with the code)."""
     from twelvelabs_client.errors import TwelveLabsError
 

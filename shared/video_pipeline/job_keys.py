@@ -6,7 +6,7 @@ import hashlib
 import re
 
 from video_pipeline.errors import InvalidEventError
-from video_pipeline.models import S3ObjectRef
+from video_pipeline.models.events import S3ObjectRef
 
 JOB_KEY_PATTERN = re.compile(r"^[0-9a-f]{40}$")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from video_pipeline.errors import ConfigurationError
-from video_pipeline.models import EventType, JobItem, PipelineNotification
+from video_pipeline.models.jobs import JobItem
+from video_pipeline.models.notifications import EventType, PipelineNotification
 from video_pipeline.store import JobsStore
 
 

@@ -10,8 +10,10 @@ from pydantic import ValidationError
 
 from video_pipeline.clients import Runtime
 from video_pipeline.errors import InvalidEventError
-from video_pipeline.models import JobItem, S3ObjectRef, parse_s3_message_body
+from video_pipeline.models.events import S3ObjectRef, parse_s3_message_body
+from video_pipeline.models.jobs import JobItem
 from video_pipeline.notifier import announce_once
+from video_pipeline.settings import ObjectRemovedSettings
 
 logger = Logger(child=True)
 
@@ -26,7 +28,7 @@ class RemovalResult:
     twelvelabs_deleted: bool
 
 
-def process_removal_body(body: str, runtime: Runtime) -> list[RemovalResult]:
+def process_removal_body(body: str, runtime: Runtime[ObjectRemovedSettings]) -> list[RemovalResult]:
     try:
         event = parse_s3_message_body(body)
     except (ValueError, ValidationError) as exc:
@@ -41,7 +43,7 @@ def process_removal_body(body: str, runtime: Runtime) -> list[RemovalResult]:
     return results
 
 
-def remove_object(obj: S3ObjectRef, runtime: Runtime) -> list[RemovalResult]:
+def remove_object(obj: S3ObjectRef, runtime: Runtime[ObjectRemovedSettings]) -> list[RemovalResult]:
     jobs = runtime.store.require_jobs()
     found = jobs.find_by_source(obj.s3_uri)
     if obj.version_id:
@@ -80,7 +82,7 @@ def sequencer_after(candidate: str | None, reference: str | None) -> bool:
     return candidate.upper().rjust(width, "0") > reference.upper().rjust(width, "0")
 
 
-def _current_etag(obj: S3ObjectRef, runtime: Runtime) -> str | None:
+def _current_etag(obj: S3ObjectRef, runtime: Runtime[ObjectRemovedSettings]) -> str | None:
     """The etag of the key's current object; None when there is none (404, also for a current delete marker: the
     delete stands). The current object, not the deleted version: content that is still (or again) live under the
     key keeps its job, whichever version carries it."""
@@ -104,7 +106,7 @@ def _current_etag(obj: S3ObjectRef, runtime: Runtime) -> str | None:
     return str(etag).strip('"') if etag else None
 
 
-def _remove_job(job: JobItem, runtime: Runtime) -> RemovalResult:
+def _remove_job(job: JobItem, runtime: Runtime[ObjectRemovedSettings]) -> RemovalResult:
     from twelvelabs_client.errors import NotFoundError
 
     jobs = runtime.store.require_jobs()

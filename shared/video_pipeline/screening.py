@@ -9,7 +9,8 @@ from botocore.exceptions import ClientError
 
 from video_pipeline.media_probe import S3RangeReader, probe_iso_bmff
 from video_pipeline.media_sniff import SNIFF_BYTES, SniffedType, image_dimensions, sniff
-from video_pipeline.models import MediaKind, S3ObjectRef
+from video_pipeline.models.events import S3ObjectRef
+from video_pipeline.models.jobs import MediaKind
 
 MAX_VIDEO_BYTES = 2 * 1024**3
 SUPPORTED_IMAGE_FORMATS = {"jpeg", "png"}

@@ -1,80 +1,97 @@
-"""Settings from the environment, validated at cold start; the TwelveLabs secret from Secrets Manager, cached."""
+"""Each function's settings: one model per function, read from the environment template.yaml gives it.
+
+A field `foo_bar` is read from the variable `FOO_BAR`. A field without a default is required: a missing or invalid
+variable fails the function's cold start (module import), naming every bad variable. `FunctionSettings` holds what
+the template's Globals give every function; the mixins name what a group of functions share; the last section has
+one model per function (tests/template checks each against template.yaml, both ways). The TwelveLabs API key is not
+a setting: it is read from the secret (`video_pipeline.secrets`).
+"""
 
 from __future__ import annotations
 
 import json
 import os
-import threading
-import time
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from video_pipeline.errors import ConfigurationError
-from video_pipeline.models import AnalysisSpec, EmbeddingOptions
+from video_pipeline.models.payloads import AnalysisSpec, EmbeddingOptions
 
-# Env var name -> field name. Every variable is documented in docs/architecture.md.
-ENV_FIELDS: dict[str, str] = {
-    "TWELVELABS_BASE_URL": "twelvelabs_base_url",
-    "TWELVELABS_SECRET_ARN": "twelvelabs_secret_arn",
-    "TWELVELABS_API_KEY": "twelvelabs_api_key",
-    "TWELVELABS_WEBHOOK_SECRET": "twelvelabs_webhook_secret",
-    "TWELVELABS_INDEX_ID": "twelvelabs_index_id",
-    "JOBS_TABLE": "jobs_table",
-    "CALLBACKS_TABLE": "callbacks_table",
-    "RESULTS_BUCKET": "results_bucket",
-    "NOTIFICATIONS_TOPIC_ARN": "notifications_topic_arn",
-    "STATE_MACHINE_ARN": "state_machine_arn",
-    "ANALYSES": "analyses",
-    "IGNORE_PREFIXES": "ignore_prefixes",
-    "KEY_SUFFIXES": "key_suffixes",
-    "EMBED_CLIP_LENGTH": "embed_clip_length",
-    "EMBED_SCOPES": "embed_scopes",
-    "EMBED_POLL_FIRST_SECONDS": "embed_poll_first_seconds",
-    "EMBED_POLL_MAX_SECONDS": "embed_poll_max_seconds",
-    "EMBED_POLL_MAX_ATTEMPTS": "embed_poll_max_attempts",
-    "WEBHOOK_TOLERANCE_SECONDS": "webhook_tolerance_seconds",
-    "RECONCILE_AFTER_SECONDS": "reconcile_after_seconds",
-    "RECONCILE_MAX_TOKENS": "reconcile_max_tokens",
-    "CALLBACK_TTL_SECONDS": "callback_ttl_seconds",
-    "PRESIGN_VIDEO_SECONDS": "presign_video_seconds",
-    "PRESIGN_MEDIA_SECONDS": "presign_media_seconds",
-}
-
-DEFAULT_ANALYSES = (
-    '[{"name":"gist","kind":"gist","types":["title","topic","hashtag"]},'
-    '{"name":"summary","kind":"summary"},{"name":"chapters","kind":"chapter"},'
-    '{"name":"highlights","kind":"highlight"}]'
-)
+SettingsT = TypeVar("SettingsT", bound="FunctionSettings")
 
 
-class PipelineSettings(BaseModel):
-    """Every setting any function reads; each handler `require()`s the ones it cannot work without."""
+class FunctionSettings(BaseModel):
+    """What the template's Globals give every function."""
 
-    twelvelabs_base_url: str = "https://api.twelvelabs.io/v1.3"
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    twelvelabs_base_url: str = Field(min_length=1)
     twelvelabs_secret_arn: str | None = None
+    # Outside Lambda only (tests, scripts): the secret's fields straight from the environment, no ARN.
     twelvelabs_api_key: SecretStr | None = None
     twelvelabs_webhook_secret: SecretStr | None = None
-    twelvelabs_index_id: str | None = None
-    jobs_table: str | None = None
-    callbacks_table: str | None = None
-    results_bucket: str | None = None
-    notifications_topic_arn: str | None = None
-    state_machine_arn: str | None = None
-    analyses: list[AnalysisSpec] = Field(default_factory=lambda: _parse_analyses(DEFAULT_ANALYSES))
+
+    @classmethod
+    def env_names(cls) -> dict[str, str]:
+        """Variable name -> field name, for every field of this model."""
+        return {name.upper(): name for name in cls.model_fields}
+
+    @classmethod
+    def required_env_names(cls) -> set[str]:
+        return {name.upper() for name, info in cls.model_fields.items() if info.is_required()}
+
+
+# ---------------------------------------------------------------- what groups of functions share
+
+
+class JobsTableSetting(FunctionSettings):
+    jobs_table: str = Field(min_length=1)
+
+
+class CallbacksTableSetting(FunctionSettings):
+    callbacks_table: str = Field(min_length=1)
+    callback_ttl_seconds: int = Field(default=2 * 86400, ge=60)
+
+
+class ResultsBucketSetting(FunctionSettings):
+    results_bucket: str = Field(min_length=1)
+
+
+class NotificationsSetting(FunctionSettings):
+    notifications_topic_arn: str = Field(min_length=1)
+
+
+class IndexIdSetting(FunctionSettings):
+    twelvelabs_index_id: str = Field(min_length=1)
+
+
+class EmbedPollSettings(FunctionSettings):
+    """The embeddings poll: first wait and poll budget (start_embeddings returns the first poll state)."""
+
+    embed_poll_first_seconds: int = Field(ge=0, le=3600)
+    embed_poll_max_attempts: int = Field(ge=1, le=1000)
+
+
+class PresignVideoSetting(FunctionSettings):
+    presign_video_seconds: int = Field(default=6 * 3600, ge=60, le=7 * 86400)
+
+
+# ---------------------------------------------------------------- one model per function
+
+
+class IndexProvisionerSettings(FunctionSettings):
+    pass
+
+
+class IngestSettings(JobsTableSetting, ResultsBucketSetting, NotificationsSetting, IndexIdSetting):
+    state_machine_arn: str = Field(min_length=1)
+    analyses: list[AnalysisSpec]
     ignore_prefixes: list[str] = Field(default_factory=lambda: ["results/"])
     key_suffixes: list[str] = Field(default_factory=list)  # empty = every key; compared case-insensitively
-    embed_clip_length: float = Field(default=6, ge=2, le=10)
-    embed_scopes: list[str] = Field(default_factory=lambda: ["clip"])
-    embed_poll_first_seconds: int = Field(default=10, ge=0, le=3600)
-    embed_poll_max_seconds: int = Field(default=120, ge=0, le=3600)
-    embed_poll_max_attempts: int = Field(default=60, ge=1, le=1000)
-    webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
-    reconcile_after_seconds: int = Field(default=600, ge=0)
-    reconcile_max_tokens: int = Field(default=50, ge=1, le=1000)
-    callback_ttl_seconds: int = Field(default=2 * 86400, ge=60)
-    presign_video_seconds: int = Field(default=6 * 3600, ge=60, le=7 * 86400)
+    embed_clip_length: float = Field(ge=2, le=10)
+    embed_scopes: list[str]
     presign_media_seconds: int = Field(default=3600, ge=60, le=7 * 86400)
 
     @field_validator("analyses", mode="before")
@@ -101,89 +118,94 @@ class PipelineSettings(BaseModel):
     @classmethod
     def _valid_scopes(cls, value: list[str]) -> list[str]:
         if not value or not set(value) <= {"clip", "video"}:
-            raise ValueError(f"EMBED_SCOPES must be a comma list of clip/video, got {value}")
+            raise ValueError(f"must be a comma list of clip/video, got {value}")
         return value
 
     @property
     def embedding_options(self) -> EmbeddingOptions:
         return EmbeddingOptions.model_validate({"clip_length": self.embed_clip_length, "scopes": self.embed_scopes})
 
-    def require(self, *env_names: str) -> PipelineSettings:
-        """Fail at cold start, naming every missing variable, rather than on the first event."""
-        missing = [name for name in env_names if getattr(self, ENV_FIELDS[name]) in (None, "", [])]
-        if missing:
-            raise ConfigurationError(f"missing environment variable(s): {', '.join(missing)}")
+
+class StartIndexingSettings(JobsTableSetting, PresignVideoSetting):
+    pass
+
+
+class AwaitIndexingSettings(JobsTableSetting, CallbacksTableSetting):
+    pass
+
+
+class WebhookSettings(JobsTableSetting, CallbacksTableSetting):
+    webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+
+
+class ReconcileSettings(JobsTableSetting, CallbacksTableSetting):
+    reconcile_after_seconds: int = Field(ge=0)
+    reconcile_max_tokens: int = Field(default=50, ge=1, le=1000)
+
+
+class StartEmbeddingsSettings(JobsTableSetting, EmbedPollSettings, PresignVideoSetting):
+    pass
+
+
+class CheckEmbeddingsSettings(EmbedPollSettings):
+    embed_poll_max_seconds: int = Field(ge=1, le=3600)
+
+    @model_validator(mode="after")
+    def _cap_not_below_first(self) -> CheckEmbeddingsSettings:
+        if self.embed_poll_max_seconds < self.embed_poll_first_seconds:
+            raise ValueError(
+                f"EMBED_POLL_MAX_SECONDS ({self.embed_poll_max_seconds}) is below EMBED_POLL_FIRST_SECONDS "
+                f"({self.embed_poll_first_seconds})"
+            )
         return self
+
+
+class StoreEmbeddingsSettings(JobsTableSetting, ResultsBucketSetting):
+    pass
+
+
+class RunAnalysisSettings(JobsTableSetting, ResultsBucketSetting):
+    pass
+
+
+class FinalizeSettings(JobsTableSetting, NotificationsSetting):
+    pass
+
+
+class RecordFailureSettings(JobsTableSetting, NotificationsSetting):
+    pass
+
+
+class ObjectRemovedSettings(JobsTableSetting, NotificationsSetting, IndexIdSetting):
+    pass
+
+
+# ---------------------------------------------------------------- loading
 
 
 def _parse_analyses(raw: str) -> list[AnalysisSpec]:
     try:
         items = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"ANALYSES is not JSON: {exc}") from exc
+        raise ValueError(f"not JSON: {exc}") from exc
     if not isinstance(items, list):
-        raise ValueError("ANALYSES must be a JSON list")
+        raise ValueError("must be a JSON list")
     return [AnalysisSpec.model_validate(item) for item in items]
 
 
-def load_settings(environ: Mapping[str, str] | None = None, *, require: Iterable[str] = ()) -> PipelineSettings:
-    """Read the environment into `PipelineSettings`; a bad value raises ConfigurationError naming the variable."""
+def env_values(model: type[FunctionSettings], environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The variables `model` reads, as set (an empty variable counts as unset)."""
     env = os.environ if environ is None else environ
-    values = {field: env[name] for name, field in ENV_FIELDS.items() if env.get(name, "") != ""}
+    return {field: env[name] for name, field in model.env_names().items() if env.get(name, "") != ""}
+
+
+def load_settings(model: type[SettingsT], environ: Mapping[str, str] | None = None) -> SettingsT:
+    """`model` from the environment; a missing or bad variable raises ConfigurationError naming each one."""
     try:
-        settings = PipelineSettings.model_validate(values)
+        return model.model_validate(env_values(model, environ))
     except ValidationError as exc:
-        by_field = {field: name for name, field in ENV_FIELDS.items()}
-        problems = "; ".join(
-            f"{by_field.get(str(err['loc'][0]), err['loc'][0])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigurationError(f"invalid environment: {problems}") from exc
-    return settings.require(*require)
-
-
-class TwelveLabsSecret(BaseModel):
-    api_key: SecretStr = Field(min_length=1)
-    webhook_secret: SecretStr | None = None
-
-
-class SecretProvider:
-    """The TwelveLabs secret: Secrets Manager (cached for `max_age` seconds) or, with no ARN, the environment."""
-
-    def __init__(self, settings: PipelineSettings, secrets_client: Any | None, max_age: float = 300.0) -> None:
-        self._settings = settings
-        self._client = secrets_client
-        self._max_age = max_age
-        self._cached: TwelveLabsSecret | None = None
-        self._fetched_at = 0.0
-        self._lock = threading.Lock()
-
-    def get(self, *, force: bool = False) -> TwelveLabsSecret:
-        with self._lock:
-            fresh = self._cached is not None and time.monotonic() - self._fetched_at < self._max_age
-            if fresh and not force:
-                assert self._cached is not None
-                return self._cached
-            self._cached = self._load()
-            self._fetched_at = time.monotonic()
-            return self._cached
-
-    def _load(self) -> TwelveLabsSecret:
-        arn = self._settings.twelvelabs_secret_arn
-        if not arn:
-            if self._settings.twelvelabs_api_key is None:
-                raise ConfigurationError("set TWELVELABS_SECRET_ARN (or TWELVELABS_API_KEY outside Lambda)")
-            return TwelveLabsSecret(
-                api_key=self._settings.twelvelabs_api_key,
-                webhook_secret=self._settings.twelvelabs_webhook_secret,
-            )
-        if self._client is None:
-            raise ConfigurationError("a Secrets Manager client is needed to read TWELVELABS_SECRET_ARN")
-        raw = self._client.get_secret_value(SecretId=arn)["SecretString"]
-        try:
-            return TwelveLabsSecret.model_validate_json(raw)
-        except ValidationError as exc:
-            # Never echo the secret value: name the fields only.
-            raise ConfigurationError(
-                f"secret {arn} must be JSON {{\"api_key\", \"webhook_secret\"}}: "
-                + "; ".join(f"{e['loc']}: {e['msg']}" for e in exc.errors(include_input=False))
-            ) from exc
+        problems = []
+        for err in exc.errors(include_input=False):  # never echo a value: some are secrets
+            name = str(err["loc"][0]).upper() if err["loc"] else "<settings>"
+            problems.append(f"{name}: {'missing' if err['type'] == 'missing' else err['msg']}")
+        raise ConfigurationError(f"invalid environment for {model.__name__}: {'; '.join(problems)}") from exc

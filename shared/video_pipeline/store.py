@@ -11,7 +11,8 @@ from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from video_pipeline.errors import JobNotFoundError
-from video_pipeline.models import JobItem, JobStatus, utc_now_iso
+from video_pipeline.models.base import utc_now_iso
+from video_pipeline.models.jobs import JobItem, JobStatus
 
 # Terminal states a late writer must never overwrite (a late failure after success, a finalize after delete).
 TERMINAL_STATUSES: tuple[JobStatus, ...] = ("COMPLETED", "FAILED", "DELETED", "REJECTED")

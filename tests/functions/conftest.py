@@ -339,10 +339,10 @@ class SfnSpy:
 def sfn_spy(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> SfnSpy:
     from botocore.exceptions import ClientError
 
-    from video_pipeline.clients import get_runtime
+    from video_pipeline.clients import get_clients
 
     spy = SfnSpy()
-    sfn = get_runtime().sfn
+    sfn = get_clients().sfn
     real_success, real_failure = sfn.send_task_success, sfn.send_task_failure
 
     def success(**kwargs: Any) -> Any:

@@ -79,12 +79,12 @@ def test_slow_upload_is_cut_at_the_deadline_not_at_the_upload_read_timeout(
 
 def test_the_deadline_follows_each_invocation_of_a_warm_container(stack: Stack, handler: Any, context: Any,
                                                                   samples: Path) -> None:
-    from video_pipeline.clients import get_runtime, remaining_invocation_seconds
+    from video_pipeline.clients import get_clients, remaining_invocation_seconds
 
     stack.emulator.faults(rate_limit_next=1000)
     dying = ShortContext(seconds=2.0)
     _expect_deadline(lambda: handler("check_embeddings").lambda_handler(_EVENTS["check_embeddings"], dying), dying)
-    client = get_runtime().twelvelabs
+    client = get_clients().twelvelabs
     assert remaining_invocation_seconds() == math.inf  # nothing stays bound after the invocation
     # Same container, same cached client, next invocation with its full time: no stale deadline.
     stack.emulator.http.delete("/faults").raise_for_status()
@@ -95,7 +95,7 @@ def test_the_deadline_follows_each_invocation_of_a_warm_container(stack: Stack, 
     poll = handler("check_embeddings").lambda_handler(
         {"job_key": "a" * 40, "task_id": created.id, "polls": 0, "wait_seconds": 1}, context)
     assert poll["task_id"] == created.id and poll["polls"] == 1
-    assert get_runtime().twelvelabs is client
+    assert get_clients().twelvelabs is client
 
 
 def test_env_read_timeout_reaches_the_client(stack: Stack, handler: Any, context: Any,
@@ -112,12 +112,12 @@ def test_env_read_timeout_reaches_the_client(stack: Stack, handler: Any, context
 
 def test_client_is_built_from_env_settings_with_the_secret_key_and_pipeline_base_url(
         stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    from video_pipeline.clients import get_runtime
+    from video_pipeline.clients import get_clients
 
     monkeypatch.setenv("TWELVELABS_CONNECT_TIMEOUT", "1.5")
     monkeypatch.setenv("TWELVELABS_READ_TIMEOUT", "7")
     monkeypatch.setenv("TWELVELABS_MAX_RETRIES", "2")
-    client = get_runtime().twelvelabs
+    client = get_clients().twelvelabs
     assert (client.settings.connect_timeout, client.settings.read_timeout, client.settings.max_retries) == (1.5, 7, 2)
     assert client.settings.base_url == stack.env["TWELVELABS_BASE_URL"]
     assert client.settings.api_key == stack.env["TWELVELABS_API_KEY"]
@@ -125,12 +125,13 @@ def test_client_is_built_from_env_settings_with_the_secret_key_and_pipeline_base
 
 def test_an_invalid_client_setting_fails_at_cold_start_naming_the_variable(
         stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    from video_pipeline.clients import get_runtime
     from video_pipeline.errors import ConfigurationError
+    from video_pipeline.handler import LambdaFunction
+    from video_pipeline.settings import CheckEmbeddingsSettings
 
     monkeypatch.setenv("TWELVELABS_READ_TIMEOUT", "-1")
     with pytest.raises(ConfigurationError, match="TWELVELABS_READ_TIMEOUT"):
-        get_runtime()
+        LambdaFunction(CheckEmbeddingsSettings)  # what functions/check_embeddings/app.py does at import
 
 
 def test_margin_policy() -> None:

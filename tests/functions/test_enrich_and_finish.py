@@ -83,12 +83,12 @@ def test_giant_gist_is_bounded_on_the_item(stack: Stack, handler: Any, context: 
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     from twelvelabs_client.models.generate import GistResult
 
-    from video_pipeline.clients import get_runtime
+    from video_pipeline.clients import get_clients
 
     job = ingest_video(stack, handler, context, samples / "videos" / "ocean-waves.mp4")
     giant = GistResult.model_validate({"id": "g", "title": "T" * 500_000, "topics": ["x" * 10_000] * 5_000,
                                        "hashtags": ["#y" * 1000] * 5_000})
-    monkeypatch.setattr(get_runtime().twelvelabs, "gist", lambda video_id, types: giant)
+    monkeypatch.setattr(get_clients().twelvelabs, "gist", lambda video_id, types: giant)
     pointer = handler("run_analysis").lambda_handler(
         {"job_key": job["job_key"], "video_id": "v", "analysis": {"name": "gist", "kind": "gist"}}, context)
     assert len(_read(stack, pointer["uri"])["result"]["title"]) == 500_000  # the full result is in S3
@@ -101,11 +101,11 @@ def test_failed_embedding_task_raises_with_its_code(stack: Stack, handler: Any, 
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from twelvelabs_client.models.embed import EmbeddingTaskStatus
 
-    from video_pipeline.clients import get_runtime
+    from video_pipeline.clients import get_clients
 
     failed = EmbeddingTaskStatus.model_validate({"_id": "e1", "status": "failed",
                                                  "error": {"code": "video_file_broken", "message": "unreadable"}})
-    monkeypatch.setattr(get_runtime().twelvelabs, "get_embedding_task_status", lambda task_id: failed)
+    monkeypatch.setattr(get_clients().twelvelabs, "get_embedding_task_status", lambda task_id: failed)
     with pytest.raises(Exception) as caught:
         handler("check_embeddings").lambda_handler({"job_key": "k", "task_id": "e1", "polls": 0}, context)
     assert type(caught.value).__name__ == "EmbeddingTaskFailedError"

@@ -189,9 +189,7 @@ def test_reconcile_leaves_running_tasks_alone(stack: Stack, handler: Any, contex
 def test_reconcile_drops_tokens_step_functions_no_longer_waits_for(stack: Stack, handler: Any, context: Any,
                                                                    samples: Path, sfn_spy: SfnSpy) -> None:
     job, task_id = _indexing_task(stack, handler, context, samples)
-    from video_pipeline.clients import get_runtime
-
-    get_runtime().store.require_callbacks().put_token(task_id, "token-old", job["job_key"])
+    handler("webhook").function.runtime().store.require_callbacks().put_token(task_id, "token-old", job["job_key"])
     stack.wait_task(task_id)
     sfn_spy.fail_with = "TaskTimedOut"  # the execution gave up waiting long ago
     report = handler("reconcile").lambda_handler(load_event("reconcile"), context)

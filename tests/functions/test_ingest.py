@@ -63,10 +63,8 @@ def test_received_item_without_execution_is_started_on_redelivery(stack: Stack, 
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     from botocore.exceptions import ClientError
 
-    from video_pipeline.clients import get_runtime
-
     event = _upload_event(stack, "videos/retry.mp4", (samples / "videos" / "ocean-waves.mp4").read_bytes())
-    runtime = get_runtime()
+    runtime = handler("ingest").function.runtime()
     real_start = runtime.sfn.start_execution
 
     def throttled(**kwargs: Any) -> Any:

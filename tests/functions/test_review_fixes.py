@@ -23,10 +23,9 @@ from tests.functions.test_indexing import _signed_webhook
 # ---------------------------------------------------------------- helpers
 
 
-def _runtime() -> Any:
-    from video_pipeline.clients import get_runtime
-
-    return get_runtime()
+def _runtime(handler: Any, name: str = "webhook") -> Any:
+    """The Runtime the `name` handler uses (its settings; the container's clients are shared by all)."""
+    return handler(name).function.runtime()
 
 
 def _parked_task(stack: Stack, handler: Any, context: Any, samples: Path, token: str, *,
@@ -35,7 +34,7 @@ def _parked_task(stack: Stack, handler: Any, context: Any, samples: Path, token:
     job = ingest_video(stack, handler, context, samples / sample, key=key)
     task_id = handler("start_indexing").lambda_handler(start_indexing_payload(stack, job), context)["task_id"]
     stack.wait_task(task_id)
-    _runtime().store.require_callbacks().put_token(task_id, token, job["job_key"])  # webhook not yet arrived
+    _runtime(handler).store.require_callbacks().put_token(task_id, token, job["job_key"])  # webhook not yet arrived
     return job, task_id
 
 
@@ -70,7 +69,7 @@ def test_jobs_update_failure_while_resuming_never_loses_the_token(stack: Stack, 
                                                                   samples: Path, sfn_spy: SfnSpy,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     job, task_id = _parked_task(stack, handler, context, samples, "token-u")
-    failed = _fail_once(monkeypatch, _runtime().store.jobs, "update",
+    failed = _fail_once(monkeypatch, _runtime(handler).store.jobs, "update",
                         ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "x"}},
                                     "UpdateItem"),
                         when=lambda **kw: kw.get("status") == "ANALYZING")
@@ -92,7 +91,7 @@ def test_send_failure_that_is_not_a_client_error_puts_the_token_back(stack: Stac
                                                                      samples: Path, sfn_spy: SfnSpy,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     job, task_id = _parked_task(stack, handler, context, samples, "token-c")
-    _fail_once(monkeypatch, _runtime().sfn, "send_task_success",
+    _fail_once(monkeypatch, _runtime(handler).sfn, "send_task_success",
                EndpointConnectionError(endpoint_url="https://states.us-east-1.amazonaws.com/"))
     delivery = _signed_webhook(task_id)
     with pytest.raises(EndpointConnectionError):
@@ -110,7 +109,7 @@ def test_reconcile_keeps_a_token_it_could_not_resume_and_goes_on(stack: Stack, h
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     _parked_task(stack, handler, context, samples, "token-a", key="videos/a.mp4")
     _parked_task(stack, handler, context, samples, "token-b", sample="videos/forest-walk.mp4", key="videos/b.mp4")
-    _fail_once(monkeypatch, _runtime().sfn, "send_task_success",
+    _fail_once(monkeypatch, _runtime(handler).sfn, "send_task_success",
                EndpointConnectionError(endpoint_url="https://states.us-east-1.amazonaws.com/"),
                when=lambda **kw: kw.get("taskToken") == "token-a")
     report = handler("reconcile").lambda_handler(load_event("reconcile"), context)
@@ -126,10 +125,10 @@ def test_reconcile_keeps_a_token_it_could_not_resume_and_goes_on(stack: Stack, h
 def test_reconcile_keeps_the_token_of_a_lost_task_when_send_task_failure_fails(
         stack: Stack, handler: Any, context: Any, samples: Path, sfn_spy: SfnSpy,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    callbacks = _runtime().store.require_callbacks()
+    callbacks = _runtime(handler).store.require_callbacks()
     callbacks.put_token("65f0c39f11b2c3d4e5f60716", "token-lost", "0" * 40)  # no such task in TwelveLabs
     _parked_task(stack, handler, context, samples, "token-ok")
-    _fail_once(monkeypatch, _runtime().sfn, "send_task_failure", _throttled("SendTaskFailure"))
+    _fail_once(monkeypatch, _runtime(handler).sfn, "send_task_failure", _throttled("SendTaskFailure"))
     report = handler("reconcile").lambda_handler(load_event("reconcile"), context)  # (before the fix: raised)
     assert report["errors"] == 1 and report["resumed"] == 1
     assert _tokens(stack) == {"token-lost"}
@@ -233,7 +232,7 @@ def test_head_object_refused_is_treated_as_gone(stack: Stack, handler: Any, cont
         raise ClientError({"Error": {"Code": "403", "Message": "Forbidden"},
                            "ResponseMetadata": {"HTTPStatusCode": 403}}, "HeadObject")
 
-    monkeypatch.setattr(_runtime().s3, "head_object", forbidden)
+    monkeypatch.setattr(_runtime(handler).s3, "head_object", forbidden)
     assert handler("object_removed").lambda_handler(sqs_batch(deleted), context) == {"batchItemFailures": []}
     assert stack.job(job["job_key"])["status"] == "DELETED"
 

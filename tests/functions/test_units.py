@@ -12,35 +12,54 @@ from video_pipeline.failures import describe_caught
 from video_pipeline.job_keys import execution_name, job_key_for, job_key_from_execution_name
 from video_pipeline.media_probe import BytesReader, probe_iso_bmff
 from video_pipeline.media_sniff import image_dimensions, sniff
-from video_pipeline.models import CaughtError, S3ObjectRef, parse_s3_message_body
-from video_pipeline.settings import load_settings
+from video_pipeline.models.events import S3ObjectRef, parse_s3_message_body
+from video_pipeline.models.payloads import CaughtError
+from video_pipeline.settings import CheckEmbeddingsSettings, IngestSettings, StartEmbeddingsSettings, load_settings
+
+
+INGEST_ENV = {
+    "TWELVELABS_BASE_URL": "https://api.twelvelabs.io/v1.3",
+    "TWELVELABS_INDEX_ID": "idx",
+    "JOBS_TABLE": "jobs",
+    "RESULTS_BUCKET": "results",
+    "NOTIFICATIONS_TOPIC_ARN": "arn:aws:sns:us-east-1:1:t",
+    "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:1:stateMachine:sm",
+    "ANALYSES": '[{"name": "gist", "kind": "gist"}, {"name": "summary", "kind": "summary"}]',
+    "IGNORE_PREFIXES": "results/, _internal/",
+    "KEY_SUFFIXES": "",
+    "EMBED_CLIP_LENGTH": "6",
+    "EMBED_SCOPES": "clip,video",
+}
 
 
 def test_settings_name_every_missing_or_invalid_variable() -> None:
-    with pytest.raises(ConfigurationError, match="JOBS_TABLE, STATE_MACHINE_ARN"):
-        load_settings({}, require=("JOBS_TABLE", "STATE_MACHINE_ARN"))
+    with pytest.raises(ConfigurationError) as missing:
+        load_settings(IngestSettings, {"TWELVELABS_BASE_URL": "https://x"})
+    for name in ("JOBS_TABLE", "STATE_MACHINE_ARN", "TWELVELABS_INDEX_ID", "ANALYSES", "EMBED_SCOPES"):
+        assert f"{name}: missing" in str(missing.value)
     with pytest.raises(ConfigurationError, match="ANALYSES"):
-        load_settings({"ANALYSES": '[{"name": "x", "kind": "analyze"}]'})  # analyze needs a prompt
+        load_settings(IngestSettings, {**INGEST_ENV, "ANALYSES": '[{"name": "x", "kind": "analyze"}]'})  # no prompt
     with pytest.raises(ConfigurationError, match="EMBED_CLIP_LENGTH"):
-        load_settings({"EMBED_CLIP_LENGTH": "30"})
-    settings = load_settings({"IGNORE_PREFIXES": "results/, _internal/", "EMBED_SCOPES": "clip,video"})
+        load_settings(IngestSettings, {**INGEST_ENV, "EMBED_CLIP_LENGTH": "30"})
+    with pytest.raises(ConfigurationError, match="EMBED_POLL_MAX_SECONDS"):
+        load_settings(CheckEmbeddingsSettings, {"TWELVELABS_BASE_URL": "https://x", "EMBED_POLL_FIRST_SECONDS": "30",
+                                                "EMBED_POLL_MAX_SECONDS": "10", "EMBED_POLL_MAX_ATTEMPTS": "5"})
+    settings = load_settings(IngestSettings, INGEST_ENV)
     assert settings.ignore_prefixes == ["results/", "_internal/"]
-    assert settings.key_suffixes == []
-    assert load_settings({"KEY_SUFFIXES": ".mp4, .MOV"}).key_suffixes == [".mp4", ".MOV"]
-    assert [a.name for a in settings.analyses] == ["gist", "summary", "chapters", "highlights"]
+    assert settings.key_suffixes == []  # empty = every key
+    assert load_settings(IngestSettings, {**INGEST_ENV, "KEY_SUFFIXES": ".mp4, .MOV"}).key_suffixes == [".mp4", ".MOV"]
+    assert [a.name for a in settings.analyses] == ["gist", "summary"]
+    assert settings.analyses[0].types == ["title", "topic", "hashtag"]  # a gist without types asks for all three
 
 
-def test_secret_value_is_never_echoed() -> None:
-    from video_pipeline.settings import SecretProvider
-
-    class FakeSecrets:
-        def get_secret_value(self, SecretId: str) -> dict[str, str]:  # noqa: N803 - boto3's name
-            return {"SecretString": '{"apikey": "tlk_super_secret"}'}
-
-    settings = load_settings({"TWELVELABS_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:1:secret:x"})
-    with pytest.raises(ConfigurationError) as caught:
-        SecretProvider(settings, FakeSecrets()).get()
-    assert "tlk_super_secret" not in str(caught.value) and "api_key" in str(caught.value)
+def test_start_embeddings_reads_the_poll_settings_it_returns() -> None:
+    """The first poll state (wait, budget) comes from start_embeddings: EmbedPollFirstSeconds must reach it."""
+    env = {"TWELVELABS_BASE_URL": "https://x", "JOBS_TABLE": "jobs"}
+    with pytest.raises(ConfigurationError, match="EMBED_POLL_FIRST_SECONDS: missing"):
+        load_settings(StartEmbeddingsSettings, env)
+    settings = load_settings(StartEmbeddingsSettings, {**env, "EMBED_POLL_FIRST_SECONDS": "42",
+                                                       "EMBED_POLL_MAX_ATTEMPTS": "7"})
+    assert (settings.embed_poll_first_seconds, settings.embed_poll_max_attempts) == (42, 7)
 
 
 def test_job_key_is_content_identity() -> None:
