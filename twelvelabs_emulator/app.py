@@ -166,14 +166,14 @@ class EmulatorApp:
         path = request.path
         delay = rt.faults.latency_seconds(path)
         if delay:
-            time.sleep(delay)
+            rt.sleep(delay)
         injected = rt.faults.take_server_error(path)
         if injected is not None:
             return error_response(ApiError(injected, "internal_error", "Injected server error (emulator fault).")), None
         key = request.headers.get("x-api-key", "")
         if rt.faults.take_rate_limit(path):
             limit = rt.limiter.peek(key).limit
-            decision = RateDecision(False, limit, limit, int(time.time()) + 1)
+            decision = RateDecision(False, limit, limit, int(rt.limiter.clock()) + 1)
             return error_response(ApiError(429, "too_many_requests",
                                            "Rate limit reached (injected fault); retry after 1 second.",
                                            {"Retry-After": "1"})), decision
@@ -182,7 +182,7 @@ class EmulatorApp:
                                            "The x-api-key header is missing or the API key is invalid.")), None
         decision = rt.limiter.hit(key)
         if not decision.allowed:
-            wait = decision.retry_after()
+            wait = decision.retry_after(rt.limiter.clock())
             return error_response(ApiError(429, "too_many_requests",
                                            f"You have exceeded the limit of {decision.limit} requests per minute; "
                                            f"retry after {wait} seconds.", {"Retry-After": str(wait)})), decision

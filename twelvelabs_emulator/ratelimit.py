@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 WINDOW_SECONDS = 60
@@ -27,12 +28,13 @@ class RateDecision:
         return {"X-Ratelimit-Limit": str(self.limit), "X-Ratelimit-Remaining": str(self.remaining),
                 "X-Ratelimit-Used": str(self.used), "X-Ratelimit-Reset": str(self.reset_epoch)}
 
-    def retry_after(self) -> int:
-        return max(1, math.ceil(self.reset_epoch - time.time()))
+    def retry_after(self, now: float | None = None) -> int:
+        return max(1, math.ceil(self.reset_epoch - (time.time() if now is None else now)))
 
 
 class RateLimiter:
-    def __init__(self, per_minute: int | None) -> None:
+    def __init__(self, per_minute: int | None, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock  # epoch seconds; tests replace it to control the windows
         self._lock = threading.Lock()
         self._per_minute = per_minute
         self._windows: dict[str, tuple[int, int]] = {}  # key -> (window start, used)
@@ -43,7 +45,7 @@ class RateLimiter:
 
     def hit(self, key: str) -> RateDecision:
         """Count one request; over the limit it is refused (and not counted)."""
-        now = time.time()
+        now = self.clock()
         window = int(now // WINDOW_SECONDS) * WINDOW_SECONDS
         limit = self._per_minute or UNLIMITED_REPORTED
         with self._lock:
@@ -57,7 +59,7 @@ class RateLimiter:
             return RateDecision(True, limit, used, window + WINDOW_SECONDS)
 
     def peek(self, key: str) -> RateDecision:
-        now = time.time()
+        now = self.clock()
         window = int(now // WINDOW_SECONDS) * WINDOW_SECONDS
         limit = self._per_minute or UNLIMITED_REPORTED
         with self._lock:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from collections import deque
 from pathlib import Path
 
@@ -35,6 +37,7 @@ class Runtime:
         self._log_lock = threading.Lock()
         self.request_log: deque[dict[str, object]] = deque(maxlen=config.request_log_size)
         self.import_lock = threading.Lock()
+        self.sleep: Callable[[float], None] = time.sleep  # injected latency waits here (tests record it)
         self.public_url = ""  # http://host:port, set once the socket is bound
 
     @property

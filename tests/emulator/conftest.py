@@ -44,3 +44,28 @@ def make_emulator() -> Iterator[Callable[..., Emulator]]:
 
 def client_for(emu: Emulator) -> httpx.Client:
     return httpx.Client(base_url=emu.base_url, headers={"x-api-key": "test-key"}, timeout=30)
+
+
+@pytest.fixture()
+def lenient_api(make_emulator: Callable[..., Emulator]) -> Iterator[httpx.Client]:
+    """A classic-surface emulator with `lenient=True`: task objects keep the extras `error` and `user_metadata`."""
+    with client_for(make_emulator(lenient=True)) as client:
+        yield client
+
+
+@pytest.fixture()
+def current(make_emulator: Callable[..., Emulator]) -> Emulator:
+    """A current-surface emulator (the API as SDK 1.3.6 speaks it), 0.2 s processing."""
+    return make_emulator(surface="current")
+
+
+@pytest.fixture()
+def capi(current: Emulator) -> Iterator[httpx.Client]:
+    with client_for(current) as client:
+        yield client
+
+
+@pytest.fixture()
+def cadmin(current: Emulator) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=current.admin_url, timeout=30) as client:
+        yield client
