@@ -101,10 +101,11 @@ class EmulatorEnv:
     def admin_url(self) -> str:
         return str(self.emulator.admin_url)
 
-    def client(self, **settings: Any) -> TwelveLabsClient:
+    def client(self, *, transport: httpx.BaseTransport | None = None, **settings: Any) -> TwelveLabsClient:
+        """A client of this emulator; `transport` wraps the real loopback transport (e.g. to drop answers)."""
         kwargs = {k: settings.pop(k) for k in ("sleep", "clock", "wall_clock", "rand") if k in settings}
         return TwelveLabsClient(api_key="k", settings=ClientSettings(base_url=self.base_url, **settings),
-                                http_client=httpx.Client(), **kwargs)
+                                http_client=httpx.Client(transport=transport), **kwargs)
 
     def admin(self, method: str, path: str, **kwargs: Any) -> Any:
         response = httpx.request(method, self.admin_url + path, timeout=10, **kwargs)
@@ -127,3 +128,56 @@ def tl_emulator(samples: Path) -> Iterator[EmulatorEnv]:
     finally:
         emulator.stop()
         sink.close()
+
+
+DRIVE_ACCOUNT = "drive-user-1"
+
+
+@pytest.fixture(scope="module")
+def tl_current(samples: Path) -> Iterator[EmulatorEnv]:
+    """A private strict emulator speaking the current surface (SDK 1.3.6): small multipart chunks so the
+    samples span several chunks, a fake Google Drive account for /connections, a webhook sink."""
+    from twelvelabs_emulator import Emulator, EmulatorConfig
+
+    sink = _Sink(samples)
+    secret = "whsec_client_current"
+    drive = {"external_id": DRIVE_ACCOUNT, "display_name": "tester@example.com",
+             "files": {"drive-ocean": {"path": str(samples / "videos" / "ocean-waves.mp4")},
+                       "drive-bad": {"reject": "unsupported_media_type"}}}
+    config = EmulatorConfig(api_key="k", port=0, processing_seconds=0.2, surface="current", webhook_url=sink.hooks_url,
+                            webhook_secret=secret, multipart_chunk_size=64 * 1024, multipart_initial_urls=2,
+                            drive_accounts=[drive])
+    emulator = Emulator(config).start()
+    try:
+        yield EmulatorEnv(emulator, sink, samples, secret, "")
+    finally:
+        emulator.stop()
+        sink.close()
+
+
+class DropAnswers(httpx.BaseTransport):
+    """Loopback transport that forwards requests but loses the answer of the next `n` matching POSTs
+    after the server handled them (an ambiguous failure). `strip_key` also removes the
+    Idempotency-Key header, as if the server ignored it: then only the client's lookup can help."""
+
+    def __init__(self, path_suffix: str, n: int = 1, *, strip_key: bool = False) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.path_suffix, self.left, self.strip_key = path_suffix, n, strip_key
+        self.posts = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        matches = request.method == "POST" and request.url.path.endswith(self.path_suffix)
+        if matches:
+            self.posts += 1
+            if self.strip_key and "idempotency-key" in request.headers:
+                del request.headers["idempotency-key"]
+        response = self.inner.handle_request(request)
+        if matches and self.left > 0:
+            self.left -= 1
+            response.read()
+            response.close()
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        return response
+
+    def close(self) -> None:
+        self.inner.close()

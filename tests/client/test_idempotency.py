@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -466,3 +467,74 @@ def test_key_in_use_is_retried_and_replayed(make_client, clock: FakeClock) -> No
     client, recorder = make_client(handler)
     created = client.create_task("idx1", video_url="https://x/a.mp4", idempotency_key="k")
     assert created.id == "t1" and len(recorder.calls("POST")) == 2 and len(clock.sleeps) == 1
+
+
+# --- against the strict classic emulator (real loopback HTTP) --------------------------------------
+
+CLASSIC_MODELS = [{"model_name": "marengo2.7", "model_options": ["visual", "audio"]}]
+
+
+def _classic_index(env: Any) -> str:
+    import uuid
+
+    return env.client().create_index(f"idem-{uuid.uuid4().hex[:8]}", CLASSIC_MODELS).id
+
+
+def _admin_faults(env: Any, **faults: Any) -> None:
+    env.admin("DELETE", "/faults")
+    if faults:
+        env.admin("POST", "/faults", json=faults)
+
+
+@pytest.mark.parametrize("key", ["job-strict-1", None])
+@pytest.mark.parametrize("source", ["file", "url"])
+def test_strict_classic_500_after_create_leaves_one_task(tl_emulator: Any, key: str | None, source: str) -> None:
+    index_id = _classic_index(tl_emulator)
+    client = tl_emulator.client()
+    _admin_faults(tl_emulator, error_after_create_next=1, path_prefix="/v1.3/tasks")
+    try:
+        if source == "file":
+            created = client.create_task(index_id, video_file=tl_emulator.samples / "videos" / "ocean-waves.mp4",
+                                         user_metadata={"job_key": "j"}, idempotency_key=key)
+        else:
+            url = f"{tl_emulator.sink.files_url}/videos/forest-walk.mp4?X-Amz-Signature=s1"
+            created = client.create_task(index_id, video_url=url, idempotency_key=key)
+    finally:
+        _admin_faults(tl_emulator)
+    assert created.recovered
+    assert [t.id for t in client.list_tasks(index_id=index_id).data] == [created.id]
+
+
+@pytest.mark.parametrize("strip_key", [True, False])
+def test_strict_classic_dropped_answer_leaves_one_task(tl_emulator: Any, strip_key: bool) -> None:
+    from tests.client.conftest import DropAnswers
+
+    index_id = _classic_index(tl_emulator)
+    drop = DropAnswers("/tasks", strip_key=strip_key)
+    client = tl_emulator.client(transport=drop)
+    url = f"{tl_emulator.sink.files_url}/videos/city-traffic.mov?X-Amz-Signature=s1"
+    created = client.create_task(index_id, video_url=url, user_metadata={"job_key": "j2"}, idempotency_key="j2#1")
+    assert created.recovered and drop.posts == 1
+    assert [t.id for t in client.list_tasks(index_id=index_id).data] == [created.id]
+
+
+def test_strict_classic_rerun_with_resigned_url_finds_its_task(tl_emulator: Any) -> None:
+    # The pipeline's crash window: the task was created, the record was not written; the re-run signs a
+    # new URL. Whether the task is still indexing (Idempotency-Key conflict -> lookup) or ready (videos
+    # filter), no second task is created.
+    index_id = _classic_index(tl_emulator)
+    client = tl_emulator.client()
+    base = f"{tl_emulator.sink.files_url}/videos/ocean-waves.mp4?X-Amz-Signature="
+    first = client.create_task(index_id, video_url=base + "a", user_metadata={"job_key": "j3"}, idempotency_key="j3#1")
+    again = client.create_task(index_id, video_url=base + "b", user_metadata={"job_key": "j3"}, idempotency_key="j3#1")
+    assert again.id == first.id and again.recovered
+    deadline = time.monotonic() + 30  # a bound on waiting for an event, not a timing assertion
+    while client.get_task(first.id).status not in ("ready", "failed"):
+        assert time.monotonic() < deadline, "indexing did not finish"
+        time.sleep(0.05)
+    third = client.create_task(index_id, video_url=base + "c", user_metadata={"job_key": "j3"}, idempotency_key="j3#1")
+    assert third.id == first.id
+    assert len(client.list_tasks(index_id=index_id).data) == 1
+    other_run = client.create_task(index_id, video_url=base + "d", user_metadata={"job_key": "j3"},
+                                   idempotency_key="j3#2")
+    assert other_run.id != first.id and len(client.list_tasks(index_id=index_id).data) == 2
