@@ -104,7 +104,7 @@ def asset_json(asset: AssetRecord, public_url: str, detail: bool) -> dict[str, o
     if not detail:
         return body
     base = f"{public_url}/_emulator/assets/{asset.id}"
-    streamable = asset.kind in ("video", "audio") or (asset.kind is None and asset.status == "processing")
+    streamable = asset.kind in ("video", "audio") or asset.kind is None  # unknown until processed
     if asset.enable_hls and streamable:
         body["hls"] = _derived_json(asset, "manifest_url", f"{base}/hls.m3u8")
     if asset.enable_thumbnail:

@@ -167,8 +167,11 @@ def sdk136():  # type: ignore[no-untyped-def]
     if loaded is not None:
         return loaded
     package = SDK136_DIR / "twelvelabs"
-    if not (package / "__init__.py").exists():
-        raise RuntimeError(f"SDK 1.3.6 is not installed in {SDK136_DIR}: run `make sdk136`")
+    if not (package / "__init__.py").exists():  # pytest run without `make`: install it like `make sdk136` does
+        import subprocess
+
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--upgrade", "--target",
+                        str(SDK136_DIR), "twelvelabs==1.3.6", "httpx-sse==0.4.0"], check=True)
     if str(SDK136_DIR) not in sys.path:
         sys.path.append(str(SDK136_DIR))
     spec = importlib.util.spec_from_file_location(SDK136_MODULE, package / "__init__.py",
@@ -178,3 +181,39 @@ def sdk136():  # type: ignore[no-untyped-def]
     sys.modules[SDK136_MODULE] = module
     spec.loader.exec_module(module)
     return module
+
+
+MARENGO3 = [{"model_name": "marengo3.0", "model_options": ["visual", "audio"]}]
+
+
+def wait_status(api: httpx.Client, path: str, timeout: float = 15.0,
+                terminal: tuple[str, ...] = ("ready", "failed")) -> dict[str, object]:
+    """Poll `GET path` until its `status` is terminal."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r = api.get(path)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        if body["status"] in terminal:
+            return body
+        time.sleep(0.05)
+    raise AssertionError(f"{path} did not reach {terminal} in {timeout} s")
+
+
+def post_asset(api: httpx.Client, path: Path, **fields: str) -> httpx.Response:
+    with path.open("rb") as fh:
+        return api.post("/assets", data={"method": "direct", **fields}, files={"file": (path.name, fh)})
+
+
+def ready_asset(api: httpx.Client, path: Path, **fields: str) -> dict[str, object]:
+    r = post_asset(api, path, **fields)
+    assert r.status_code == 201, r.text
+    asset = wait_status(api, f"/assets/{r.json()['_id']}")
+    assert asset["status"] == "ready", asset
+    return asset
+
+
+def create_current_index(api: httpx.Client, name: str = "idx") -> str:
+    r = api.post("/indexes", json={"index_name": name, "models": MARENGO3})
+    assert r.status_code == 201, r.text
+    return str(r.json()["_id"])
