@@ -145,7 +145,7 @@ def tl_current(samples: Path) -> Iterator[EmulatorEnv]:
              "files": {"drive-ocean": {"path": str(samples / "videos" / "ocean-waves.mp4")},
                        "drive-bad": {"reject": "unsupported_media_type"}}}
     config = EmulatorConfig(api_key="k", port=0, processing_seconds=0.2, surface="current", webhook_url=sink.hooks_url,
-                            webhook_secret=secret, multipart_chunk_size=64 * 1024, multipart_initial_urls=2,
+                            webhook_secret=secret, multipart_chunk_size=16 * 1024, multipart_initial_urls=2,
                             drive_accounts=[drive])
     emulator = Emulator(config).start()
     try:
