@@ -9,6 +9,7 @@ from typing import Any, Callable
 import pytest
 
 from tests.client.conftest import EmulatorEnv
+from tests.client.helpers import FakeClock
 from twelvelabs_client import TwelveLabsClient
 from twelvelabs_client.errors import (
     AuthenticationError,
@@ -16,6 +17,7 @@ from twelvelabs_client.errors import (
     DeadlineExceededError,
     InvalidParameterError,
     NotFoundError,
+    ServerError,
 )
 from twelvelabs_client.models import (
     StreamEndEvent,
@@ -200,8 +202,8 @@ def test_imports(tl_emulator: EmulatorEnv, fresh_index: str) -> None:
     assert any(log.index_id == fresh_index for log in logs)
 
 
-def test_auth_error(tl_emulator: EmulatorEnv) -> None:
-    client = TwelveLabsClient(api_key="wrong", base_url=tl_emulator.base_url)
+def test_auth_error(emu: EmulatorEnv) -> None:
+    client = TwelveLabsClient(api_key="wrong", base_url=emu.base_url)
     with pytest.raises(AuthenticationError) as info:
         client.list_indexes()
     assert str(info.value).startswith("api_key_invalid: ")
@@ -210,12 +212,27 @@ def test_auth_error(tl_emulator: EmulatorEnv) -> None:
 # --- faults ---------------------------------------------------------------------------------------
 
 
+MODELS_BY_SURFACE = {"classic": MODELS, "current": [{"model_name": "marengo3.0", "model_options": ["visual", "audio"]}]}
+
+
+@pytest.fixture(params=["classic", "current"])
+def surface(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
-def faults(tl_emulator: EmulatorEnv):
-    tl_emulator.admin("DELETE", "/faults")
-    tl_emulator.admin("DELETE", "/requests")
-    yield lambda **kw: tl_emulator.admin("POST", "/faults", json=kw)
-    tl_emulator.admin("DELETE", "/faults")
+def emu(surface: str, request: pytest.FixtureRequest) -> EmulatorEnv:
+    """The strict emulator of either surface (the fault and transport tests run against both)."""
+    env: EmulatorEnv = request.getfixturevalue("tl_emulator" if surface == "classic" else "tl_current")
+    return env
+
+
+@pytest.fixture
+def faults(emu: EmulatorEnv):
+    emu.admin("DELETE", "/faults")
+    emu.admin("DELETE", "/requests")
+    yield lambda **kw: emu.admin("POST", "/faults", json=kw)
+    emu.admin("DELETE", "/faults")
 
 
 def _log(tl_emulator: EmulatorEnv) -> list[dict[str, Any]]:
@@ -224,60 +241,73 @@ def _log(tl_emulator: EmulatorEnv) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("key", ["job-500", None])
-def test_500_after_create_leaves_exactly_one_task(tl_emulator: EmulatorEnv, fresh_index: str, faults, key) -> None:
-    client = tl_emulator.client()
+def test_500_after_create_leaves_exactly_one_task(emu: EmulatorEnv, surface: str, faults, key) -> None:
+    client = emu.client()
+    index_id = client.create_index(f"t500-{uuid.uuid4().hex[:8]}", MODELS_BY_SURFACE[surface]).id
     faults(error_after_create_next=1, path_prefix="/v1.3/tasks")
-    created = client.create_task(fresh_index, video_file=tl_emulator.samples / "videos" / "ocean-waves.mp4",
+    created = client.create_task(index_id, video_file=emu.samples / "videos" / "ocean-waves.mp4",
                                  idempotency_key=key)
     assert created.recovered
-    tasks = client.list_tasks(index_id=fresh_index).data
+    tasks = client.list_tasks(index_id=index_id).data
     assert [t.id for t in tasks] == [created.id]
-    posts = [r for r in _log(tl_emulator) if r["method"] == "POST" and r["path"] == "/v1.3/tasks"]
+    posts = [r for r in _log(emu) if r["method"] == "POST" and r["path"] == "/v1.3/tasks"]
     assert [r["status"] for r in posts] == [500]
 
 
-def test_500_after_create_index_and_embed_task(tl_emulator: EmulatorEnv, faults) -> None:
-    client = tl_emulator.client()
+def test_500_after_create_index(emu: EmulatorEnv, surface: str, faults) -> None:
+    client = emu.client()
     name = f"amb-{uuid.uuid4().hex[:8]}"
     faults(error_after_create_next=1, path_prefix="/v1.3/indexes")
-    created = client.create_index(name, MODELS)
+    created = client.create_index(name, MODELS_BY_SURFACE[surface])
     assert created.recovered and [i.id for i in client.list_indexes(index_name=name).data] == [created.id]
+
+
+def test_500_after_create_embed_task(tl_emulator: EmulatorEnv) -> None:
+    tl_emulator.admin("DELETE", "/requests")
+    client = tl_emulator.client()
     url = f"{tl_emulator.sink.files_url}/videos/forest-walk.mp4?sig={uuid.uuid4().hex}"
-    faults(error_after_create_next=1, path_prefix="/v1.3/embed/tasks")
-    task = client.create_embedding_task(video_url=url)
+    tl_emulator.admin("POST", "/faults", json={"error_after_create_next": 1, "path_prefix": "/v1.3/embed/tasks"})
+    try:
+        task = client.create_embedding_task(video_url=url)
+    finally:
+        tl_emulator.admin("DELETE", "/faults")
     assert task.recovered
     posts = [r for r in _log(tl_emulator) if r["method"] == "POST" and r["path"] == "/v1.3/embed/tasks"]
     assert [r["status"] for r in posts] == [500]
 
 
-def test_rate_limit_storm_is_ridden_out(tl_emulator: EmulatorEnv, faults) -> None:
+def test_rate_limit_storm_is_ridden_out(emu: EmulatorEnv, faults) -> None:
     sleeps: list[float] = []
-    client = tl_emulator.client(sleep=sleeps.append)
+    client = emu.client(sleep=sleeps.append)
     faults(rate_limit_next=3)
     assert client.list_indexes().data is not None
     assert len(sleeps) == 3 and all(s >= 1.0 for s in sleeps)  # Retry-After: 1 honoured
 
 
-def test_deadline_during_server_errors(tl_emulator: EmulatorEnv, faults) -> None:
-    client = tl_emulator.client(backoff_base=0.05, backoff_max=0.2, max_retries=20)
+def test_deadline_during_server_errors(emu: EmulatorEnv, faults) -> None:
+    # Injected clock: sleeps advance it, so the deadline is reached by behaviour (retries + backoff),
+    # never measured against wall time.
+    clock = FakeClock()
+    client = emu.client(backoff_base=1.0, backoff_max=4.0, max_retries=20, sleep=clock.sleep, clock=clock.time,
+                        rand=lambda: 1.0)
     faults(server_error_rate=1.0, path_prefix="/v1.3/indexes")
-    end = time.monotonic() + 0.6
-    started = time.monotonic()
-    with pytest.raises(DeadlineExceededError):
-        client.with_deadline(lambda: end - time.monotonic()).list_indexes()
-    assert time.monotonic() - started < 1.0
-    assert len([r for r in _log(tl_emulator) if r["status"] == 500]) >= 2
+    end = clock.now + 6.0
+    with pytest.raises(DeadlineExceededError) as info:
+        client.with_deadline(lambda: end - clock.now).list_indexes()
+    assert clock.sleeps == [1.0, 2.0] and clock.now <= end  # the next 4 s wait would pass the deadline
+    assert isinstance(info.value.__cause__, ServerError)
+    assert len([r for r in _log(emu) if r["status"] == 500]) == 3
 
 
-def test_read_timeout_is_retried(tl_emulator: EmulatorEnv, faults) -> None:
-    client = tl_emulator.client(read_timeout=0.2, max_retries=1, backoff_base=0.01)
+def test_read_timeout_is_retried(emu: EmulatorEnv, faults) -> None:
+    client = emu.client(read_timeout=0.2, max_retries=1, backoff_base=0.01)
     faults(latency_ms=400, path_prefix="/v1.3/indexes")
     from twelvelabs_client.errors import APITimeoutError
 
     with pytest.raises(APITimeoutError):
         client.list_indexes()
     # The server logs a request when it finishes it, after our timeout: wait for both attempts.
-    log = wait_for(lambda: _log(tl_emulator), lambda l: len([r for r in l if r["path"] == "/v1.3/indexes"]) >= 2, 5)
+    log = wait_for(lambda: _log(emu), lambda l: len([r for r in l if r["path"] == "/v1.3/indexes"]) >= 2, 5)
     assert len([r for r in log if r["path"] == "/v1.3/indexes"]) == 2
 
 
