@@ -447,3 +447,17 @@ def test_wait_for_indexed_asset(make_client, clock: FakeClock) -> None:
     client, _ = make_client(_statuses("validating", "pending", "queued", "indexing", "ready"))
     assert client.wait_for_indexed_asset("i", "a1", initial_interval=1, max_interval=1).status == "ready"
     assert clock.sleeps == [1, 1, 1, 1]
+
+
+def test_upload_asset_picks_direct_or_multipart(make_client, api: FakeAssetsAPI, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from twelvelabs_client.resources import assets as assets_module
+
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"y" * 25)
+    client, recorder = make_client(api)
+    client.upload_asset(video)
+    assert len(recorder.calls("POST", "/assets")) == 1 and not recorder.calls("POST", "/assets/multipart-uploads")
+    monkeypatch.setattr(assets_module, "DIRECT_UPLOAD_MAX_BYTES", 10)
+    client.upload_asset(video)
+    assert len(recorder.calls("POST", "/assets/multipart-uploads")) == 1 and api.assets[-1]["_bytes"] == b"y" * 25

@@ -77,7 +77,13 @@ class AnalyzeTasksMixin(ResourceBase):
                 return existing
 
         def recover(since: float) -> CreatedAnalyzeTask | None:
-            return self._find_analyze_task(custom_id, filters, since=since) if custom_id else None
+            if not custom_id:
+                return None
+            found = self._find_analyze_task(custom_id, filters, since=since)
+            if found is None and "video_url" in filters:
+                # A re-signed URL (same key, new body) is not the exact video_url filter: scan unfiltered.
+                found = self._find_analyze_task(custom_id, {}, since=since)
+            return found
 
         result = self._transport.create(
             "POST", "/analyze/tasks", json=body, recover=recover,

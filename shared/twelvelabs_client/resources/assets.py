@@ -136,6 +136,22 @@ class AssetsMixin(ResourceBase):
                 break
         return match
 
+    def upload_asset(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        type: str = "video",
+        user_metadata: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        **options: Any,
+    ) -> Asset:
+        """A local file as an asset: a direct upload up to 200 MB, a multipart upload above."""
+        if Path(path).stat().st_size <= DIRECT_UPLOAD_MAX_BYTES:
+            return self.create_asset(file=path, user_metadata=user_metadata, idempotency_key=idempotency_key,
+                                     **options)
+        return self.upload_asset_multipart(path, type=type, user_metadata=user_metadata,
+                                           idempotency_key=idempotency_key, **options)
+
     # --- read / delete / metadata ----------------------------------------------------------------
 
     def list_assets(self, **filters: Any) -> Page[Asset]:

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 
 from ..encoding import form_fields, query_params
+from ..idempotency import derive_idempotency_key
 from ..models.common import Page
 from ..models.embed import (
     DEFAULT_EMBED_MODEL,
@@ -110,20 +111,27 @@ class EmbedMixin(ResourceBase):
             )
             if existing is not None:
                 return existing
+        header_key = derive_idempotency_key(idempotency_key, "POST /embed/tasks", model_name)
         if video_file is None:
-            return self._create_embedding_task(fields, video_url, None, True)
+            return self._create_embedding_task(fields, video_url, None, True, header_key,
+                                               video_clip_length, video_embedding_scope)
         with open_upload(video_file, "video.mp4") as upload:
             parts: list[Any] = [*fields, ("video_file", upload.part())]
-            return self._create_embedding_task(parts, None, upload.filename, upload.resendable)
+            return self._create_embedding_task(parts, None, upload.filename, upload.resendable, header_key,
+                                               video_clip_length, video_embedding_scope)
 
     def _create_embedding_task(
-        self, parts: list[Any], video_url: str | None, filename: str | None, resendable: bool
+        self, parts: list[Any], video_url: str | None, filename: str | None, resendable: bool,
+        header_key: str | None, clip_length: float | None, scopes: Sequence[str] | None,
     ) -> CreatedEmbeddingTask:
         def recover(since: float) -> CreatedEmbeddingTask | None:
-            return self._find_embedding_task(since - CLOCK_SKEW_SECONDS, video_url, filename, loose=False)
+            # With a caller key, the same object version and parameters count (a re-run may have re-signed
+            # the URL: same Idempotency-Key, other body); without one only the exact input.
+            return self._find_embedding_task(since - CLOCK_SKEW_SECONDS, video_url, filename,
+                                             loose=header_key is not None, clip_length=clip_length, scopes=scopes)
 
         result = self._transport.create("POST", "/embed/tasks", files=parts, upload=True,
-                                        recover=recover, resendable=resendable)
+                                        recover=recover, resendable=resendable, idempotency_key=header_key)
         if isinstance(result, CreatedEmbeddingTask):
             return result
         assert isinstance(result, httpx.Response)
