@@ -41,13 +41,13 @@ class Entry:
 class IdempotencyStore:
     def __init__(self, ttl_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl = ttl_seconds
-        self._clock = clock
+        self.clock = clock  # monotonic seconds; tests replace it to cross the TTL
         self._lock = threading.Lock()
         self._entries: dict[tuple[str, str, str, str], Entry] = {}
 
     def begin(self, scope: tuple[str, str, str, str], fingerprint: str) -> Entry | str | None:
         """None: go ahead (the key is now in flight). An Entry: replay it. "conflict" / "in_flight": refuse."""
-        now = self._clock()
+        now = self.clock()
         with self._lock:
             for stale in [k for k, e in self._entries.items() if e.done and now - e.created >= self._ttl]:
                 del self._entries[stale]
@@ -72,7 +72,7 @@ class IdempotencyStore:
                 return
             entry.done, entry.status, entry.body = True, response.status_code, response.get_data()
             entry.headers = [(k, v) for k, v in response.headers.items() if k.lower() not in NOT_REPLAYED]
-            entry.created = self._clock()
+            entry.created = self.clock()
 
     def release(self, scope: tuple[str, str, str, str]) -> None:
         with self._lock:
