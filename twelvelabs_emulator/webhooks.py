@@ -57,6 +57,7 @@ class WebhookDispatcher:
         self._timeout = timeout_seconds
         self._lock = threading.Lock()
         self._log: list[Delivery] = []
+        self._scheduled = 0  # attempts waiting in the scheduler (0 = nothing more will be sent)
 
     def deliveries(self) -> list[dict[str, object]]:
         with self._lock:
@@ -69,6 +70,11 @@ class WebhookDispatcher:
     def deliveries_for(self, task_id: str) -> list[Delivery]:
         with self._lock:
             return [d.model_copy() for d in self._log if d.task_id == task_id]
+
+    def scheduled_attempts(self) -> int:
+        """Attempts queued but not yet made: lets tests see that retries have stopped without sleeping."""
+        with self._lock:
+            return self._scheduled
 
     def configured(self) -> bool:
         return bool(self._settings()[0])
@@ -89,7 +95,12 @@ class WebhookDispatcher:
                 delivery.dropped = True
             return
         body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
-        self._scheduler.call_later(0, lambda: self._attempt(delivery, url, secret, body))
+        self._schedule(0, delivery, url, secret, body)
+
+    def _schedule(self, delay: float, delivery: Delivery, url: str, secret: str | None, body: bytes) -> None:
+        with self._lock:
+            self._scheduled += 1
+        self._scheduler.call_later(delay, lambda: self._attempt(delivery, url, secret, body))
 
     def _attempt(self, delivery: Delivery, url: str, secret: str | None, body: bytes) -> None:
         headers = {"Content-Type": "application/json"}
@@ -102,11 +113,15 @@ class WebhookDispatcher:
         except httpx.HTTPError as exc:  # unreachable / timed out receivers are retried like non-2xx answers
             error = f"{type(exc).__name__}: {exc}"
         with self._lock:
+            self._scheduled -= 1
             delivery.attempts += 1
             delivery.last_status = status
             delivery.last_error = error
             delivery.delivered = status is not None and 200 <= status < 300
-            attempts, done = delivery.attempts, delivery.delivered
-        if not done and attempts < self._max_attempts:
+            attempts = delivery.attempts
+            retry = not delivery.delivered and attempts < self._max_attempts
+            if retry:
+                self._scheduled += 1  # counted under the same lock, so the count never dips to 0 in between
+        if retry:
             delay = self._retry_base * 2 ** (attempts - 1)
             self._scheduler.call_later(delay, lambda: self._attempt(delivery, url, secret, body))
