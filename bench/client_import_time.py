@@ -20,15 +20,14 @@ REPO = Path(__file__).resolve().parents[1]
 CASES = {
     "from twelvelabs_client import TwelveLabsClient": "from twelvelabs_client import TwelveLabsClient",
     "client + models (all names resolved)": "from twelvelabs_client import TwelveLabsClient, ClientSettings; "
-                                            "import twelvelabs_client.models, twelvelabs_client.errors",
+    "import twelvelabs_client.models, twelvelabs_client.errors",
     "twelvelabs_client.webhooks + requirements": "import twelvelabs_client.webhooks, twelvelabs_client.requirements",
     "baseline: httpx + pydantic only": "import httpx, pydantic",
 }
 
 
 def measure(statement: str) -> float:
-    code = ("import time; t = time.perf_counter(); " + statement +
-            "; print((time.perf_counter() - t) * 1000)")
+    code = "import time; t = time.perf_counter(); " + statement + "; print((time.perf_counter() - t) * 1000)"
     env = {**os.environ, "PYTHONPATH": str(REPO / "shared"), "PYTHONDONTWRITEBYTECODE": ""}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     return float(out.stdout.strip())

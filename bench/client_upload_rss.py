@@ -11,7 +11,6 @@ Target: peak - baseline < 100 MB.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -22,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "shared"))
 
-SINK = r'''
+SINK = r"""
 import json, sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -50,7 +49,7 @@ class Sink(BaseHTTPRequestHandler):
 server = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
 print(server.server_address[1], flush=True)
 server.serve_forever()
-'''
+"""
 
 
 def rss_kib() -> int:
@@ -72,8 +71,10 @@ def main() -> None:
     try:
         assert sink.stdout is not None
         port = int(sink.stdout.readline())
-        client = TwelveLabsClient(api_key="bench", settings=ClientSettings(
-            base_url=f"http://127.0.0.1:{port}/v1.3", max_retries=0, upload_read_timeout=600))
+        client = TwelveLabsClient(
+            api_key="bench",
+            settings=ClientSettings(base_url=f"http://127.0.0.1:{port}/v1.3", max_retries=0, upload_read_timeout=600),
+        )
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "big.mp4"
             with path.open("wb") as handle:  # sparse: costs no disk, reads as zeros

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from .client import TwelveLabsClient
     from .settings import ClientSettings
 
-__all__ = ["TwelveLabsClient", "ClientSettings"]
+__all__ = ["ClientSettings", "TwelveLabsClient"]
 
 
 def __getattr__(name: str) -> Any:

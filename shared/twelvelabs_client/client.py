@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import httpx
 
@@ -25,8 +25,18 @@ from .settings import ClientSettings
 
 
 class TwelveLabsClient(
-    IndexesMixin, VideosMixin, TasksMixin, ImportsMixin, EmbedMixin, SearchMixin, GenerateMixin,
-    AssetsMixin, IndexedAssetsMixin, AnalyzeTasksMixin, EmbedV2Mixin, ConnectionsMixin,
+    IndexesMixin,
+    VideosMixin,
+    TasksMixin,
+    ImportsMixin,
+    EmbedMixin,
+    SearchMixin,
+    GenerateMixin,
+    AssetsMixin,
+    IndexedAssetsMixin,
+    AnalyzeTasksMixin,
+    EmbedV2Mixin,
+    ConnectionsMixin,
 ):
     """Typed client of the TwelveLabs v1.3 API: the classic surface (SDK 1.0.2) and the current one
     (SDK 1.3.6: assets, indexed assets, analyze tasks, embed v2, connections); see docs/client.md.
@@ -57,24 +67,26 @@ class TwelveLabsClient(
         self.settings = settings
         self._owns_http = http_client is None and transport is not None
         if http_client is None:
-            http_client = _new_http_client(settings, transport) if transport is not None else shared_http_client(settings)
+            http_client = (
+                _new_http_client(settings, transport) if transport is not None else shared_http_client(settings)
+            )
         self._transport = Transport(
             settings, settings.api_key, http_client, sleep=sleep, clock=clock, wall_clock=wall_clock, rand=rand
         )
 
     @classmethod
-    def from_env(cls, **kwargs: object) -> "TwelveLabsClient":
+    def from_env(cls, **kwargs: object) -> TwelveLabsClient:
         """Settings from TWELVELABS_* environment variables (see ClientSettings.from_env)."""
         return cls(settings=ClientSettings.from_env(), **kwargs)  # type: ignore[arg-type]
 
-    def with_deadline(self, remaining_seconds: Callable[[], float] | None) -> "TwelveLabsClient":
+    def with_deadline(self, remaining_seconds: Callable[[], float] | None) -> TwelveLabsClient:
         """Stop retrying (DeadlineExceededError) once `remaining_seconds()` <= 0, and cap each
         attempt's timeouts to it. Sets it on this client and returns the client; None clears it."""
         self._transport.deadline = remaining_seconds
         return self
 
     @property
-    def last_rate_limit(self) -> "RateLimitInfo | None":
+    def last_rate_limit(self) -> RateLimitInfo | None:
         """Rate-limit headers of the latest answer that carried any (None when the API sends none)."""
         return self._transport.last_rate_limit
 
@@ -83,7 +95,7 @@ class TwelveLabsClient(
         if self._owns_http:
             self._transport.http.close()
 
-    def __enter__(self) -> "TwelveLabsClient":
+    def __enter__(self) -> TwelveLabsClient:
         return self
 
     def __exit__(self, *exc: object) -> None:

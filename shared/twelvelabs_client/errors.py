@@ -270,8 +270,13 @@ def error_from_response(
         cls = _class_for_status(status)  # the status decides retrying: 409 permanent, 408/429 retried
     message = message or f"HTTP {status} with {'an empty' if not content.strip() else 'an unparseable'} body"
     request_id = request_id_from(headers)
-    kwargs: dict[str, Any] = {"code": code, "status_code": status, "request_id": request_id, "body": body,
-                              "details": _details(body)}
+    kwargs: dict[str, Any] = {
+        "code": code,
+        "status_code": status,
+        "request_id": request_id,
+        "body": body,
+        "details": _details(body),
+    }
     if cls is RateLimitedError:
         return RateLimitedError(message, retry_after=retry_after, rate_limit=rate_limit, **kwargs)
     return cls(message, **kwargs)

@@ -16,9 +16,10 @@ import random
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -76,7 +77,9 @@ def _new_http_client(settings: ClientSettings, transport: httpx.BaseTransport | 
     return httpx.Client(
         transport=transport,
         timeout=_timeout(settings, None, upload=False),
-        limits=httpx.Limits(max_connections=settings.max_connections, max_keepalive_connections=settings.max_connections),
+        limits=httpx.Limits(
+            max_connections=settings.max_connections, max_keepalive_connections=settings.max_connections
+        ),
         # The API key must never follow a redirect to another host; the API does not redirect.
         follow_redirects=False,
     )
@@ -161,8 +164,12 @@ def parse_rate_limit(headers: httpx.Headers) -> RateLimitInfo | None:
     def as_int(value: float | None) -> int | None:
         return int(value) if value is not None else None
 
-    return RateLimitInfo(limit=as_int(values["limit"]), remaining=as_int(values["remaining"]),
-                         used=as_int(values["used"]), reset=values["reset"])
+    return RateLimitInfo(
+        limit=as_int(values["limit"]),
+        remaining=as_int(values["remaining"]),
+        used=as_int(values["used"]),
+        reset=values["reset"],
+    )
 
 
 class Transport:
@@ -211,9 +218,20 @@ class Transport:
         `absolute=True`: `path` is a full URL outside the API (a presigned chunk URL): sent without
         the API key, only with `headers`.
         """
-        result = self._run(method, path, params=params, json=json, files=files, idempotent=idempotent,
-                           upload=upload, recover=None, stream=False, content=content, headers=headers,
-                           absolute=absolute)
+        result = self._run(
+            method,
+            path,
+            params=params,
+            json=json,
+            files=files,
+            idempotent=idempotent,
+            upload=upload,
+            recover=None,
+            stream=False,
+            content=content,
+            headers=headers,
+            absolute=absolute,
+        )
         assert isinstance(result, httpx.Response)
         return result
 
@@ -238,16 +256,35 @@ class Transport:
         stops after the first ambiguous failure that recovery cannot resolve.
         """
         key = idempotency_key or f"tlc-{uuid.uuid4().hex}"
-        result: httpx.Response | T = self._run(method, path, params=params, json=json, files=files, idempotent=False,
-                         upload=upload, recover=recover, stream=False, resendable=resendable,
-                         headers={IDEMPOTENCY_HEADER: key})
+        result: httpx.Response | T = self._run(
+            method,
+            path,
+            params=params,
+            json=json,
+            files=files,
+            idempotent=False,
+            upload=upload,
+            recover=recover,
+            stream=False,
+            resendable=resendable,
+            headers={IDEMPOTENCY_HEADER: key},
+        )
         return result
 
     @contextmanager
     def stream(self, method: str, path: str, *, json: Any = None, idempotent: bool = True) -> Iterator[httpx.Response]:
         """An open streaming response (2xx checked); retries only happen before it is returned."""
-        response = self._run(method, path, params=None, json=json, files=None, idempotent=idempotent,
-                             upload=False, recover=None, stream=True)
+        response = self._run(
+            method,
+            path,
+            params=None,
+            json=json,
+            files=None,
+            idempotent=idempotent,
+            upload=False,
+            recover=None,
+            stream=True,
+        )
         assert isinstance(response, httpx.Response)
         try:
             yield response
@@ -295,14 +332,23 @@ class Transport:
             if remaining is not None and remaining <= 0:
                 raise self._deadline_error(method, path, last_error, maybe_created)
             try:
-                response = self._send(method, url, params, json, files, _timeout(self.settings, remaining, upload=upload),
-                                      stream, content, send_headers)
+                response = self._send(
+                    method,
+                    url,
+                    params,
+                    json,
+                    files,
+                    _timeout(self.settings, remaining, upload=upload),
+                    stream,
+                    content,
+                    send_headers,
+                )
             except httpx.HTTPError as exc:
                 cause: BaseException | None = exc
                 error = self._transport_error(exc, method, path)
                 sent = not isinstance(exc, _UNSENT)
                 if isinstance(error, APITimeoutError) and (rem := self.remaining()) is not None and rem <= 0:
-                    raise self._deadline_error(method, path, error, maybe_created or sent)
+                    raise self._deadline_error(method, path, error, maybe_created or sent) from exc
                 retry_after: float | None = None
             else:
                 if not absolute:
@@ -311,12 +357,7 @@ class Transport:
                         self.last_rate_limit = info
                 if response.is_success:
                     return response
-                if (
-                    method == "DELETE"
-                    and lost_answer
-                    and response.status_code in (400, 404)
-                    and not stream
-                ):
+                if method == "DELETE" and lost_answer and response.status_code in (400, 404) and not stream:
                     # A retried DELETE whose earlier attempt was lost: "not found" means it worked.
                     err = error_from_response(response.status_code, response.headers, response.content)
                     if isinstance(err, NotFoundError):
@@ -324,10 +365,16 @@ class Transport:
                 body = response.read()
                 response.close()
                 # X-Ratelimit-Reset rides on every response; it is a wait hint only on a 429.
-                retry_after = parse_retry_after(response.headers, self.wall_clock(),
-                                                use_reset=response.status_code == 429)
-                error = error_from_response(response.status_code, response.headers, body,
-                                            retry_after=retry_after, rate_limit=parse_rate_limit(response.headers))
+                retry_after = parse_retry_after(
+                    response.headers, self.wall_clock(), use_reset=response.status_code == 429
+                )
+                error = error_from_response(
+                    response.status_code,
+                    response.headers,
+                    body,
+                    retry_after=retry_after,
+                    rate_limit=parse_rate_limit(response.headers),
+                )
                 cause = None
                 if recover is not None and error.code == "idempotency_key_conflict":
                     # Our key was already used with another body: that earlier request created something.
@@ -361,17 +408,33 @@ class Transport:
             self.sleep(delay)
             attempt += 1
 
-    def _send(self, method: str, url: str, params: Params, json: Any, files: Any,
-              timeout: httpx.Timeout, stream: bool, content: bytes | None,
-              headers: Mapping[str, str]) -> httpx.Response:
-        request = self.http.build_request(method, url, params=params, json=json, files=files,  # type: ignore[arg-type]
-                                          content=content,
-                                          headers=headers, timeout=timeout)
+    def _send(
+        self,
+        method: str,
+        url: str,
+        params: Params,
+        json: Any,
+        files: Any,
+        timeout: httpx.Timeout,
+        stream: bool,
+        content: bytes | None,
+        headers: Mapping[str, str],
+    ) -> httpx.Response:
+        request = self.http.build_request(
+            method,
+            url,
+            params=params,  # type: ignore[arg-type]
+            json=json,
+            files=files,
+            content=content,
+            headers=headers,
+            timeout=timeout,
+        )
         return self.http.send(request, stream=stream)
 
     def _delay(self, attempt: int, retry_after: float | None) -> float | None:
         """Capped exponential backoff with full jitter, never shorter than the server's hint."""
-        cap = min(self.settings.backoff_max, self.settings.backoff_base * (2.0 ** attempt))
+        cap = min(self.settings.backoff_max, self.settings.backoff_base * (2.0**attempt))
         jittered = self.rand() * cap
         if retry_after is None:
             return jittered
@@ -389,7 +452,9 @@ class Transport:
             return error
         return APIConnectionError(what)
 
-    def _deadline_error(self, method: str, path: str, cause: TwelveLabsError | None, ambiguous: bool) -> DeadlineExceededError:
+    def _deadline_error(
+        self, method: str, path: str, cause: TwelveLabsError | None, ambiguous: bool
+    ) -> DeadlineExceededError:
         detail = f"; last error: {cause}" if cause is not None else ""
         error = DeadlineExceededError(f"deadline reached during {method} {path}{detail}", ambiguous=ambiguous)
         error.__cause__ = cause
@@ -410,12 +475,12 @@ def parse_json(response: httpx.Response) -> Any:
 
 
 __all__ = [
-    "Transport",
-    "shared_http_client",
-    "close_shared_clients",
-    "parse_retry_after",
-    "parse_rate_limit",
-    "RateLimitInfo",
     "IDEMPOTENCY_HEADER",
+    "RateLimitInfo",
+    "Transport",
+    "close_shared_clients",
     "parse_json",
+    "parse_rate_limit",
+    "parse_retry_after",
+    "shared_http_client",
 ]

@@ -6,8 +6,8 @@ rejection and an API rejection look the same downstream. No network, no httpx.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 VIDEO_MIN_SIDE = 360
 VIDEO_MAX_LONG_SIDE, VIDEO_MAX_SHORT_SIDE = 3840, 2160
@@ -69,20 +69,29 @@ def check_video(
         else:
             long_side, short_side = max(width, height), min(width, height)
             if short_side < VIDEO_MIN_SIDE:
-                out.append(RequirementViolation(
-                    "video_resolution_too_low", f"{width}x{height} is below the minimum 360x360"))
+                out.append(
+                    RequirementViolation("video_resolution_too_low", f"{width}x{height} is below the minimum 360x360")
+                )
             elif long_side > VIDEO_MAX_LONG_SIDE or short_side > VIDEO_MAX_SHORT_SIDE:
-                out.append(RequirementViolation(
-                    "video_resolution_too_high", f"{width}x{height} is above the maximum 3840x2160"))
+                out.append(
+                    RequirementViolation(
+                        "video_resolution_too_high", f"{width}x{height} is above the maximum 3840x2160"
+                    )
+                )
             ratio = width / height
             if not any(abs(ratio - r) / r <= ASPECT_TOLERANCE for r in ASPECT_RATIOS.values()):
-                out.append(RequirementViolation(
-                    "video_resolution_invalid_aspect_ratio",
-                    f"{width}x{height} is not one of {', '.join(ASPECT_RATIOS)}"))
+                out.append(
+                    RequirementViolation(
+                        "video_resolution_invalid_aspect_ratio",
+                        f"{width}x{height} is not one of {', '.join(ASPECT_RATIOS)}",
+                    )
+                )
     if duration is not None:
         low, high = duration_limits(models)
         if duration < low:
-            out.append(RequirementViolation("video_duration_too_short", f"{duration:.1f} s is shorter than {low:.0f} s"))
+            out.append(
+                RequirementViolation("video_duration_too_short", f"{duration:.1f} s is shorter than {low:.0f} s")
+            )
         elif duration > high:
             out.append(RequirementViolation("video_duration_too_long", f"{duration:.1f} s is longer than {high:.0f} s"))
     return out
@@ -109,8 +118,11 @@ def check_image(
             out.append(RequirementViolation("image_filesize_too_large", f"{size} bytes is over the 5 MB limit"))
     minimum = IMAGE_MIN_SIDE[purpose]
     if width is not None and height is not None and min(width, height) < minimum:
-        out.append(RequirementViolation(
-            "image_resolution_too_low", f"{width}x{height} is below {minimum}x{minimum} for {purpose}"))
+        out.append(
+            RequirementViolation(
+                "image_resolution_too_low", f"{width}x{height} is below {minimum}x{minimum} for {purpose}"
+            )
+        )
     return out
 
 
@@ -118,7 +130,9 @@ def check_audio(*, size: int | None = None, format: str | None = None) -> list[R
     """Rules for /embed audio: WAV/MP3/FLAC (+M4A), <= 10 MB (only ~10 s is embedded)."""
     out: list[RequirementViolation] = []
     if format is not None and _norm_format(format) not in AUDIO_FORMATS:
-        out.append(RequirementViolation("unsupported_file_type", f"audio format {format!r} is not WAV, MP3, FLAC or M4A"))
+        out.append(
+            RequirementViolation("unsupported_file_type", f"audio format {format!r} is not WAV, MP3, FLAC or M4A")
+        )
     if size is not None:
         if size <= 0:
             out.append(RequirementViolation("audio_file_broken", "the file is empty"))
@@ -131,8 +145,16 @@ def _norm_format(value: str) -> str:
     value = value.lower().strip().lstrip(".")
     if "/" in value:  # a MIME type
         value = value.split("/", 1)[1]
-    return {"jpg": "jpeg", "x-wav": "wav", "wave": "wav", "mpeg": "mp3", "x-flac": "flac", "mp4": "m4a",
-            "x-m4a": "m4a", "aac": "m4a"}.get(value, value)
+    return {
+        "jpg": "jpeg",
+        "x-wav": "wav",
+        "wave": "wav",
+        "mpeg": "mp3",
+        "x-flac": "flac",
+        "mp4": "m4a",
+        "x-m4a": "m4a",
+        "aac": "m4a",
+    }.get(value, value)
 
 
 def sniff_format(head: bytes) -> str | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Mapping
+from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -61,7 +61,7 @@ class ClientSettings(BaseModel):
         return value.strip() or None if value is not None else None
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> "ClientSettings":
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> ClientSettings:
         """Read TWELVELABS_* variables (unset or empty -> default); keyword overrides win."""
         env = os.environ if environ is None else environ
         values: dict[str, object] = {field: env[var] for var, field in _ENV.items() if env.get(var)}

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from types import TracebackType
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import httpx
-
 from pydantic import ValidationError
 
 from .errors import TwelveLabsError, error_from_response
+from .models.common import Usage
 from .models.generate import (
     AnalyzeResult,
     AnalyzeStreamEvent,
@@ -21,7 +22,6 @@ from .models.generate import (
     TextGenerationEvent,
     UnknownStreamEvent,
 )
-from .models.common import Usage
 
 _EVENTS: dict[str, type[AnalyzeStreamEvent]] = {
     "stream_start": StreamStartEvent,
@@ -31,7 +31,9 @@ _EVENTS: dict[str, type[AnalyzeStreamEvent]] = {
 }
 
 
-def parse_stream_line(line: str | bytes, *, status_code: int = 200, headers: object = None) -> AnalyzeStreamEvent | None:
+def parse_stream_line(
+    line: str | bytes, *, status_code: int = 200, headers: object = None
+) -> AnalyzeStreamEvent | None:
     """One line -> an event; None for blank/unparseable lines (the official SDK skips them too).
 
     An error object (`{"code": ..., "message": ...}`) inside a 200 stream raises the mapped error.
@@ -102,7 +104,7 @@ class AnalyzeStream(Iterator[AnalyzeStreamEvent]):
         self._closed = False
         self._events = iter_stream_events(response.iter_lines(), headers=response.headers)
 
-    def __iter__(self) -> "AnalyzeStream":
+    def __iter__(self) -> AnalyzeStream:
         return self
 
     def __next__(self) -> AnalyzeStreamEvent:
@@ -123,11 +125,12 @@ class AnalyzeStream(Iterator[AnalyzeStreamEvent]):
         """The whole answer as one AnalyzeResult (raises on a stream_error event)."""
         return collect_stream(self)
 
-    def __enter__(self) -> "AnalyzeStream":
+    def __enter__(self) -> AnalyzeStream:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def __del__(self) -> None:

@@ -10,10 +10,11 @@ import io
 import mimetypes
 import os
 import posixpath
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator, Union
+from typing import BinaryIO, Union
 from urllib.parse import unquote, urlsplit
 
 FileSource = Union[str, "os.PathLike[str]", BinaryIO, bytes]

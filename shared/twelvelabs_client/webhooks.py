@@ -148,7 +148,9 @@ def verify_signature(
         raise InvalidSignatureError("TL-Signature timestamp outside the tolerance window")
     expected = sign(bytes(raw_body), secret, timestamp).split("v1=", 1)[1]
     # Bytes, not str: compare_digest raises TypeError on non-ASCII text (an attacker-chosen header).
-    if not any(hmac.compare_digest(expected.encode(), candidate.encode("utf-8", "replace")) for candidate in signatures):
+    if not any(
+        hmac.compare_digest(expected.encode(), candidate.encode("utf-8", "replace")) for candidate in signatures
+    ):
         raise InvalidSignatureError("TL-Signature does not match")
 
 

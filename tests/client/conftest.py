@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
+from twelvelabs_client import ClientSettings, TwelveLabsClient
 
 from tests.client.helpers import BASE, FakeClock, Handler, Recorder
-from twelvelabs_client import ClientSettings, TwelveLabsClient
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ class _Sink:
                 pass
 
         class Hooks(SimpleHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server naming)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
                 sink.webhooks.append(({k.lower(): v for k, v in self.headers.items()}, body))
                 self.send_response(200)
@@ -104,8 +105,12 @@ class EmulatorEnv:
     def client(self, *, transport: httpx.BaseTransport | None = None, **settings: Any) -> TwelveLabsClient:
         """A client of this emulator; `transport` wraps the real loopback transport (e.g. to drop answers)."""
         kwargs = {k: settings.pop(k) for k in ("sleep", "clock", "wall_clock", "rand") if k in settings}
-        return TwelveLabsClient(api_key="k", settings=ClientSettings(base_url=self.base_url, **settings),
-                                http_client=httpx.Client(transport=transport), **kwargs)
+        return TwelveLabsClient(
+            api_key="k",
+            settings=ClientSettings(base_url=self.base_url, **settings),
+            http_client=httpx.Client(transport=transport),
+            **kwargs,
+        )
 
     def admin(self, method: str, path: str, **kwargs: Any) -> Any:
         response = httpx.request(method, self.admin_url + path, timeout=10, **kwargs)
@@ -120,8 +125,15 @@ def tl_emulator(samples: Path) -> Iterator[EmulatorEnv]:
 
     sink = _Sink(samples)
     secret = "whsec_client_tests"
-    config = EmulatorConfig(api_key="k", port=0, processing_seconds=0.2, surface="classic", webhook_url=sink.hooks_url,
-                            webhook_secret=secret, integrations={"integ-local": str(samples / "videos")})
+    config = EmulatorConfig(
+        api_key="k",
+        port=0,
+        processing_seconds=0.2,
+        surface="classic",
+        webhook_url=sink.hooks_url,
+        webhook_secret=secret,
+        integrations={"integ-local": str(samples / "videos")},
+    )
     emulator = Emulator(config).start()
     try:
         yield EmulatorEnv(emulator, sink, samples, secret, "integ-local")
@@ -141,12 +153,25 @@ def tl_current(samples: Path) -> Iterator[EmulatorEnv]:
 
     sink = _Sink(samples)
     secret = "whsec_client_current"
-    drive = {"external_id": DRIVE_ACCOUNT, "display_name": "tester@example.com",
-             "files": {"drive-ocean": {"path": str(samples / "videos" / "ocean-waves.mp4")},
-                       "drive-bad": {"reject": "unsupported_media_type"}}}
-    config = EmulatorConfig(api_key="k", port=0, processing_seconds=0.2, surface="current", webhook_url=sink.hooks_url,
-                            webhook_secret=secret, multipart_chunk_size=16 * 1024, multipart_initial_urls=2,
-                            drive_accounts=[drive])
+    drive = {
+        "external_id": DRIVE_ACCOUNT,
+        "display_name": "tester@example.com",
+        "files": {
+            "drive-ocean": {"path": str(samples / "videos" / "ocean-waves.mp4")},
+            "drive-bad": {"reject": "unsupported_media_type"},
+        },
+    }
+    config = EmulatorConfig(
+        api_key="k",
+        port=0,
+        processing_seconds=0.2,
+        surface="current",
+        webhook_url=sink.hooks_url,
+        webhook_secret=secret,
+        multipart_chunk_size=16 * 1024,
+        multipart_initial_urls=2,
+        drive_accounts=[drive],
+    )
     emulator = Emulator(config).start()
     try:
         yield EmulatorEnv(emulator, sink, samples, secret, "")

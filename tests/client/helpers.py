@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 
@@ -43,7 +44,8 @@ class Recorder:
 
     def calls(self, method: str | None = None, path: str | None = None) -> list[httpx.Request]:
         return [
-            r for r in self.requests
+            r
+            for r in self.requests
             if (method is None or r.method == method) and (path is None or r.url.path == "/v1.3" + path)
         ]
 
@@ -52,8 +54,6 @@ def json_response(status: int, body: Any = None, headers: dict[str, str] | None 
     content = b"" if body is None else json.dumps(body).encode()
     hdrs = {"content-type": "application/json", **(headers or {})}
     return httpx.Response(status, content=content, headers=hdrs)
-
-
 
 
 def multipart_fields(request: httpx.Request) -> dict[str, list[Any]]:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-
-from tests.client.helpers import FakeClock, json_response, multipart_fields
 from twelvelabs_client.errors import (
     ConflictError,
     DeadlineExceededError,
@@ -21,9 +19,11 @@ from twelvelabs_client.errors import (
 )
 from twelvelabs_client.models import Asset, CompletedChunk
 
+from tests.client.helpers import FakeClock, json_response, multipart_fields
+
 
 def iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class FakeAssetsAPI:
@@ -53,8 +53,14 @@ class FakeAssetsAPI:
         return json_response(500, {"code": "internal_error", "message": "boom"})
 
     def _new_asset(self, method: str, filename: str, metadata: dict[str, Any] | None, status: str) -> dict[str, Any]:
-        asset = {"_id": f"{len(self.assets) + 1:024x}", "method": method, "status": status, "filename": filename,
-                 "file_type": "video/mp4", "created_at": iso(self.clock.now)}
+        asset = {
+            "_id": f"{len(self.assets) + 1:024x}",
+            "method": method,
+            "status": status,
+            "filename": filename,
+            "file_type": "video/mp4",
+            "created_at": iso(self.clock.now),
+        }
         if metadata:
             asset["user_metadata"] = metadata
         self.assets.append(asset)
@@ -102,12 +108,18 @@ class FakeAssetsAPI:
                 return httpx.Response(204)
         if path.endswith("/indexed-assets") and request.method == "POST":
             body = json.loads(request.content)
-            item = {"_id": f"ia{len(self.indexed) + 1:022d}", "asset_id": body["asset_id"], "status": "pending",
-                    "created_at": iso(self.clock.now), "index": path.split("/")[2]}
+            item = {
+                "_id": f"ia{len(self.indexed) + 1:022d}",
+                "asset_id": body["asset_id"],
+                "status": "pending",
+                "created_at": iso(self.clock.now),
+                "index": path.split("/")[2],
+            }
             self.indexed.append(item)
             location = f"/v1.3{path}/{item['_id']}"
-            return self._fail() or json_response(202, {"_id": item["_id"], "asset_id": item["asset_id"]},
-                                                 {"Location": location})
+            return self._fail() or json_response(
+                202, {"_id": item["_id"], "asset_id": item["asset_id"]}, {"Location": location}
+            )
         if path.endswith("/indexed-assets") and request.method == "GET":
             items = [i for i in reversed(self.indexed) if i["index"] == path.split("/")[2]]
             return self._page([{k: v for k, v in i.items() if k != "index"} for i in items], q)
@@ -118,16 +130,30 @@ class FakeAssetsAPI:
 
     def _page(self, items: list[dict[str, Any]], q: httpx.QueryParams) -> httpx.Response:
         page, limit = int(q.get("page", 1)), int(q.get("page_limit", 10))
-        chunk = items[(page - 1) * limit: page * limit]
-        return json_response(200, {"data": [self._view(i) for i in chunk],
-                                   "page_info": {"page": page, "limit_per_page": limit,
-                                                 "total_page": max(1, -(-len(items) // limit)),
-                                                 "total_results": len(items)}})
+        chunk = items[(page - 1) * limit : page * limit]
+        return json_response(
+            200,
+            {
+                "data": [self._view(i) for i in chunk],
+                "page_info": {
+                    "page": page,
+                    "limit_per_page": limit,
+                    "total_page": max(1, -(-len(items) // limit)),
+                    "total_results": len(items),
+                },
+            },
+        )
 
     def _urls(self, upload_id: str, start: int, count: int) -> list[dict[str, Any]]:
         n = self.uploads[upload_id]["total_chunks"]
-        return [{"chunk_index": i, "url": f"https://chunks.test/{upload_id}/{i}?sig={len(self.used_urls)}-{i}",
-                 "expires_at": iso(self.clock.now + 3600)} for i in range(start, min(n, start + count - 1) + 1)]
+        return [
+            {
+                "chunk_index": i,
+                "url": f"https://chunks.test/{upload_id}/{i}?sig={len(self.used_urls)}-{i}",
+                "expires_at": iso(self.clock.now + 3600),
+            }
+            for i in range(start, min(n, start + count - 1) + 1)
+        ]
 
     def _multipart(self, request: httpx.Request, path: str) -> httpx.Response:
         parts = path.split("/")
@@ -137,18 +163,36 @@ class FakeAssetsAPI:
             asset["status"] = "uploading"  # hidden until complete
             upload_id = f"up{len(self.uploads) + 1}"
             total_chunks = -(-body["total_size"] // self.chunk_size)
-            self.uploads[upload_id] = {"asset": asset, "total_chunks": total_chunks, "reported": set(),
-                                       "size": body["total_size"]}
-            return json_response(201, {"upload_id": upload_id, "asset_id": asset["_id"],
-                                       "upload_urls": self._urls(upload_id, 1, self.initial_urls),
-                                       "upload_headers": {"x-amz-meta-upload": upload_id},
-                                       "chunk_size": self.chunk_size, "total_chunks": total_chunks,
-                                       "expires_at": iso(self.clock.now + 86400)})
+            self.uploads[upload_id] = {
+                "asset": asset,
+                "total_chunks": total_chunks,
+                "reported": set(),
+                "size": body["total_size"],
+            }
+            return json_response(
+                201,
+                {
+                    "upload_id": upload_id,
+                    "asset_id": asset["_id"],
+                    "upload_urls": self._urls(upload_id, 1, self.initial_urls),
+                    "upload_headers": {"x-amz-meta-upload": upload_id},
+                    "chunk_size": self.chunk_size,
+                    "total_chunks": total_chunks,
+                    "expires_at": iso(self.clock.now + 86400),
+                },
+            )
         upload = self.uploads[parts[3]]
         if request.method == "POST" and path.endswith("/presigned-urls"):
             body = json.loads(request.content)
-            return json_response(200, {"upload_id": parts[3], "start_index": body["start"], "count": body["count"],
-                                       "upload_urls": self._urls(parts[3], body["start"], body["count"])})
+            return json_response(
+                200,
+                {
+                    "upload_id": parts[3],
+                    "start_index": body["start"],
+                    "count": body["count"],
+                    "upload_urls": self._urls(parts[3], body["start"], body["count"]),
+                },
+            )
         if request.method == "POST":
             body = json.loads(request.content)
             assert 1 <= len(body["completed_chunks"]) <= 50
@@ -159,11 +203,18 @@ class FakeAssetsAPI:
             done = len(upload["reported"]) == upload["total_chunks"]
             if done:
                 upload["asset"]["status"] = "processing"
-                upload["asset"]["_bytes"] = b"".join(self.chunks[(parts[3], i)]
-                                                      for i in range(1, upload["total_chunks"] + 1))
-            return json_response(200, {"asset_id": upload["asset"]["_id"], "processed_chunks": len(body["completed_chunks"]),
-                                       "total_completed": len(upload["reported"]),
-                                       **({"url": "https://assets.test/x"} if done else {})})
+                upload["asset"]["_bytes"] = b"".join(
+                    self.chunks[(parts[3], i)] for i in range(1, upload["total_chunks"] + 1)
+                )
+            return json_response(
+                200,
+                {
+                    "asset_id": upload["asset"]["_id"],
+                    "processed_chunks": len(body["completed_chunks"]),
+                    "total_completed": len(upload["reported"]),
+                    **({"url": "https://assets.test/x"} if done else {}),
+                },
+            )
         raise AssertionError(path)
 
     def _chunk(self, request: httpx.Request) -> httpx.Response:
@@ -273,8 +324,15 @@ def test_asset_list_filters_encoding(make_client) -> None:
 
 
 def test_unknown_asset_status_and_fields_are_kept() -> None:
-    asset = Asset.model_validate({"_id": "a", "status": "archived", "method": "teleport", "new_field": 1,
-                                  "hls": {"status": "queued-later", "manifest_url": None}})
+    asset = Asset.model_validate(
+        {
+            "_id": "a",
+            "status": "archived",
+            "method": "teleport",
+            "new_field": 1,
+            "hls": {"status": "queued-later", "manifest_url": None},
+        }
+    )
     assert asset.status == "archived" and asset.method == "teleport" and asset.model_extra == {"new_field": 1}
     assert not asset.is_terminal
 
@@ -289,11 +347,19 @@ def test_multipart_upload_puts_every_chunk_and_reports(make_client, api: FakeAss
     assert api.assets[0]["_bytes"] == data
     reports = [json.loads(r.content) for r in recorder.calls("POST", "/assets/multipart-uploads/up1")]
     assert [len(r["completed_chunks"]) for r in reports] == [50, 2]
-    assert reports[1]["completed_chunks"][-1] == {"chunk_index": 52, "proof": "etag-up1-52", "proof_type": "etag",
-                                                  "chunk_size": 6}
+    assert reports[1]["completed_chunks"][-1] == {
+        "chunk_index": 52,
+        "proof": "etag-up1-52",
+        "proof_type": "etag",
+        "chunk_size": 6,
+    }
     create = json.loads(recorder.calls("POST", "/assets/multipart-uploads")[0].content)
-    assert create == {"filename": "big.mp4", "type": "video", "total_size": 516,
-                      "user_metadata": {"k": "v", "idempotency_key": "job-mp"}}
+    assert create == {
+        "filename": "big.mp4",
+        "type": "video",
+        "total_size": 516,
+        "user_metadata": {"k": "v", "idempotency_key": "job-mp"},
+    }
     assert recorder.calls("POST", "/assets/multipart-uploads/up1/presigned-urls")
     # with the same key the finished asset is found: nothing is uploaded again
     before = len(recorder.requests)
@@ -331,26 +397,62 @@ def test_indexed_asset_create_list_get_patch_delete(make_client) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         path = request.url.path.removeprefix("/v1.3")
         if request.method == "POST":
-            return json_response(202, {"_id": "ia1", "asset_id": "a1"}, {"Location": "/v1.3/indexes/i/indexed-assets/ia1"})
+            return json_response(
+                202, {"_id": "ia1", "asset_id": "a1"}, {"Location": "/v1.3/indexes/i/indexed-assets/ia1"}
+            )
         if request.method == "GET" and path == "/indexes/i/indexed-assets":
-            return json_response(200, {"data": [{"_id": "ia1", "asset_id": "a1", "status": "indexing",
-                                                 "system_metadata": {"filename": "a.mp4", "duration": 12.5}}],
-                                       "page_info": {"page": 1, "total_page": 1}})
+            return json_response(
+                200,
+                {
+                    "data": [
+                        {
+                            "_id": "ia1",
+                            "asset_id": "a1",
+                            "status": "indexing",
+                            "system_metadata": {"filename": "a.mp4", "duration": 12.5},
+                        }
+                    ],
+                    "page_info": {"page": 1, "total_page": 1},
+                },
+            )
         if request.method == "GET":
-            return json_response(200, {"_id": "ia1", "asset_id": "a1", "status": "ready", "user_metadata": {"x": 1},
-                                       "embedding": {"model_name": "marengo3.0", "video_embedding": {"segments": [
-                                           {"float": [0.1] * 512, "start_offset_sec": 0, "end_offset_sec": 6,
-                                            "embedding_option": "visual", "embedding_scope": "clip"}]}},
-                                       "transcription": [{"start": 0, "end": 1, "value": "hi"}]})
+            return json_response(
+                200,
+                {
+                    "_id": "ia1",
+                    "asset_id": "a1",
+                    "status": "ready",
+                    "user_metadata": {"x": 1},
+                    "embedding": {
+                        "model_name": "marengo3.0",
+                        "video_embedding": {
+                            "segments": [
+                                {
+                                    "float": [0.1] * 512,
+                                    "start_offset_sec": 0,
+                                    "end_offset_sec": 6,
+                                    "embedding_option": "visual",
+                                    "embedding_scope": "clip",
+                                }
+                            ]
+                        },
+                    },
+                    "transcription": [{"start": 0, "end": 1, "value": "hi"}],
+                },
+            )
         return httpx.Response(204)
 
     client, recorder = make_client(handler)
     created = client.create_indexed_asset("i", "a1", enable_video_stream=True, user_metadata={"x": 1})
     assert (created.id, created.asset_id, created.location) == ("ia1", "a1", "/v1.3/indexes/i/indexed-assets/ia1")
-    assert json.loads(recorder.requests[0].content) == {"asset_id": "a1", "enable_video_stream": True,
-                                                        "user_metadata": {"x": 1}}
-    page = client.list_indexed_assets("i", status=["ready", "indexing"], duration={"gte": 10}, filename="a.mp4",
-                                      user_metadata={"x": 1})
+    assert json.loads(recorder.requests[0].content) == {
+        "asset_id": "a1",
+        "enable_video_stream": True,
+        "user_metadata": {"x": 1},
+    }
+    page = client.list_indexed_assets(
+        "i", status=["ready", "indexing"], duration={"gte": 10}, filename="a.mp4", user_metadata={"x": 1}
+    )
     assert page.data[0].system_metadata is not None and page.data[0].system_metadata.duration == 12.5
     params = recorder.requests[-1].url.params
     assert params.get_list("status") == ["ready", "indexing"] and params["duration[gte]"] == "10"
@@ -449,8 +551,9 @@ def test_wait_for_indexed_asset(make_client, clock: FakeClock) -> None:
     assert clock.sleeps == [1, 1, 1, 1]
 
 
-def test_upload_asset_picks_direct_or_multipart(make_client, api: FakeAssetsAPI, tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_upload_asset_picks_direct_or_multipart(
+    make_client, api: FakeAssetsAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from twelvelabs_client.resources import assets as assets_module
 
     video = tmp_path / "v.mp4"

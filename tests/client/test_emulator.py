@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
-
-from tests.client.conftest import EmulatorEnv
-from tests.client.helpers import FakeClock
 from twelvelabs_client import TwelveLabsClient
 from twelvelabs_client.errors import (
     AuthenticationError,
@@ -22,14 +20,18 @@ from twelvelabs_client.errors import (
 from twelvelabs_client.models import (
     StreamEndEvent,
     StreamStartEvent,
-    Task,
     TaskStatus,
     TextGenerationEvent,
 )
 from twelvelabs_client.webhooks import parse_webhook
 
-MODELS = [{"model_name": "marengo2.7", "model_options": ["visual", "audio"]},
-          {"model_name": "pegasus1.2", "model_options": ["visual", "audio"]}]
+from tests.client.conftest import EmulatorEnv
+from tests.client.helpers import FakeClock
+
+MODELS = [
+    {"model_name": "marengo2.7", "model_options": ["visual", "audio"]},
+    {"model_name": "pegasus1.2", "model_options": ["visual", "audio"]},
+]
 
 
 def wait_for(fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 20.0) -> Any:
@@ -47,12 +49,18 @@ def world(tl_emulator: EmulatorEnv) -> dict[str, Any]:
     client = tl_emulator.client()
     index = client.create_index(f"client-tests-{uuid.uuid4().hex[:8]}", MODELS, addons=["thumbnail"])
     video_path = tl_emulator.samples / "videos" / "ocean-waves.mp4"
-    created = client.create_task(index.id, video_file=video_path, user_metadata={"category": "nature", "n": 3},
-                                 idempotency_key="world-1")
+    created = client.create_task(
+        index.id, video_file=video_path, user_metadata={"category": "nature", "n": 3}, idempotency_key="world-1"
+    )
     task = wait_for(lambda: client.get_task(created.id), lambda t: t.is_terminal)
     assert task.status == TaskStatus.READY, task
-    return {"client": client, "index_id": index.id, "task_id": created.id, "video_id": task.video_id,
-            "samples": tl_emulator.samples}
+    return {
+        "client": client,
+        "index_id": index.id,
+        "task_id": created.id,
+        "video_id": task.video_id,
+        "samples": tl_emulator.samples,
+    }
 
 
 @pytest.fixture
@@ -64,19 +72,19 @@ def fresh_index(tl_emulator: EmulatorEnv) -> str:
 def test_indexes_crud(tl_emulator: EmulatorEnv) -> None:
     client = tl_emulator.client()
     name = f"crud-{uuid.uuid4().hex[:8]}"
-    created = client.create_index(name, MODELS)                         # 1 create
-    index = client.get_index(created.id)                                # 2 retrieve
+    created = client.create_index(name, MODELS)  # 1 create
+    index = client.get_index(created.id)  # 2 retrieve
     assert index.index_name == name and {m.model_name for m in index.models} == {"marengo2.7", "pegasus1.2"}
-    client.update_index(created.id, name + "-renamed")                   # 3 update
+    client.update_index(created.id, name + "-renamed")  # 3 update
     assert client.get_index(created.id).index_name == name + "-renamed"
-    page = client.list_indexes(index_name=name + "-renamed")            # 4 list
+    page = client.list_indexes(index_name=name + "-renamed")  # 4 list
     assert [i.id for i in page.data] == [created.id]
     assert created.id in {i.id for i in client.iter_indexes(page_limit=1)}
     with pytest.raises(ConflictError) as info:
         client.create_index(name + "-renamed", MODELS)
     assert info.value.code == "index_name_already_exists"
     assert client.get_or_create_index(name + "-renamed", MODELS).id == created.id
-    client.delete_index(created.id)                                     # 5 delete
+    client.delete_index(created.id)  # 5 delete
     with pytest.raises(NotFoundError):
         client.get_index(created.id)
 
@@ -84,12 +92,12 @@ def test_indexes_crud(tl_emulator: EmulatorEnv) -> None:
 def test_tasks_and_videos(tl_emulator: EmulatorEnv, world: dict[str, Any]) -> None:
     client: TwelveLabsClient = world["client"]
     index_id, video_id = world["index_id"], world["video_id"]
-    task = client.get_task(world["task_id"])                            # 6 retrieve task
+    task = client.get_task(world["task_id"])  # 6 retrieve task
     assert task.index_id == index_id and task.video_id == video_id
     tasks = client.list_tasks(index_id=index_id, status=["ready", "failed"])  # 7 list tasks
     assert world["task_id"] in [t.id for t in tasks.data]
     assert world["task_id"] in [t.id for t in client.iter_tasks(index_id=index_id, page_limit=1)]
-    videos = client.list_videos(index_id)                               # 8 list videos
+    videos = client.list_videos(index_id)  # 8 list videos
     assert [v.id for v in videos.data] == [video_id]
     assert [v.id for v in client.iter_videos(index_id, user_metadata={"category": "nature"})] == [video_id]
     assert list(client.iter_videos(index_id, user_metadata={"category": "sports"})) == []
@@ -97,7 +105,10 @@ def test_tasks_and_videos(tl_emulator: EmulatorEnv, world: dict[str, Any]) -> No
     assert video.system_metadata is not None and video.system_metadata.width == 640
     assert video.system_metadata.filename == "ocean-waves.mp4"
     assert video.embedding is not None and video.embedding.video_embedding is not None
-    assert video.embedding.video_embedding.segments and len(video.embedding.video_embedding.segments[0].float_ or []) == 1024
+    assert (
+        video.embedding.video_embedding.segments
+        and len(video.embedding.video_embedding.segments[0].float_ or []) == 1024
+    )
     assert video.user_metadata is not None and video.user_metadata["job_key"] == "world-1"
     client.update_video(index_id, video_id, {"category": "sea", "n": None, "reviewed": True})  # 10 patch
     meta = client.get_video(index_id, video_id).user_metadata
@@ -115,10 +126,10 @@ def test_create_task_from_url_and_delete(tl_emulator: EmulatorEnv, fresh_index: 
     with pytest.raises(ConflictError) as info:
         client.delete_task(created.id)  # a ready task's video must go first
     assert info.value.code == "task_cannot_be_deleted"
-    client.delete_video(fresh_index, task.video_id)                     # 12 delete video
+    client.delete_video(fresh_index, task.video_id)  # 12 delete video
     with pytest.raises(NotFoundError):
         client.get_video(fresh_index, task.video_id)
-    client.delete_task(created.id)                                      # 13 delete task
+    client.delete_task(created.id)  # 13 delete task
     with pytest.raises(NotFoundError):
         client.get_task(created.id)
 
@@ -136,8 +147,13 @@ def test_invalid_media_is_rejected_or_fails(tl_emulator: EmulatorEnv, fresh_inde
 
 def test_search_and_pages(world: dict[str, Any]) -> None:
     client: TwelveLabsClient = world["client"]
-    first = client.search(world["index_id"], search_options=["visual", "audio"], query_text="waves",  # 14 search
-                          page_limit=1, include_user_metadata=True)
+    first = client.search(
+        world["index_id"],
+        search_options=["visual", "audio"],
+        query_text="waves",  # 14 search
+        page_limit=1,
+        include_user_metadata=True,
+    )
     assert first.data and first.data[0].video_id == world["video_id"]
     hits = list(client.iter_search(world["index_id"], search_options=["visual"], query_text="ocean", page_limit=1))
     assert hits and all(h.video_id == world["video_id"] for h in hits)
@@ -159,9 +175,9 @@ def image_search_works(client: TwelveLabsClient, index_id: str, samples: Any) ->
 
 def test_generate(world: dict[str, Any]) -> None:
     client: TwelveLabsClient = world["client"]
-    gist = client.gist(world["video_id"], ["title", "topic", "hashtag"])          # 16 gist
+    gist = client.gist(world["video_id"], ["title", "topic", "hashtag"])  # 16 gist
     assert gist.title and gist.topics is not None
-    summary = client.summarize(world["video_id"], "chapter", prompt="brief")      # 17 summarize
+    summary = client.summarize(world["video_id"], "chapter", prompt="brief")  # 17 summarize
     assert summary.chapters and summary.chapters[0].chapter_number == 0
     result = client.analyze(world["video_id"], "What is in the video?", max_tokens=200)  # 18 analyze
     assert result.data and result.finish_reason in ("stop", "length")
@@ -175,30 +191,40 @@ def test_generate(world: dict[str, Any]) -> None:
 def test_embeddings(tl_emulator: EmulatorEnv) -> None:
     client = tl_emulator.client()
     media = tl_emulator.samples / "media"
-    emb = client.create_embedding(text="waves on a beach", image_file=media / "still.jpg",  # 19 embed
-                                  audio_file=media / "tone.wav")
+    emb = client.create_embedding(
+        text="waves on a beach",
+        image_file=media / "still.jpg",  # 19 embed
+        audio_file=media / "tone.wav",
+    )
     assert emb.text_embedding is not None and len(emb.text_embedding.segments[0].float_ or []) == 1024
     assert emb.image_embedding is not None and emb.audio_embedding is not None
-    created = client.create_embedding_task(video_file=tl_emulator.samples / "videos" / "forest-walk.mp4",  # 20
-                                           video_clip_length=4, video_embedding_scope=["clip", "video"])
+    created = client.create_embedding_task(
+        video_file=tl_emulator.samples / "videos" / "forest-walk.mp4",  # 20
+        video_clip_length=4,
+        video_embedding_scope=["clip", "video"],
+    )
     status = wait_for(lambda: client.get_embedding_task_status(created.id), lambda s: s.is_terminal)  # 21 status
     assert status.status == "ready"
-    listed = client.list_embedding_tasks(status="ready")                              # 22 list
+    listed = client.list_embedding_tasks(status="ready")  # 22 list
     assert created.id in [t.id for t in listed.data]
     assert created.id in [t.id for t in client.iter_embedding_tasks(page_limit=1)]
-    task = client.get_embedding_task(created.id, embedding_option="visual-text")       # 23 retrieve
+    task = client.get_embedding_task(created.id, embedding_option="visual-text")  # 23 retrieve
     assert task.video_embedding is not None and task.video_embedding.segments
     assert {s.embedding_scope for s in task.video_embedding.segments} == {"clip", "video"}
 
 
 def test_imports(tl_emulator: EmulatorEnv, fresh_index: str) -> None:
     client = tl_emulator.client()
-    result = client.create_import(tl_emulator.integration_id, fresh_index, incremental_import=True,  # 24 import
-                                  user_metadata={"source": "import"})
+    result = client.create_import(
+        tl_emulator.integration_id,
+        fresh_index,
+        incremental_import=True,  # 24 import
+        user_metadata={"source": "import"},
+    )
     assert result.videos or result.failed_files
-    status = client.get_import_status(tl_emulator.integration_id, fresh_index)          # 25 status
+    status = client.get_import_status(tl_emulator.integration_id, fresh_index)  # 25 status
     assert isinstance(status.ready, list)
-    logs = client.get_import_logs(tl_emulator.integration_id)                           # 26 logs
+    logs = client.get_import_logs(tl_emulator.integration_id)  # 26 logs
     assert any(log.index_id == fresh_index for log in logs)
 
 
@@ -245,8 +271,7 @@ def test_500_after_create_leaves_exactly_one_task(emu: EmulatorEnv, surface: str
     client = emu.client()
     index_id = client.create_index(f"t500-{uuid.uuid4().hex[:8]}", MODELS_BY_SURFACE[surface]).id
     faults(error_after_create_next=1, path_prefix="/v1.3/tasks")
-    created = client.create_task(index_id, video_file=emu.samples / "videos" / "ocean-waves.mp4",
-                                 idempotency_key=key)
+    created = client.create_task(index_id, video_file=emu.samples / "videos" / "ocean-waves.mp4", idempotency_key=key)
     assert created.recovered
     tasks = client.list_tasks(index_id=index_id).data
     assert [t.id for t in tasks] == [created.id]
@@ -288,8 +313,9 @@ def test_deadline_during_server_errors(emu: EmulatorEnv, faults) -> None:
     # Injected clock: sleeps advance it, so the deadline is reached by behaviour (retries + backoff),
     # never measured against wall time.
     clock = FakeClock()
-    client = emu.client(backoff_base=1.0, backoff_max=4.0, max_retries=20, sleep=clock.sleep, clock=clock.time,
-                        rand=lambda: 1.0)
+    client = emu.client(
+        backoff_base=1.0, backoff_max=4.0, max_retries=20, sleep=clock.sleep, clock=clock.time, rand=lambda: 1.0
+    )
     faults(server_error_rate=1.0, path_prefix="/v1.3/indexes")
     end = clock.now + 6.0
     with pytest.raises(DeadlineExceededError) as info:
@@ -307,13 +333,16 @@ def test_read_timeout_is_retried(emu: EmulatorEnv, faults) -> None:
     with pytest.raises(APITimeoutError):
         client.list_indexes()
     # The server logs a request when it finishes it, after our timeout: wait for both attempts.
-    log = wait_for(lambda: _log(emu), lambda l: len([r for r in l if r["path"] == "/v1.3/indexes"]) >= 2, 5)
+    log = wait_for(lambda: _log(emu), lambda entries: len([r for r in entries if r["path"] == "/v1.3/indexes"]) >= 2, 5)
     assert len([r for r in log if r["path"] == "/v1.3/indexes"]) == 2
 
 
 def test_webhook_from_emulator_verifies(tl_emulator: EmulatorEnv, world: dict[str, Any]) -> None:
-    hooks = wait_for(lambda: list(tl_emulator.sink.webhooks), lambda h: any(
-        b'"' + world["task_id"].encode() + b'"' in body for _, body in h), timeout=10)
+    hooks = wait_for(
+        lambda: list(tl_emulator.sink.webhooks),
+        lambda h: any(b'"' + world["task_id"].encode() + b'"' in body for _, body in h),
+        timeout=10,
+    )
     headers, body = next((h, b) for h, b in hooks if world["task_id"].encode() in b)
     event = parse_webhook(body, headers.get("tl-signature"), tl_emulator.webhook_secret)
     assert event.type == "index.task.ready" and event.task_id == world["task_id"] and event.status == "ready"

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-
-from tests.client.conftest import DRIVE_ACCOUNT, DropAnswers, EmulatorEnv
 from twelvelabs_client import TwelveLabsClient
 from twelvelabs_client.errors import ConflictError, NotFoundError, ProcessingFailedError
-from twelvelabs_client.models import StreamEndEvent, StreamStartEvent, video_asset, video_url
+from twelvelabs_client.models import StreamEndEvent, StreamStartEvent, video_asset
 from twelvelabs_client.webhooks import AnalyzeTaskWebhookEvent, parse_webhook_event
+
+from tests.client.conftest import DRIVE_ACCOUNT, DropAnswers, EmulatorEnv
 
 MODELS = [{"model_name": "marengo3.0", "model_options": ["visual", "audio"]}]
 
@@ -33,8 +34,11 @@ def wait_for(fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: flo
 def world(tl_current: EmulatorEnv) -> dict[str, Any]:
     """A ready asset indexed into a Marengo 3.0 index, shared by the read-only tests."""
     client = tl_current.client()
-    asset = client.create_asset(file=tl_current.samples / "videos" / "ocean-waves.mp4",
-                                user_metadata={"category": "nature"}, idempotency_key=f"world-{uuid.uuid4().hex}")
+    asset = client.create_asset(
+        file=tl_current.samples / "videos" / "ocean-waves.mp4",
+        user_metadata={"category": "nature"},
+        idempotency_key=f"world-{uuid.uuid4().hex}",
+    )
     asset = client.wait_for_asset(asset.id, initial_interval=0.05, max_interval=0.2, timeout=60)
     index = client.create_index(f"current-{uuid.uuid4().hex[:8]}", MODELS)
     indexed = client.create_indexed_asset(index.id, asset.id, user_metadata={"n": 1}, idempotency_key="world-ia")
@@ -90,15 +94,19 @@ def test_ambiguous_asset_create_leaves_one_asset(tl_current: EmulatorEnv, strip_
     drop = DropAnswers("/assets", strip_key=strip_key)
     client = tl_current.client(transport=drop)
     name = f"amb-{uuid.uuid4().hex[:8]}.mp4"
-    asset = client.create_asset(file=tl_current.samples / "videos" / "ocean-waves.mp4", filename=name,
-                                idempotency_key=None if strip_key else "amb-key")
+    asset = client.create_asset(
+        file=tl_current.samples / "videos" / "ocean-waves.mp4",
+        filename=name,
+        idempotency_key=None if strip_key else "amb-key",
+    )
     assert asset.recovered and drop.posts == 1
     assert [a.id for a in client.list_assets(filename=name).data] == [asset.id]
 
 
 @pytest.mark.parametrize("strip_key", [True, False])
-def test_ambiguous_indexed_asset_create_leaves_one(tl_current: EmulatorEnv, world: dict[str, Any],
-                                                   strip_key: bool) -> None:
+def test_ambiguous_indexed_asset_create_leaves_one(
+    tl_current: EmulatorEnv, world: dict[str, Any], strip_key: bool
+) -> None:
     client = tl_current.client(transport=DropAnswers("/indexed-assets", strip_key=strip_key))
     index_id = client.create_index(f"amb-{uuid.uuid4().hex[:8]}", MODELS).id
     created = client.create_indexed_asset(index_id, world["asset"].id, idempotency_key=f"ia-{strip_key}")
@@ -151,8 +159,9 @@ def test_analyze_tasks_and_webhooks(tl_current: EmulatorEnv, world: dict[str, An
     task = client.wait_for_analyze_task(created.task_id, initial_interval=0.05, max_interval=0.2, timeout=60)
     assert task.custom_id == key and task.result is not None and task.result.data
     assert created.task_id in {t.task_id for t in client.iter_analyze_tasks(asset_id=world["asset"].id)}
-    hooks = wait_for(lambda: list(tl_current.sink.webhooks),
-                     lambda h: any(created.task_id.encode() in body for _, body in h))
+    hooks = wait_for(
+        lambda: list(tl_current.sink.webhooks), lambda h: any(created.task_id.encode() in body for _, body in h)
+    )
     headers, body = next((h, b) for h, b in hooks if created.task_id.encode() in b)
     event = parse_webhook_event(body, headers.get("tl-signature"), tl_current.webhook_secret)
     assert isinstance(event, AnalyzeTaskWebhookEvent) and event.type == "analyze.task.ready"
@@ -198,8 +207,14 @@ def test_embed_v2(tl_current: EmulatorEnv, world: dict[str, Any]) -> None:
     done = client.wait_for_embed_v2_task(created.id, initial_interval=0.05, max_interval=0.2, timeout=60)
     assert done.data and len(done.data[0].embedding) == 512
     assert created.id in {t.id for t in client.iter_embed_v2_tasks(page_limit=5)}
-    sync_video = client.embed_v2("video", video={"media_source": {"asset_id": world["asset"].id},
-                                                 "embedding_option": ["visual"], "embedding_scope": ["clip"]})
+    sync_video = client.embed_v2(
+        "video",
+        video={
+            "media_source": {"asset_id": world["asset"].id},
+            "embedding_option": ["visual"],
+            "embedding_scope": ["clip"],
+        },
+    )
     assert sync_video.data and all(len(d.embedding) == 512 for d in sync_video.data)
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-
-from tests.client.helpers import json_response
 from twelvelabs_client.errors import (
     AuthenticationError,
     ConflictError,
@@ -19,11 +17,23 @@ from twelvelabs_client.errors import (
     TwelveLabsError,
 )
 
+from tests.client.helpers import json_response
+
 CASES = [
-    (400, {"code": "parameter_invalid", "message": "The index_id parameter is invalid."}, InvalidParameterError, "parameter_invalid"),
+    (
+        400,
+        {"code": "parameter_invalid", "message": "The index_id parameter is invalid."},
+        InvalidParameterError,
+        "parameter_invalid",
+    ),
     (400, {"code": "parameter_not_provided", "message": "m"}, InvalidParameterError, "parameter_not_provided"),
     (400, {"code": "video_duration_too_short", "message": "m"}, InvalidParameterError, "video_duration_too_short"),
-    (400, {"code": "resource_not_exist", "message": "Resource with id x does not exist"}, NotFoundError, "resource_not_exist"),
+    (
+        400,
+        {"code": "resource_not_exist", "message": "Resource with id x does not exist"},
+        NotFoundError,
+        "resource_not_exist",
+    ),
     (404, None, NotFoundError, "resource_not_exist"),
     (401, {"code": "api_key_invalid", "message": "bad key"}, AuthenticationError, "api_key_invalid"),
     (403, {"code": "api_allowed_for_paid_plan", "message": "m"}, PermissionDeniedError, "api_allowed_for_paid_plan"),
@@ -31,7 +41,12 @@ CASES = [
     (400, {"code": "index_name_already_exists", "message": "m"}, ConflictError, "index_name_already_exists"),
     (400, {"code": "task_cannot_be_deleted", "message": "m"}, ConflictError, "task_cannot_be_deleted"),
     (400, {"code": "search_page_token_expired", "message": "m"}, PageTokenExpiredError, "search_page_token_expired"),
-    (400, {"error": {"code": "parameter_unknown", "message": "wrapped form"}}, InvalidParameterError, "parameter_unknown"),
+    (
+        400,
+        {"error": {"code": "parameter_unknown", "message": "wrapped form"}},
+        InvalidParameterError,
+        "parameter_unknown",
+    ),
     (400, {"error_code": 17, "message": "SDK 1.0.2 form"}, InvalidParameterError, "17"),
     (422, {"unexpected": True}, InvalidParameterError, "http_422"),
 ]
@@ -60,7 +75,9 @@ def test_empty_429_body_is_too_many_requests(make_client) -> None:
 
 def test_non_json_5xx_body(make_client) -> None:
     html = b"<html><body>502 Bad Gateway</body></html>"
-    client, _ = make_client(lambda r: httpx.Response(502, content=html, headers={"content-type": "text/html"}), max_retries=0)
+    client, _ = make_client(
+        lambda r: httpx.Response(502, content=html, headers={"content-type": "text/html"}), max_retries=0
+    )
     with pytest.raises(ServerError) as info:
         client.get_task("t")
     assert info.value.code == "server_error"
@@ -75,15 +92,18 @@ def test_5xx_with_a_4xx_code_is_still_a_server_error(make_client) -> None:
 
 
 def test_request_id_from_other_header_case_insensitive(make_client) -> None:
-    client, _ = make_client(lambda r: json_response(400, {"code": "parameter_invalid", "message": "m"},
-                                                    {"X-Amzn-RequestId": "amz-1"}))
+    client, _ = make_client(
+        lambda r: json_response(400, {"code": "parameter_invalid", "message": "m"}, {"X-Amzn-RequestId": "amz-1"})
+    )
     with pytest.raises(InvalidParameterError) as info:
         client.get_task("t")
     assert info.value.request_id == "amz-1"
 
 
 def test_malformed_json_on_success(make_client) -> None:
-    client, _ = make_client(lambda r: httpx.Response(200, content=b'{"_id": "x", ', headers={"content-type": "application/json"}))
+    client, _ = make_client(
+        lambda r: httpx.Response(200, content=b'{"_id": "x", ', headers={"content-type": "application/json"})
+    )
     with pytest.raises(ResponseValidationError) as info:
         client.get_task("t")
     assert info.value.code == "invalid_response" and "GET /v1.3/tasks/t" in info.value.message

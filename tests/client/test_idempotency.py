@@ -5,18 +5,19 @@ from __future__ import annotations
 import io
 import json
 import time
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
+from twelvelabs_client.errors import APIConnectionError, ConflictError, InvalidParameterError, ServerError
 
 from tests.client.helpers import FakeClock, json_response, multipart_fields
-from twelvelabs_client.errors import APIConnectionError, ConflictError, InvalidParameterError, ServerError
 
 
 def iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class FakeTasksAPI:
@@ -52,22 +53,41 @@ class FakeTasksAPI:
                 raise self.fail_before_create.pop(0)
             fields = multipart_fields(request)
             n = len(self.tasks) + 1
-            filename = fields["video_file"][0][0] if "video_file" in fields else httpx.URL(fields["video_url"][0]).path.rsplit("/", 1)[-1]
+            filename = (
+                fields["video_file"][0][0]
+                if "video_file" in fields
+                else httpx.URL(fields["video_url"][0]).path.rsplit("/", 1)[-1]
+            )
             metadata = json.loads(fields["user_metadata"][0]) if "user_metadata" in fields else {}
-            task = {"_id": f"task{n:020d}", "video_id": f"vid{n:021d}", "index_id": fields["index_id"][0],
-                    "status": "pending", "created_at": iso(self.clock.now), "system_metadata": {"filename": filename},
-                    "_meta": metadata}
+            task = {
+                "_id": f"task{n:020d}",
+                "video_id": f"vid{n:021d}",
+                "index_id": fields["index_id"][0],
+                "status": "pending",
+                "created_at": iso(self.clock.now),
+                "system_metadata": {"filename": filename},
+                "_meta": metadata,
+            }
             self.tasks.append(task)
             video = {"_id": task["video_id"], "user_metadata": metadata, "system_metadata": {"filename": filename}}
             (self.videos if self.videos_at_once else self.pending_videos).append(video)
             if self.fail_after_create:
                 mode = self.fail_after_create.pop(0)
                 if mode == "500+foreign":  # another job's task lands right after ours (newer in the list)
-                    foreign = {**task, "_id": f"task{n + 1:020d}", "video_id": f"vid{n + 1:021d}",
-                               "_meta": {"job_key": "someone-else"}}
+                    foreign = {
+                        **task,
+                        "_id": f"task{n + 1:020d}",
+                        "video_id": f"vid{n + 1:021d}",
+                        "_meta": {"job_key": "someone-else"},
+                    }
                     self.tasks.append(foreign)
-                    self.videos.append({"_id": foreign["video_id"], "user_metadata": foreign["_meta"],
-                                        "system_metadata": {"filename": filename}})
+                    self.videos.append(
+                        {
+                            "_id": foreign["video_id"],
+                            "user_metadata": foreign["_meta"],
+                            "system_metadata": {"filename": filename},
+                        }
+                    )
                 if mode == "drop":
                     raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
                 return json_response(500, {"code": "internal_error", "message": "boom"})
@@ -80,7 +100,7 @@ class FakeTasksAPI:
             return self._page(items, q, self._task_view)
         if request.method == "GET" and path.startswith("/indexes/") and path.endswith("/videos"):
             q = request.url.params
-            wanted = {k[len("user_metadata["):-1]: v for k, v in q.multi_items() if k.startswith("user_metadata[")}
+            wanted = {k[len("user_metadata[") : -1]: v for k, v in q.multi_items() if k.startswith("user_metadata[")}
             items = [v for v in self.videos if all(str(v["user_metadata"].get(k)) == val for k, val in wanted.items())]
             return self._page(items, q, lambda v: v)
         if request.method == "GET" and path.startswith("/indexes/") and "/videos/" in path:
@@ -93,7 +113,11 @@ class FakeTasksAPI:
             body = json.loads(request.content)
             if any(i["index_name"] == body["index_name"] for i in self.indexes):
                 return json_response(400, {"code": "index_name_already_exists", "message": "taken"})
-            index = {"_id": f"idx{len(self.indexes):021d}", "index_name": body["index_name"], "created_at": iso(self.clock.now)}
+            index = {
+                "_id": f"idx{len(self.indexes):021d}",
+                "index_name": body["index_name"],
+                "created_at": iso(self.clock.now),
+            }
             self.indexes.append(index)
             if self.fail_after_create:
                 self.fail_after_create.pop(0)
@@ -111,10 +135,19 @@ class FakeTasksAPI:
     def _page(self, items: list[dict], q: httpx.QueryParams, view: Callable[[dict], dict]) -> httpx.Response:
         page, limit = int(q.get("page", 1)), int(q.get("page_limit", 10))
         total_page = max(1, -(-len(items) // limit))
-        chunk = items[(page - 1) * limit: page * limit]
-        return json_response(200, {"data": [view(i) for i in chunk],
-                                   "page_info": {"page": page, "limit_per_page": limit, "total_page": total_page,
-                                                 "total_results": len(items)}})
+        chunk = items[(page - 1) * limit : page * limit]
+        return json_response(
+            200,
+            {
+                "data": [view(i) for i in chunk],
+                "page_info": {
+                    "page": page,
+                    "limit_per_page": limit,
+                    "total_page": total_page,
+                    "total_results": len(items),
+                },
+            },
+        )
 
 
 @pytest.fixture
@@ -128,8 +161,12 @@ def test_ambiguous_create_task_finds_the_created_task(make_client, api: FakeTask
     api.videos_at_once = at_once  # False: the video is not listed yet, only the filename scan can find the task
     api.fail_after_create = [mode]
     client, recorder = make_client(api)
-    created = client.create_task("idx1", video_url="https://bucket.s3.amazonaws.com/a.mp4?X-Amz-Signature=s",
-                                 user_metadata={"source": "s3"}, idempotency_key="job-1")
+    created = client.create_task(
+        "idx1",
+        video_url="https://bucket.s3.amazonaws.com/a.mp4?X-Amz-Signature=s",
+        user_metadata={"source": "s3"},
+        idempotency_key="job-1",
+    )
     assert len(api.tasks) == 1, "no duplicate task"
     assert created.id == api.tasks[0]["_id"] and created.video_id == api.tasks[0]["video_id"] and created.recovered
     assert len(recorder.calls("POST", "/tasks")) == 1
@@ -185,7 +222,7 @@ def test_ambiguous_upload_without_key_matches_on_filename(make_client, api: Fake
     api.fail_after_create = ["drop"]
     video = tmp_path / "clip-0001.mp4"
     video.write_bytes(b"\0" * 1000)
-    client, recorder = make_client(api)
+    client, _recorder = make_client(api)
     created = client.create_task("idx1", video_file=video)
     assert created.recovered and len(api.tasks) == 1
     assert api.tasks[0]["system_metadata"]["filename"] == "clip-0001.mp4"
@@ -267,7 +304,10 @@ def test_create_index_lost_answer_found_by_name(make_client, api: FakeTasksAPI) 
     assert created.recovered and created.id == api.indexes[0]["_id"] and len(api.indexes) == 1
     assert len(recorder.calls("POST", "/indexes")) == 1
     body = json.loads(recorder.bodies[0])
-    assert body == {"index_name": "news", "models": [{"model_name": "marengo2.7", "model_options": ["visual", "audio"]}]}
+    assert body == {
+        "index_name": "news",
+        "models": [{"model_name": "marengo2.7", "model_options": ["visual", "audio"]}],
+    }
 
 
 def test_create_index_name_taken(make_client, api: FakeTasksAPI) -> None:
@@ -276,7 +316,9 @@ def test_create_index_name_taken(make_client, api: FakeTasksAPI) -> None:
     with pytest.raises(ConflictError) as info:
         client.create_index("news", [{"model_name": "marengo2.7", "model_options": ["visual"]}])
     assert info.value.code == "index_name_already_exists"
-    assert client.get_or_create_index("news", [{"model_name": "marengo2.7", "model_options": ["visual"]}]).id == first.id
+    assert (
+        client.get_or_create_index("news", [{"model_name": "marengo2.7", "model_options": ["visual"]}]).id == first.id
+    )
 
 
 def test_delete_retried_after_lost_answer_treats_404_as_done(make_client, clock: FakeClock) -> None:
@@ -307,9 +349,20 @@ def test_embedding_task_lost_answer_found_by_url(make_client, clock: FakeClock) 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.method == "POST":
             fields = multipart_fields(request)
-            tasks.insert(0, {"_id": f"e{len(tasks)}", "status": "processing", "created_at": iso(clock.now),
-                             "video_embedding": {"metadata": {"input_url": fields["video_url"][0],
-                                                              "video_clip_length": float(fields.get("video_clip_length", ["6"])[0])}}})
+            tasks.insert(
+                0,
+                {
+                    "_id": f"e{len(tasks)}",
+                    "status": "processing",
+                    "created_at": iso(clock.now),
+                    "video_embedding": {
+                        "metadata": {
+                            "input_url": fields["video_url"][0],
+                            "video_clip_length": float(fields.get("video_clip_length", ["6"])[0]),
+                        }
+                    },
+                },
+            )
             if len(tasks) == 1:
                 raise httpx.RemoteProtocolError("dropped")
             return json_response(200, {"_id": tasks[0]["_id"]})
@@ -322,7 +375,9 @@ def test_embedding_task_lost_answer_found_by_url(make_client, clock: FakeClock) 
     fields = multipart_fields(recorder.calls("POST")[0])
     assert fields["video_embedding_scope"] == ["clip", "video"] and fields["model_name"] == ["Marengo-retrieval-2.7"]
     # With an idempotency key, a re-signed URL of the same object version finds it before creating.
-    again = client.create_embedding_task(video_url=url.replace("abc", "zzz"), video_clip_length=6, idempotency_key="job")
+    again = client.create_embedding_task(
+        video_url=url.replace("abc", "zzz"), video_clip_length=6, idempotency_key="job"
+    )
     assert again.id == "e0" and len(recorder.calls("POST")) == 1
     # ...but not another object version, nor other parameters
     other = client.create_embedding_task(video_url=url.replace("versionId=3", "versionId=4"), idempotency_key="job")
@@ -340,13 +395,36 @@ def test_import_lost_answer_rebuilt_from_status(make_client, clock: FakeClock) -
             started.append(iso(clock.now))
             return json_response(502)
         if path.endswith("/logs"):
-            return json_response(200, {"data": [{"index_id": "idx", "created_at": t, "ended_at": None,
-                                                 "video_status": {"ready": 0, "validating": 1, "queued": 0,
-                                                                  "pending": 0, "indexing": 0, "failed": 0}}
-                                                for t in started]})
+            return json_response(
+                200,
+                {
+                    "data": [
+                        {
+                            "index_id": "idx",
+                            "created_at": t,
+                            "ended_at": None,
+                            "video_status": {
+                                "ready": 0,
+                                "validating": 1,
+                                "queued": 0,
+                                "pending": 0,
+                                "indexing": 0,
+                                "failed": 0,
+                            },
+                        }
+                        for t in started
+                    ]
+                },
+            )
         assert path.endswith("/status") and request.url.params["index_id"] == "idx"
-        return json_response(200, {"validating": [{"video_id": "v1", "filename": "a.mp4", "created_at": started[0]}],
-                                   "failed": [], "not_imported": []})
+        return json_response(
+            200,
+            {
+                "validating": [{"video_id": "v1", "filename": "a.mp4", "created_at": started[0]}],
+                "failed": [],
+                "not_imported": [],
+            },
+        )
 
     client, recorder = make_client(handler)
     result = client.create_import("integ", "idx", incremental_import=True)
@@ -409,14 +487,17 @@ def test_ready_same_filename_tasks_are_checked_through_their_video(make_client, 
 
 def test_caller_job_key_is_kept_and_key_stored_alongside(make_client, api: FakeTasksAPI) -> None:
     client, _ = make_client(api)
-    first = client.create_task("idx1", video_url="https://x/a.mp4", user_metadata={"job_key": "job-1"},
-                               idempotency_key="job-1#run2")
+    first = client.create_task(
+        "idx1", video_url="https://x/a.mp4", user_metadata={"job_key": "job-1"}, idempotency_key="job-1#run2"
+    )
     assert api.tasks[0]["_meta"] == {"job_key": "job-1", "idempotency_key": "job-1#run2"}
-    again = client.create_task("idx1", video_url="https://x/a.mp4", user_metadata={"job_key": "job-1"},
-                               idempotency_key="job-1#run2")
+    again = client.create_task(
+        "idx1", video_url="https://x/a.mp4", user_metadata={"job_key": "job-1"}, idempotency_key="job-1#run2"
+    )
     assert again.id == first.id and again.recovered and len(api.tasks) == 1
-    rerun = client.create_task("idx1", video_url="https://x/a.mp4", user_metadata={"job_key": "job-1"},
-                               idempotency_key="job-1#run3")
+    rerun = client.create_task(
+        "idx1", video_url="https://x/a.mp4", user_metadata={"job_key": "job-1"}, idempotency_key="job-1#run3"
+    )
     assert rerun.id != first.id and len(api.tasks) == 2
 
 
@@ -436,7 +517,7 @@ def test_key_conflict_means_an_earlier_request_created_it(make_client, api: Fake
             seen[key] = url.encode()
         return inner(request)
 
-    client, recorder = make_client(handler)
+    client, _recorder = make_client(handler)
     first = client.create_task("idx1", video_url="https://b.s3/v/a.mp4?sig=1", idempotency_key="job-1")
     clock.sleep(3600)  # an hour later, outside any ambiguous-failure window
     again = client.create_task("idx1", video_url="https://b.s3/v/a.mp4?sig=2", idempotency_key="job-1")
@@ -456,8 +537,10 @@ def test_key_conflict_without_a_match_raises_ambiguous_conflict(make_client) -> 
 
 
 def test_key_in_use_is_retried_and_replayed(make_client, clock: FakeClock) -> None:
-    answers = [json_response(409, {"code": "idempotency_key_in_use", "message": "still running"}),
-               json_response(200, {"_id": "t1", "video_id": "v1"})]
+    answers = [
+        json_response(409, {"code": "idempotency_key_in_use", "message": "still running"}),
+        json_response(200, {"_id": "t1", "video_id": "v1"}),
+    ]
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.method == "POST":
@@ -494,8 +577,12 @@ def test_strict_classic_500_after_create_leaves_one_task(tl_emulator: Any, key: 
     _admin_faults(tl_emulator, error_after_create_next=1, path_prefix="/v1.3/tasks")
     try:
         if source == "file":
-            created = client.create_task(index_id, video_file=tl_emulator.samples / "videos" / "ocean-waves.mp4",
-                                         user_metadata={"job_key": "j"}, idempotency_key=key)
+            created = client.create_task(
+                index_id,
+                video_file=tl_emulator.samples / "videos" / "ocean-waves.mp4",
+                user_metadata={"job_key": "j"},
+                idempotency_key=key,
+            )
         else:
             url = f"{tl_emulator.sink.files_url}/videos/forest-walk.mp4?X-Amz-Signature=s1"
             created = client.create_task(index_id, video_url=url, idempotency_key=key)
@@ -535,6 +622,7 @@ def test_strict_classic_rerun_with_resigned_url_finds_its_task(tl_emulator: Any)
     third = client.create_task(index_id, video_url=base + "c", user_metadata={"job_key": "j3"}, idempotency_key="j3#1")
     assert third.id == first.id
     assert len(client.list_tasks(index_id=index_id).data) == 1
-    other_run = client.create_task(index_id, video_url=base + "d", user_metadata={"job_key": "j3"},
-                                   idempotency_key="j3#2")
+    other_run = client.create_task(
+        index_id, video_url=base + "d", user_metadata={"job_key": "j3"}, idempotency_key="j3#2"
+    )
     assert other_run.id != first.id and len(client.list_tasks(index_id=index_id).data) == 2

@@ -10,8 +10,13 @@ from tests.client.helpers import json_response
 def test_iter_tasks_stops_at_total_page(make_client) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         page = int(request.url.params["page"])
-        return json_response(200, {"data": [{"_id": f"t{page}a"}, {"_id": f"t{page}b"}],
-                                   "page_info": {"page": page, "total_page": 3, "limit_per_page": 2}})
+        return json_response(
+            200,
+            {
+                "data": [{"_id": f"t{page}a"}, {"_id": f"t{page}b"}],
+                "page_info": {"page": page, "total_page": 3, "limit_per_page": 2},
+            },
+        )
 
     client, recorder = make_client(handler)
     assert [t.id for t in client.iter_tasks(index_id="i", page_limit=2)] == ["t1a", "t1b", "t2a", "t2b", "t3a", "t3b"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from twelvelabs_client.requirements import check_audio, check_image, check_video, duration_limits, sniff_format
 
 
@@ -20,19 +19,22 @@ def test_good_sample_passes() -> None:
     assert check_video(width=1440, height=1080) == []  # 4:3
 
 
-@pytest.mark.parametrize("kwargs,expected", [
-    ({"width": 320, "height": 240}, ["video_resolution_too_low"]),
-    ({"width": 7680, "height": 4320}, ["video_resolution_too_high"]),
-    ({"width": 1000, "height": 400}, ["video_resolution_invalid_aspect_ratio"]),
-    ({"width": 360, "height": 360}, []),
-    ({"duration": 2.0}, ["video_duration_too_short"]),
-    ({"duration": 7201.0}, ["video_duration_too_long"]),
-    ({"duration": 3601.0, "models": ["marengo2.7"]}, []),
-    ({"duration": 3601.0, "models": ["marengo2.7", "pegasus1.2"]}, ["video_duration_too_long"]),
-    ({"size": 0}, ["video_file_broken"]),
-    ({"size": 2 * 1024**3 + 1}, ["video_filesize_too_large"]),
-    ({"size": 2 * 1024**3}, []),
-])
+@pytest.mark.parametrize(
+    "kwargs,expected",
+    [
+        ({"width": 320, "height": 240}, ["video_resolution_too_low"]),
+        ({"width": 7680, "height": 4320}, ["video_resolution_too_high"]),
+        ({"width": 1000, "height": 400}, ["video_resolution_invalid_aspect_ratio"]),
+        ({"width": 360, "height": 360}, []),
+        ({"duration": 2.0}, ["video_duration_too_short"]),
+        ({"duration": 7201.0}, ["video_duration_too_long"]),
+        ({"duration": 3601.0, "models": ["marengo2.7"]}, []),
+        ({"duration": 3601.0, "models": ["marengo2.7", "pegasus1.2"]}, ["video_duration_too_long"]),
+        ({"size": 0}, ["video_file_broken"]),
+        ({"size": 2 * 1024**3 + 1}, ["video_filesize_too_large"]),
+        ({"size": 2 * 1024**3}, []),
+    ],
+)
 def test_video_rules(kwargs: dict, expected: list[str]) -> None:
     assert codes(check_video(**kwargs)) == expected
 

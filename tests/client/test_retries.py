@@ -6,8 +6,6 @@ import email.utils
 
 import httpx
 import pytest
-
-from tests.client.helpers import FakeClock, json_response
 from twelvelabs_client.errors import (
     APIConnectionError,
     APITimeoutError,
@@ -17,6 +15,8 @@ from twelvelabs_client.errors import (
     ServerError,
 )
 from twelvelabs_client.http import parse_retry_after
+
+from tests.client.helpers import FakeClock, json_response
 
 TASK = {"_id": "t1", "status": "ready"}
 
@@ -53,8 +53,9 @@ def test_429_storm_honours_ratelimit_reset(make_client, clock: FakeClock) -> Non
 
 
 def test_backoff_is_capped_exponential_with_full_jitter(make_client, clock: FakeClock) -> None:
-    client, recorder = make_client(sequence(*[json_response(503)] * 5, json_response(200, TASK)),
-                                   max_retries=5, backoff_base=0.5, backoff_max=3.0)
+    client, _recorder = make_client(
+        sequence(*[json_response(503)] * 5, json_response(200, TASK)), max_retries=5, backoff_base=0.5, backoff_max=3.0
+    )
     client.get_task("t1")
     # rand() == 1.0 in tests: the jitter's upper bound, base * 2**n capped at backoff_max.
     assert clock.sleeps == pytest.approx([0.5, 1.0, 2.0, 3.0, 3.0])
@@ -70,9 +71,14 @@ def test_jitter_uses_the_random_source(clock: FakeClock) -> None:
         recorder_calls.append(request)
         return json_response(500) if len(recorder_calls) < 3 else json_response(200, TASK)
 
-    client = TwelveLabsClient(api_key="k", settings=ClientSettings(base_url="http://x/v1.3", backoff_base=1.0),
-                              transport=httpx.MockTransport(handler), sleep=clock.sleep, wall_clock=clock.time,
-                              rand=lambda: next(values))
+    client = TwelveLabsClient(
+        api_key="k",
+        settings=ClientSettings(base_url="http://x/v1.3", backoff_base=1.0),
+        transport=httpx.MockTransport(handler),
+        sleep=clock.sleep,
+        wall_clock=clock.time,
+        rand=lambda: next(values),
+    )
     client.get_task("t1")
     assert clock.sleeps == pytest.approx([0.0, 1.0])
 
@@ -99,13 +105,16 @@ def test_4xx_is_not_retried(make_client, clock: FakeClock) -> None:
     assert len(recorder.requests) == 1 and clock.sleeps == []
 
 
-@pytest.mark.parametrize("exc,cls", [
-    (httpx.ReadTimeout("slow"), APITimeoutError),
-    (httpx.ConnectTimeout("slow"), APITimeoutError),
-    (httpx.ConnectError("refused"), APIConnectionError),
-    (httpx.RemoteProtocolError("Server disconnected without sending a response."), APIConnectionError),
-    (httpx.ReadError("reset"), APIConnectionError),
-])
+@pytest.mark.parametrize(
+    "exc,cls",
+    [
+        (httpx.ReadTimeout("slow"), APITimeoutError),
+        (httpx.ConnectTimeout("slow"), APITimeoutError),
+        (httpx.ConnectError("refused"), APIConnectionError),
+        (httpx.RemoteProtocolError("Server disconnected without sending a response."), APIConnectionError),
+        (httpx.ReadError("reset"), APIConnectionError),
+    ],
+)
 def test_transport_errors_retried_on_get(make_client, clock: FakeClock, exc: Exception, cls: type) -> None:
     client, recorder = make_client(sequence(exc, json_response(200, TASK)))
     assert client.get_task("t1").id == "t1"
@@ -155,7 +164,7 @@ def test_deadline_caps_the_per_attempt_timeouts(make_client, clock: FakeClock) -
 
 
 def test_rate_limit_hint_beyond_deadline_stops_at_once(make_client, clock: FakeClock) -> None:
-    client, recorder = make_client(sequence(httpx.Response(429, headers={"retry-after": "10"})))
+    client, _recorder = make_client(sequence(httpx.Response(429, headers={"retry-after": "10"})))
     client.with_deadline(lambda: 5.0)
     with pytest.raises(DeadlineExceededError):
         client.list_indexes()
@@ -164,7 +173,10 @@ def test_rate_limit_hint_beyond_deadline_stops_at_once(make_client, clock: FakeC
 
 def test_parse_retry_after_forms() -> None:
     now = 1_700_000_000.0
-    h = lambda **kw: httpx.Headers({k.replace("_", "-"): v for k, v in kw.items()})
+
+    def h(**kw: str) -> httpx.Headers:
+        return httpx.Headers({k.replace("_", "-"): v for k, v in kw.items()})
+
     assert parse_retry_after(h(retry_after="3"), now) == 3
     assert parse_retry_after(h(retry_after_ms="1500"), now) == 1.5
     date = email.utils.formatdate(now + 12, usegmt=True)
@@ -179,7 +191,7 @@ def test_parse_retry_after_forms() -> None:
 def test_ratelimit_reset_on_a_5xx_is_not_a_wait_hint(make_client, clock: FakeClock) -> None:
     # X-Ratelimit-* ride on every response; on a 500 the reset (up to a minute away) must not stall us.
     headers = {"X-Ratelimit-Reset": str(int(clock.now + 55)), "X-Ratelimit-Remaining": "90"}
-    client, recorder = make_client(sequence(json_response(500, None, headers), json_response(200, TASK)))
+    client, _recorder = make_client(sequence(json_response(500, None, headers), json_response(200, TASK)))
     client.get_task("t1")
     assert clock.sleeps == [0.5]
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
-
 from twelvelabs_client import ClientSettings, TwelveLabsClient
 from twelvelabs_client.http import close_shared_clients
 
 
 def test_from_env_reads_and_validates() -> None:
-    env = {"TWELVELABS_BASE_URL": "http://127.0.0.1:9/v1.3/", "TWELVELABS_API_KEY": "tlk_x",
-           "TWELVELABS_CONNECT_TIMEOUT": "2.5", "TWELVELABS_READ_TIMEOUT": "", "TWELVELABS_MAX_RETRIES": "7"}
+    env = {
+        "TWELVELABS_BASE_URL": "http://127.0.0.1:9/v1.3/",
+        "TWELVELABS_API_KEY": "tlk_x",
+        "TWELVELABS_CONNECT_TIMEOUT": "2.5",
+        "TWELVELABS_READ_TIMEOUT": "",
+        "TWELVELABS_MAX_RETRIES": "7",
+    }
     settings = ClientSettings.from_env(env)
     assert settings.base_url == "http://127.0.0.1:9/v1.3" and settings.api_key == "tlk_x"
     assert settings.connect_timeout == 2.5 and settings.read_timeout == 30.0 and settings.max_retries == 7

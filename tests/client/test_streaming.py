@@ -6,8 +6,6 @@ import json
 
 import httpx
 import pytest
-
-from tests.client.helpers import json_response
 from twelvelabs_client.errors import NotFoundError, ServerError, TwelveLabsError
 from twelvelabs_client.models import (
     StreamEndEvent,
@@ -18,28 +16,37 @@ from twelvelabs_client.models import (
 )
 from twelvelabs_client.streaming import collect_stream, parse_stream_line
 
+from tests.client.helpers import json_response
+
 LINES = [
     '{"event_type":"stream_start","metadata":{"generation_id":"g1"}}',
     "",
     '{"event_type":"text_generation","text":"The video opens with"}',
     "not json at all",
     '{"event_type":"future_event","payload":{"x":1}}',
-    '   ',
-    '[1, 2]',
+    "   ",
+    "[1, 2]",
     '{"event_type":"text_generation","text":" a wide shot."}',
     '{"event_type":"stream_end","finish_reason":"stop","metadata":{"generation_id":"g1","usage":{"output_tokens":12}}}',
 ]
 
 
 def ndjson(lines: list[str]) -> httpx.Response:
-    return httpx.Response(200, content=("\n".join(lines) + "\n").encode(), headers={"content-type": "application/x-ndjson"})
+    return httpx.Response(
+        200, content=("\n".join(lines) + "\n").encode(), headers={"content-type": "application/x-ndjson"}
+    )
 
 
 def test_stream_events_typed_and_tolerant(make_client) -> None:
     client, recorder = make_client(lambda r: ndjson(LINES))
     events = list(client.analyze_stream("v1", "Describe it", temperature=0.2))
-    assert [type(e) for e in events] == [StreamStartEvent, TextGenerationEvent, UnknownStreamEvent,
-                                         TextGenerationEvent, StreamEndEvent]
+    assert [type(e) for e in events] == [
+        StreamStartEvent,
+        TextGenerationEvent,
+        UnknownStreamEvent,
+        TextGenerationEvent,
+        StreamEndEvent,
+    ]
     assert events[2].event_type == "future_event" and events[2].payload == {"x": 1}  # type: ignore[attr-defined]
     body = json.loads(recorder.bodies[0])
     assert body == {"video_id": "v1", "prompt": "Describe it", "temperature": 0.2, "stream": True}
@@ -82,18 +89,29 @@ def test_http_error_raises_at_call_and_is_retried_before_stream(make_client, clo
 
 
 def test_analyze_non_streamed(make_client) -> None:
-    client, recorder = make_client(lambda r: json_response(200, {"id": "a1", "data": "{\"x\": 1}", "finish_reason": "stop",
-                                                                 "usage": {"output_tokens": 5, "input_tokens": 9}}))
+    client, recorder = make_client(
+        lambda r: json_response(
+            200,
+            {"id": "a1", "data": '{"x": 1}', "finish_reason": "stop", "usage": {"output_tokens": 5, "input_tokens": 9}},
+        )
+    )
     schema = {"type": "json_schema", "json_schema": {"type": "object", "properties": {"x": {"type": "integer"}}}}
     result = client.analyze("v1", "p", max_tokens=100, response_format=schema)
     assert result.data == '{"x": 1}' and result.usage is not None and result.usage.input_tokens == 9
-    assert json.loads(recorder.bodies[0]) == {"video_id": "v1", "prompt": "p", "max_tokens": 100,
-                                              "response_format": schema, "stream": False}
+    assert json.loads(recorder.bodies[0]) == {
+        "video_id": "v1",
+        "prompt": "p",
+        "max_tokens": 100,
+        "response_format": schema,
+        "stream": False,
+    }
 
 
 def test_gist_and_summarize_bodies(make_client) -> None:
-    answers = [json_response(200, {"id": "g", "topics": ["a"], "hashtags": ["#b"]}),
-               json_response(200, {"id": "s", "summarize_type": "chapter", "chapters": [{"chapter_number": 0}]})]
+    answers = [
+        json_response(200, {"id": "g", "topics": ["a"], "hashtags": ["#b"]}),
+        json_response(200, {"id": "s", "summarize_type": "chapter", "chapters": [{"chapter_number": 0}]}),
+    ]
     client, recorder = make_client(lambda r: answers.pop(0))
     assert client.gist("v1", ["topic", "hashtag"]).topics == ["a"]
     assert client.summarize("v1", "chapter", prompt="short").chapters is not None

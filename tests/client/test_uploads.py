@@ -8,13 +8,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from tests.client.helpers import json_response, multipart_fields
 from twelvelabs_client.encoding import query_params
 from twelvelabs_client.uploads import filename_from_url, open_upload
 
-SEARCH_PAGE = {"data": [{"score": 1.0, "start": 0, "end": 1, "video_id": "v", "confidence": "high"}],
-               "page_info": {"limit_per_page": 10}}
+from tests.client.helpers import json_response, multipart_fields
+
+SEARCH_PAGE = {
+    "data": [{"score": 1.0, "start": 0, "end": 1, "video_id": "v", "confidence": "high"}],
+    "page_info": {"limit_per_page": 10},
+}
 
 
 def test_create_task_streams_a_file_path(make_client, tmp_path: Path) -> None:
@@ -51,9 +53,16 @@ def test_create_task_from_file_object_and_url(make_client, samples: Path) -> Non
 
 def test_search_multipart_repeats_options_and_stringifies_filter(make_client, samples: Path) -> None:
     client, recorder = make_client(lambda r: json_response(200, SEARCH_PAGE))
-    page = client.search("idx", search_options=["visual", "audio"], query_text="goal", operator="or",
-                         filter={"duration": {"gte": 5}, "category": "sports"}, page_limit=5,
-                         include_user_metadata=True, threshold="medium")
+    page = client.search(
+        "idx",
+        search_options=["visual", "audio"],
+        query_text="goal",
+        operator="or",
+        filter={"duration": {"gte": 5}, "category": "sports"},
+        page_limit=5,
+        include_user_metadata=True,
+        threshold="medium",
+    )
     assert page.data[0].video_id == "v"
     fields = multipart_fields(recorder.requests[0])
     assert fields["search_options"] == ["visual", "audio"]
@@ -73,12 +82,22 @@ def test_search_without_a_file_is_still_multipart(make_client) -> None:
 
 
 def test_embed_text_image_audio(make_client, samples: Path) -> None:
-    body = {"model_name": "Marengo-retrieval-2.7", "text_embedding": {"segments": [{"float": [0.1]}]},
-            "audio_embedding": {"segments": [{"float": [0.2], "start_offset_sec": 0, "end_offset_sec": 10}],
-                                "metadata": {"input_filename": "tone.wav"}}}
+    body = {
+        "model_name": "Marengo-retrieval-2.7",
+        "text_embedding": {"segments": [{"float": [0.1]}]},
+        "audio_embedding": {
+            "segments": [{"float": [0.2], "start_offset_sec": 0, "end_offset_sec": 10}],
+            "metadata": {"input_filename": "tone.wav"},
+        },
+    }
     client, recorder = make_client(lambda r: json_response(200, body))
-    result = client.create_embedding(text="a goal", text_truncate="end", image_file=(samples / "media" / "still.png").read_bytes(),
-                                     audio_file=samples / "media" / "tone.wav", audio_start_offset_sec=1.5)
+    result = client.create_embedding(
+        text="a goal",
+        text_truncate="end",
+        image_file=(samples / "media" / "still.png").read_bytes(),
+        audio_file=samples / "media" / "tone.wav",
+        audio_start_offset_sec=1.5,
+    )
     assert result.audio_embedding is not None and result.audio_embedding.segments[0].end_offset_sec == 10
     fields = multipart_fields(recorder.requests[0])
     assert fields["model_name"] == ["Marengo-retrieval-2.7"] and fields["audio_start_offset_sec"] == ["1.5"]
@@ -88,10 +107,22 @@ def test_embed_text_image_audio(make_client, samples: Path) -> None:
 
 
 def test_query_params_encoding() -> None:
-    assert query_params({"status": ["ready", "indexing"], "duration": {"gte": 10, "lte": 60}, "x": None,
-                         "user_metadata": {"category": "news"}, "flag": False}) == [
-        ("status", "ready"), ("status", "indexing"), ("duration[gte]", "10"), ("duration[lte]", "60"),
-        ("user_metadata[category]", "news"), ("flag", "false")]
+    assert query_params(
+        {
+            "status": ["ready", "indexing"],
+            "duration": {"gte": 10, "lte": 60},
+            "x": None,
+            "user_metadata": {"category": "news"},
+            "flag": False,
+        }
+    ) == [
+        ("status", "ready"),
+        ("status", "indexing"),
+        ("duration[gte]", "10"),
+        ("duration[lte]", "60"),
+        ("user_metadata[category]", "news"),
+        ("flag", "false"),
+    ]
 
 
 def test_list_filters_on_the_wire(make_client) -> None:
@@ -122,6 +153,5 @@ def test_open_upload_forms(tmp_path: Path) -> None:
     assert handle.closed  # we opened it, we closed it
     with open_upload(b"raw", "still.jpg") as upload:
         assert upload.part()[0] == "still.jpg" and upload.part()[2] == "image/jpeg"
-    with pytest.raises(TypeError):
-        with open_upload(42):  # type: ignore[arg-type]
-            pass
+    with pytest.raises(TypeError), open_upload(42):  # type: ignore[arg-type]
+        pass

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -31,7 +31,7 @@ class VideoBase64(Request):
     base64_string: str = Field(min_length=1)
 
 
-VideoContext = Union[VideoUrl, VideoAsset, VideoBase64]
+VideoContext = VideoUrl | VideoAsset | VideoBase64
 
 
 def video_url(url: str) -> VideoUrl:
@@ -51,7 +51,7 @@ class ImageInput(Request):
     base64_string: str | None = None
 
     @model_validator(mode="after")
-    def _one_source(self) -> "ImageInput":
+    def _one_source(self) -> ImageInput:
         if sum(v is not None for v in (self.url, self.asset_id, self.base64_string)) != 1:
             raise ValueError("an image input takes exactly one of url, asset_id, base64_string")
         return self
@@ -94,7 +94,7 @@ class AnalyzeCurrentRequest(Request):
     stream: bool = False
 
     @model_validator(mode="after")
-    def _check(self) -> "AnalyzeCurrentRequest":
+    def _check(self) -> AnalyzeCurrentRequest:
         sources = [n for n in ("video", "image", "video_id") if getattr(self, n) is not None]
         if len(sources) != 1:
             raise ValueError(f"pass exactly one of video, image, video_id (got {sources or 'none'})")
@@ -144,7 +144,7 @@ class AnalyzeTaskCreateRequest(AnalyzeCurrentRequest):
     max_segment_duration: float | None = Field(default=None, ge=2)
 
     @model_validator(mode="after")
-    def _check_async(self) -> "AnalyzeTaskCreateRequest":
+    def _check_async(self) -> AnalyzeTaskCreateRequest:
         if self.video_id is not None:
             raise ValueError("analyze tasks take video or image, not video_id")
         if self.analysis_mode == AnalysisMode.TIME_BASED_METADATA and (self.prompt or self.prompt_v2):

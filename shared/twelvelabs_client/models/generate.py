@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -130,6 +130,4 @@ class UnknownStreamEvent(TLModel):
     event_type: str | None = None
 
 
-AnalyzeStreamEvent = Union[
-    StreamStartEvent, TextGenerationEvent, StreamEndEvent, StreamErrorEvent, UnknownStreamEvent
-]
+AnalyzeStreamEvent = StreamStartEvent | TextGenerationEvent | StreamEndEvent | StreamErrorEvent | UnknownStreamEvent

@@ -22,7 +22,7 @@ class SearchHit(TLModel):
     transcription: str | None = None
     user_metadata: dict[str, Any] | None = None
     id: str | None = None
-    clips: list["SearchHit"] | None = None
+    clips: list[SearchHit] | None = None
 
 
 class SearchPageInfo(TLModel):

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from ..errors import DeadlineExceededError, ProcessingFailedError, ResponseValidationError, WaitTimeoutError, request_id_from
+from ..errors import (
+    DeadlineExceededError,
+    ProcessingFailedError,
+    ResponseValidationError,
+    WaitTimeoutError,
+    request_id_from,
+)
 from ..http import Params, Transport, parse_json
 
 M = TypeVar("M", bound=BaseModel)
@@ -87,7 +94,9 @@ class ResourceBase:
                 if current in failed:
                     raise ProcessingFailedError(
                         f"{what} ended {current}" + (f": {reason(item)}" if reason(item) else ""),
-                        code=f"{current}", resource=item)
+                        code=f"{current}",
+                        resource=item,
+                    )
                 return item
             left = timeout - (clock() - started)
             if left <= 0:

@@ -9,7 +9,8 @@ answer does not pay for a second analysis.
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import httpx
 from pydantic import ValidationError
@@ -57,15 +58,24 @@ class AnalyzeTasksMixin(ResourceBase):
         if idempotency_key is not None and custom_id is None:
             custom_id = custom_id_for(idempotency_key)
         try:
-            request = AnalyzeTaskCreateRequest.model_validate({
-                "model_name": model_name, "video": _dump(video),
-                "image": [_dump(i) for i in image] if image is not None else None,
-                "prompt": prompt, "prompt_v2": _dump(prompt_v2), "temperature": temperature,
-                "response_format": dict(response_format) if response_format else None, "max_tokens": max_tokens,
-                "start_time": start_time, "end_time": end_time, "custom_id": custom_id,
-                "analysis_mode": analysis_mode, "min_segment_duration": min_segment_duration,
-                "max_segment_duration": max_segment_duration,
-            })
+            request = AnalyzeTaskCreateRequest.model_validate(
+                {
+                    "model_name": model_name,
+                    "video": _dump(video),
+                    "image": [_dump(i) for i in image] if image is not None else None,
+                    "prompt": prompt,
+                    "prompt_v2": _dump(prompt_v2),
+                    "temperature": temperature,
+                    "response_format": dict(response_format) if response_format else None,
+                    "max_tokens": max_tokens,
+                    "start_time": start_time,
+                    "end_time": end_time,
+                    "custom_id": custom_id,
+                    "analysis_mode": analysis_mode,
+                    "min_segment_duration": min_segment_duration,
+                    "max_segment_duration": max_segment_duration,
+                }
+            )
         except ValidationError as exc:
             raise ValueError(f"invalid analyze task: {exc.errors(include_url=False)}") from exc
         body = request.to_body()
@@ -86,7 +96,10 @@ class AnalyzeTasksMixin(ResourceBase):
             return found
 
         result = self._transport.create(
-            "POST", "/analyze/tasks", json=body, recover=recover,
+            "POST",
+            "/analyze/tasks",
+            json=body,
+            recover=recover,
             idempotency_key=derive_idempotency_key(idempotency_key, "POST /analyze/tasks", custom_id),
         )
         if isinstance(result, CreatedAnalyzeTask):
@@ -147,9 +160,15 @@ class AnalyzeTasksMixin(ResourceBase):
     ) -> AnalyzeTask:
         """Poll until ready (returned); failed/canceled raise ProcessingFailedError (bounded waits)."""
         return self._wait(
-            lambda: self.get_analyze_task(task_id), status=lambda t: t.status, terminal=AnalyzeTaskStatus.TERMINAL,
-            failed=_NOT_REUSABLE, what=f"analyze task {task_id}", timeout=timeout,
-            initial_interval=initial_interval, max_interval=max_interval, factor=factor,
+            lambda: self.get_analyze_task(task_id),
+            status=lambda t: t.status,
+            terminal=AnalyzeTaskStatus.TERMINAL,
+            failed=_NOT_REUSABLE,
+            what=f"analyze task {task_id}",
+            timeout=timeout,
+            initial_interval=initial_interval,
+            max_interval=max_interval,
+            factor=factor,
             reason=lambda t: t.error.message if t.error else None,
         )
 

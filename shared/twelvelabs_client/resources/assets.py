@@ -10,8 +10,9 @@ for a second upload, and an ambiguous failure is resolved the same way before an
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator, Mapping, Sequence
+from typing import Any, BinaryIO
 
 import httpx
 
@@ -49,8 +50,10 @@ def _metadata_with_key(user_metadata: Mapping[str, Any] | None, key: str | None)
     metadata = dict(user_metadata or {})
     if key is not None:
         if metadata.get(ASSET_KEY_FIELD, key) != key:
-            raise ValueError(f"user_metadata[{ASSET_KEY_FIELD!r}] is reserved for the idempotency key; "
-                             "pass the key as idempotency_key only")
+            raise ValueError(
+                f"user_metadata[{ASSET_KEY_FIELD!r}] is reserved for the idempotency key; "
+                "pass the key as idempotency_key only"
+            )
         metadata[ASSET_KEY_FIELD] = key
     return metadata
 
@@ -76,16 +79,32 @@ class AssetsMixin(ResourceBase):
         metadata = _metadata_with_key(user_metadata, idempotency_key)
         if url is not None:
             name = filename or filename_from_url(url)
-            fields = form_fields({"method": "url", "url": url, "filename": name, "enable_hls": enable_hls,
-                                  "enable_thumbnail": enable_thumbnail, "user_metadata": metadata or None})
+            fields = form_fields(
+                {
+                    "method": "url",
+                    "url": url,
+                    "filename": name,
+                    "enable_hls": enable_hls,
+                    "enable_thumbnail": enable_thumbnail,
+                    "user_metadata": metadata or None,
+                }
+            )
             return self._create_asset(fields, name, metadata, idempotency_key, True)
         assert file is not None
         with open_upload(file, "upload.bin") as upload:
             name = filename or upload.filename
-            parts: list[Any] = [*form_fields({"method": "direct", "filename": name, "enable_hls": enable_hls,
-                                              "enable_thumbnail": enable_thumbnail,
-                                              "user_metadata": metadata or None}),
-                                ("file", (name, upload.file, upload.part()[2]))]
+            parts: list[Any] = [
+                *form_fields(
+                    {
+                        "method": "direct",
+                        "filename": name,
+                        "enable_hls": enable_hls,
+                        "enable_thumbnail": enable_thumbnail,
+                        "user_metadata": metadata or None,
+                    }
+                ),
+                ("file", (name, upload.file, upload.part()[2])),
+            ]
             return self._create_asset(parts, name, metadata, idempotency_key, upload.resendable)
 
     def _create_asset(
@@ -99,9 +118,15 @@ class AssetsMixin(ResourceBase):
         def recover(since: float) -> Asset | None:
             return self.find_asset(filename, metadata, since=since) if filename else None
 
-        result = self._transport.create("POST", "/assets", files=parts, upload=True, recover=recover,
-                                        resendable=resendable,
-                                        idempotency_key=derive_idempotency_key(key, "POST /assets", filename))
+        result = self._transport.create(
+            "POST",
+            "/assets",
+            files=parts,
+            upload=True,
+            recover=recover,
+            resendable=resendable,
+            idempotency_key=derive_idempotency_key(key, "POST /assets", filename),
+        )
         if isinstance(result, Asset):
             return result
         assert isinstance(result, httpx.Response)
@@ -147,10 +172,10 @@ class AssetsMixin(ResourceBase):
     ) -> Asset:
         """A local file as an asset: a direct upload up to 200 MB, a multipart upload above."""
         if Path(path).stat().st_size <= DIRECT_UPLOAD_MAX_BYTES:
-            return self.create_asset(file=path, user_metadata=user_metadata, idempotency_key=idempotency_key,
-                                     **options)
-        return self.upload_asset_multipart(path, type=type, user_metadata=user_metadata,
-                                           idempotency_key=idempotency_key, **options)
+            return self.create_asset(file=path, user_metadata=user_metadata, idempotency_key=idempotency_key, **options)
+        return self.upload_asset_multipart(
+            path, type=type, user_metadata=user_metadata, idempotency_key=idempotency_key, **options
+        )
 
     # --- read / delete / metadata ----------------------------------------------------------------
 
@@ -183,8 +208,11 @@ class AssetsMixin(ResourceBase):
 
     def get_asset_transcription(self, asset_id: str, include: Sequence[str] | None = None) -> AssetTranscription:
         """GET /assets/{id}/transcription; include: words (default) / sentences / utterances."""
-        return self._get(f"/assets/{asset_id}/transcription", AssetTranscription,
-                         query_params({"include": list(include) if include else None}))
+        return self._get(
+            f"/assets/{asset_id}/transcription",
+            AssetTranscription,
+            query_params({"include": list(include) if include else None}),
+        )
 
     def list_asset_indexed_assets(self, asset_id: str, **filters: Any) -> Page[AssetIndexedAssetRef]:
         return self._get(f"/assets/{asset_id}/indexed-assets", Page[AssetIndexedAssetRef], query_params(filters))
@@ -204,9 +232,15 @@ class AssetsMixin(ResourceBase):
         when a wait would pass the client's deadline. Waits grow from initial_interval by factor.
         """
         return self._wait(
-            lambda: self.get_asset(asset_id), status=lambda a: a.status, terminal=AssetStatus.TERMINAL,
-            failed=frozenset({AssetStatus.FAILED}), what=f"asset {asset_id}", timeout=timeout,
-            initial_interval=initial_interval, max_interval=max_interval, factor=factor,
+            lambda: self.get_asset(asset_id),
+            status=lambda a: a.status,
+            terminal=AssetStatus.TERMINAL,
+            failed=frozenset({AssetStatus.FAILED}),
+            what=f"asset {asset_id}",
+            timeout=timeout,
+            initial_interval=initial_interval,
+            max_interval=max_interval,
+            factor=factor,
             reason=lambda a: a.error.message if a.error else None,
         )
 
@@ -236,7 +270,10 @@ class AssetsMixin(ResourceBase):
         if user_metadata:
             body["user_metadata"] = dict(user_metadata)
         result = self._transport.create(
-            "POST", "/assets/multipart-uploads", json=body, recover=lambda since: None,
+            "POST",
+            "/assets/multipart-uploads",
+            json=body,
+            recover=lambda since: None,
             idempotency_key=derive_idempotency_key(idempotency_key, "POST /assets/multipart-uploads", filename),
         )
         assert isinstance(result, httpx.Response)
@@ -255,8 +292,9 @@ class AssetsMixin(ResourceBase):
         """POST …/presigned-urls: fresh URLs for chunks start..start+count-1 (1-based, count <= 50)."""
         if start < 1 or not 1 <= count <= URL_BATCH:
             raise ValueError(f"start >= 1 and 1 <= count <= {URL_BATCH}")
-        response = self._transport.request("POST", f"/assets/multipart-uploads/{upload_id}/presigned-urls",
-                                           json={"start": start, "count": count})
+        response = self._transport.request(
+            "POST", f"/assets/multipart-uploads/{upload_id}/presigned-urls", json={"start": start, "count": count}
+        )
         return self._parse(PresignedUrls, response)
 
     def get_multipart_upload(self, upload_id: str, **filters: Any) -> MultipartUploadStatus:
@@ -271,8 +309,11 @@ class AssetsMixin(ResourceBase):
         response = self._transport.request("PUT", url, content=data, headers=send, absolute=True)
         etag: str | None = response.headers.get("etag")
         if not etag:
-            raise TwelveLabsError(f"the chunk upload answered {response.status_code} without an ETag",
-                                  code="missing_etag", status_code=response.status_code)
+            raise TwelveLabsError(
+                f"the chunk upload answered {response.status_code} without an ETag",
+                code="missing_etag",
+                status_code=response.status_code,
+            )
         return etag.strip().strip('"')
 
     def upload_asset_multipart(
@@ -298,9 +339,15 @@ class AssetsMixin(ResourceBase):
                 existing = self.find_asset(name, metadata)
                 if existing is not None:
                     return existing
-            session = self.create_multipart_upload(name, type, total, enable_hls=enable_hls,
-                                                   enable_thumbnail=enable_thumbnail,
-                                                   user_metadata=metadata or None, idempotency_key=idempotency_key)
+            session = self.create_multipart_upload(
+                name,
+                type,
+                total,
+                enable_hls=enable_hls,
+                enable_thumbnail=enable_thumbnail,
+                user_metadata=metadata or None,
+                idempotency_key=idempotency_key,
+            )
             asset_id = self._upload_chunks(session, handle, total)
         return self.get_asset(asset_id)
 

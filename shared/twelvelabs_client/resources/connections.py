@@ -7,7 +7,8 @@ retry after a lost answer returns the existing assets instead of fetching twice.
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import httpx
 
@@ -62,8 +63,12 @@ class ConnectionsMixin(ResourceBase):
         """POST /connections/redirect-uris (201). Registering an already registered URI (409, e.g. after a
         lost answer) returns the registered one (`recovered=True`)."""
         try:
-            result = self._transport.create("POST", "/connections/redirect-uris", json={"redirect_uri": redirect_uri},
-                                            recover=lambda since: self._find_redirect_uri(redirect_uri))
+            result = self._transport.create(
+                "POST",
+                "/connections/redirect-uris",
+                json={"redirect_uri": redirect_uri},
+                recover=lambda since: self._find_redirect_uri(redirect_uri),
+            )
         except ConflictError:
             found = self._find_redirect_uri(redirect_uri)
             if found is None:
@@ -103,9 +108,13 @@ class ConnectionsMixin(ResourceBase):
         path = f"/connections/{connection_id}/imports"
         # Server-side dedupe per account and file makes a re-send return the same assets (`skipped`):
         # after an ambiguous failure it is re-sent (same Idempotency-Key) rather than looked up.
-        result = self._transport.create("POST", path, json=body, recover=lambda since: None,
-                                        idempotency_key=derive_idempotency_key(idempotency_key, "POST " + path,
-                                                                               *ids))
+        result = self._transport.create(
+            "POST",
+            path,
+            json=body,
+            recover=lambda since: None,
+            idempotency_key=derive_idempotency_key(idempotency_key, "POST " + path, *ids),
+        )
         assert isinstance(result, httpx.Response)
         return self._parse(ConnectionImportResult, result)
 

@@ -8,8 +8,9 @@ idempotency key the client also checks, before creating, for a non-failed task o
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from contextlib import nullcontext
-from typing import Any, Iterator, Sequence
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -45,9 +46,7 @@ def _same_object(url: str) -> tuple[str, str, str, str | None]:
 def _same_parameters(meta: EmbeddingMetadata, clip_length: float | None, scopes: Sequence[str] | None) -> bool:
     if clip_length is not None and meta.video_clip_length is not None and meta.video_clip_length != clip_length:
         return False
-    if scopes and meta.video_embedding_scope and set(meta.video_embedding_scope) != set(scopes):
-        return False
-    return True
+    return not (scopes and meta.video_embedding_scope and set(meta.video_embedding_scope) != set(scopes))
 
 
 class EmbedMixin(ResourceBase):
@@ -65,16 +64,20 @@ class EmbedMixin(ResourceBase):
     ) -> EmbeddingResponse:
         if not any(v is not None for v in (text, image_url, image_file, audio_url, audio_file)):
             raise ValueError("pass at least one of text, image_url, image_file, audio_url, audio_file")
-        parts: list[Any] = form_fields({
-            "model_name": model_name,
-            "text": text,
-            "text_truncate": text_truncate,
-            "image_url": image_url,
-            "audio_url": audio_url,
-            "audio_start_offset_sec": audio_start_offset_sec,
-        })
-        with open_upload(image_file, "image.jpg") if image_file is not None else nullcontext() as image, \
-                open_upload(audio_file, "audio.wav") if audio_file is not None else nullcontext() as audio:
+        parts: list[Any] = form_fields(
+            {
+                "model_name": model_name,
+                "text": text,
+                "text_truncate": text_truncate,
+                "image_url": image_url,
+                "audio_url": audio_url,
+                "audio_start_offset_sec": audio_start_offset_sec,
+            }
+        )
+        with (
+            open_upload(image_file, "image.jpg") if image_file is not None else nullcontext() as image,
+            open_upload(audio_file, "audio.wav") if audio_file is not None else nullcontext() as audio,
+        ):
             if image is not None:
                 parts.append(("image_file", image.part()))
             if audio is not None:
@@ -96,42 +99,69 @@ class EmbedMixin(ResourceBase):
     ) -> CreatedEmbeddingTask:
         if (video_url is None) == (video_file is None):
             raise ValueError("pass exactly one of video_url or video_file")
-        fields = form_fields({
-            "model_name": model_name,
-            "video_url": video_url,
-            "video_start_offset_sec": video_start_offset_sec,
-            "video_end_offset_sec": video_end_offset_sec,
-            "video_clip_length": video_clip_length,
-            "video_embedding_scope": list(video_embedding_scope) if video_embedding_scope else None,
-        })
+        fields = form_fields(
+            {
+                "model_name": model_name,
+                "video_url": video_url,
+                "video_start_offset_sec": video_start_offset_sec,
+                "video_end_offset_sec": video_end_offset_sec,
+                "video_clip_length": video_clip_length,
+                "video_embedding_scope": list(video_embedding_scope) if video_embedding_scope else None,
+            }
+        )
         if idempotency_key is not None and video_url is not None:
             existing = self._find_embedding_task(
-                self._transport.wall_clock() - EMBED_LOOKBACK_SECONDS, video_url, None, loose=True,
-                clip_length=video_clip_length, scopes=video_embedding_scope,
+                self._transport.wall_clock() - EMBED_LOOKBACK_SECONDS,
+                video_url,
+                None,
+                loose=True,
+                clip_length=video_clip_length,
+                scopes=video_embedding_scope,
             )
             if existing is not None:
                 return existing
         header_key = derive_idempotency_key(idempotency_key, "POST /embed/tasks", model_name)
         if video_file is None:
-            return self._create_embedding_task(fields, video_url, None, True, header_key,
-                                               video_clip_length, video_embedding_scope)
+            return self._create_embedding_task(
+                fields, video_url, None, True, header_key, video_clip_length, video_embedding_scope
+            )
         with open_upload(video_file, "video.mp4") as upload:
             parts: list[Any] = [*fields, ("video_file", upload.part())]
-            return self._create_embedding_task(parts, None, upload.filename, upload.resendable, header_key,
-                                               video_clip_length, video_embedding_scope)
+            return self._create_embedding_task(
+                parts, None, upload.filename, upload.resendable, header_key, video_clip_length, video_embedding_scope
+            )
 
     def _create_embedding_task(
-        self, parts: list[Any], video_url: str | None, filename: str | None, resendable: bool,
-        header_key: str | None, clip_length: float | None, scopes: Sequence[str] | None,
+        self,
+        parts: list[Any],
+        video_url: str | None,
+        filename: str | None,
+        resendable: bool,
+        header_key: str | None,
+        clip_length: float | None,
+        scopes: Sequence[str] | None,
     ) -> CreatedEmbeddingTask:
         def recover(since: float) -> CreatedEmbeddingTask | None:
             # With a caller key, the same object version and parameters count (a re-run may have re-signed
             # the URL: same Idempotency-Key, other body); without one only the exact input.
-            return self._find_embedding_task(since - CLOCK_SKEW_SECONDS, video_url, filename,
-                                             loose=header_key is not None, clip_length=clip_length, scopes=scopes)
+            return self._find_embedding_task(
+                since - CLOCK_SKEW_SECONDS,
+                video_url,
+                filename,
+                loose=header_key is not None,
+                clip_length=clip_length,
+                scopes=scopes,
+            )
 
-        result = self._transport.create("POST", "/embed/tasks", files=parts, upload=True,
-                                        recover=recover, resendable=resendable, idempotency_key=header_key)
+        result = self._transport.create(
+            "POST",
+            "/embed/tasks",
+            files=parts,
+            upload=True,
+            recover=recover,
+            resendable=resendable,
+            idempotency_key=header_key,
+        )
         if isinstance(result, CreatedEmbeddingTask):
             return result
         assert isinstance(result, httpx.Response)
@@ -153,8 +183,9 @@ class EmbedMixin(ResourceBase):
         length / scopes when both sides state them, since such a task yields the same embeddings.
         """
         for page_number in range(1, LOOKUP_MAX_PAGES + 1):
-            page = self.list_embedding_tasks(started_at=format_time(window_start), page=page_number,
-                                             page_limit=LOOKUP_PAGE_LIMIT)
+            page = self.list_embedding_tasks(
+                started_at=format_time(window_start), page=page_number, page_limit=LOOKUP_PAGE_LIMIT
+            )
             for task in page.data:
                 created = parse_time(task.created_at)
                 if created is not None and created < window_start:
@@ -162,11 +193,16 @@ class EmbedMixin(ResourceBase):
                 meta = task.video_embedding.metadata if task.video_embedding else None
                 if meta is None:
                     continue
-                if loose and (task.status == EmbeddingTaskStatusValue.FAILED
-                              or not _same_parameters(meta, clip_length, scopes)):
+                if loose and (
+                    task.status == EmbeddingTaskStatusValue.FAILED or not _same_parameters(meta, clip_length, scopes)
+                ):
                     continue  # a failed or differently-configured earlier run must not be reused
                 if video_url is not None and meta.input_url is not None:
-                    same = (_same_object(meta.input_url) == _same_object(video_url)) if loose else meta.input_url == video_url
+                    same = (
+                        (_same_object(meta.input_url) == _same_object(video_url))
+                        if loose
+                        else meta.input_url == video_url
+                    )
                     if same:
                         return CreatedEmbeddingTask.model_validate({"_id": task.id, "recovered": True})
                 if filename is not None and meta.input_filename == filename:

@@ -9,7 +9,8 @@ re-sent with the same Idempotency-Key (the server's documented dedupe mechanism,
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import httpx
 
@@ -33,7 +34,9 @@ _TASK_INPUTS = ("audio", "video", "document", "image")
 DEFAULT_EMBED_WAIT_SECONDS = 3600.0
 
 
-def _embed_body(input_type: str, model_name: str, inputs: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+def _embed_body(
+    input_type: str, model_name: str, inputs: Mapping[str, Any], extra: Mapping[str, Any]
+) -> dict[str, Any]:
     given = {k: v for k, v in inputs.items() if v is not None}
     if input_type not in given:
         raise ValueError(f"input_type {input_type!r} needs the {input_type!r} object")
@@ -71,8 +74,14 @@ class EmbedV2Mixin(ResourceBase):
         """POST /embed-v2: `{data: [{embedding (512 floats for marengo3.0), embedding_option, embedding_scope,
         start_sec, end_sec}], metadata?, usage?}`. `extra`: auto_truncate, embedding_uncertainty,
         embedding_dimension (Marengo 3.5)."""
-        inputs = {"text": text, "image": image, "text_image": text_image, "audio": audio, "video": video,
-                  "multi_input": multi_input}
+        inputs = {
+            "text": text,
+            "image": image,
+            "text_image": text_image,
+            "audio": audio,
+            "video": video,
+            "multi_input": multi_input,
+        }
         body = _embed_body(input_type, model_name, inputs, extra)
         return self._parse(EmbedV2Response, self._transport.request("POST", "/embed-v2", json=body))
 
@@ -89,15 +98,19 @@ class EmbedV2Mixin(ResourceBase):
         **extra: Any,
     ) -> CreatedEmbedV2Task:
         """POST /embed-v2/tasks (202 `{_id, status}` + Location)."""
-        body = _embed_body(input_type, model_name, {"video": video, "audio": audio, "document": document,
-                                                    "image": image}, extra)
+        body = _embed_body(
+            input_type, model_name, {"video": video, "audio": audio, "document": document, "image": image}, extra
+        )
         url = _media_url(body)
 
         def recover(since: float) -> CreatedEmbedV2Task | None:
             return self.find_embed_v2_task(url, since=since) if url else None
 
         result = self._transport.create(
-            "POST", "/embed-v2/tasks", json=body, recover=recover,
+            "POST",
+            "/embed-v2/tasks",
+            json=body,
+            recover=recover,
             idempotency_key=derive_idempotency_key(idempotency_key, "POST /embed-v2/tasks", input_type),
         )
         if isinstance(result, CreatedEmbedV2Task):
@@ -110,15 +123,17 @@ class EmbedV2Mixin(ResourceBase):
         window = since - CLOCK_SKEW_SECONDS
         match: CreatedEmbedV2Task | None = None
         for page_number in range(1, LOOKUP_MAX_PAGES + 1):
-            page = self.list_embed_v2_tasks(started_at=format_time(window), page=page_number,
-                                            page_limit=LOOKUP_PAGE_LIMIT)
+            page = self.list_embed_v2_tasks(
+                started_at=format_time(window), page=page_number, page_limit=LOOKUP_PAGE_LIMIT
+            )
             for task in page.data:
                 created = parse_time(task.created_at)
                 if created is not None and created < window:
                     continue
                 if task.status != EmbedV2TaskStatus.FAILED and task.input_url() == input_url:
-                    match = CreatedEmbedV2Task.model_validate({"_id": task.id, "status": task.status,
-                                                               "recovered": True})
+                    match = CreatedEmbedV2Task.model_validate(
+                        {"_id": task.id, "status": task.status, "recovered": True}
+                    )
             if page.is_last():
                 break
         return match
@@ -145,8 +160,14 @@ class EmbedV2Mixin(ResourceBase):
     ) -> EmbedV2Task:
         """Poll until ready (returned with `data`); failed raises ProcessingFailedError (bounded waits)."""
         return self._wait(
-            lambda: self.get_embed_v2_task(task_id), status=lambda t: t.status, terminal=EmbedV2TaskStatus.TERMINAL,
-            failed=frozenset({EmbedV2TaskStatus.FAILED}), what=f"embed-v2 task {task_id}", timeout=timeout,
-            initial_interval=initial_interval, max_interval=max_interval, factor=factor,
+            lambda: self.get_embed_v2_task(task_id),
+            status=lambda t: t.status,
+            terminal=EmbedV2TaskStatus.TERMINAL,
+            failed=frozenset({EmbedV2TaskStatus.FAILED}),
+            what=f"embed-v2 task {task_id}",
+            timeout=timeout,
+            initial_interval=initial_interval,
+            max_interval=max_interval,
+            factor=factor,
             reason=lambda t: t.error.message if t.error else None,
         )

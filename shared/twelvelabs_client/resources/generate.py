@@ -10,7 +10,8 @@ model_name=, start_time=, end_time=)` as SDK 1.3.6 sends it.
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -54,13 +55,22 @@ def analyze_body(
 ) -> dict[str, Any]:
     """The JSON body, validated (exactly one source, one prompt kind); a clear ValueError otherwise."""
     try:
-        request = AnalyzeCurrentRequest.model_validate({
-            "model_name": model_name, "video": _dump(video),
-            "image": [_dump(i) for i in image] if image is not None else None,
-            "video_id": video_id, "prompt": prompt, "prompt_v2": _dump(prompt_v2), "temperature": temperature,
-            "response_format": dict(response_format) if response_format else None, "max_tokens": max_tokens,
-            "start_time": start_time, "end_time": end_time, "stream": stream,
-        })
+        request = AnalyzeCurrentRequest.model_validate(
+            {
+                "model_name": model_name,
+                "video": _dump(video),
+                "image": [_dump(i) for i in image] if image is not None else None,
+                "video_id": video_id,
+                "prompt": prompt,
+                "prompt_v2": _dump(prompt_v2),
+                "temperature": temperature,
+                "response_format": dict(response_format) if response_format else None,
+                "max_tokens": max_tokens,
+                "start_time": start_time,
+                "end_time": end_time,
+                "stream": stream,
+            }
+        )
     except ValidationError as exc:
         raise ValueError(f"invalid analyze request: {exc.errors(include_url=False)}") from exc
     return request.to_body()
@@ -82,10 +92,16 @@ class GenerateMixin(ResourceBase):
         response_format: Mapping[str, Any] | None = None,
     ) -> SummarizeResult:
         """Classic only (removed from the current API in SDK 1.2.1)."""
-        body = SummarizeRequest.model_validate({
-            "video_id": video_id, "type": type, "prompt": prompt, "temperature": temperature,
-            "max_tokens": max_tokens, "response_format": dict(response_format) if response_format else None,
-        }).to_body()
+        body = SummarizeRequest.model_validate(
+            {
+                "video_id": video_id,
+                "type": type,
+                "prompt": prompt,
+                "temperature": temperature,
+                "max_tokens": max_tokens,
+                "response_format": dict(response_format) if response_format else None,
+            }
+        ).to_body()
         return self._parse(SummarizeResult, self._transport.request("POST", "/summarize", json=body))
 
     def analyze(
@@ -104,9 +120,20 @@ class GenerateMixin(ResourceBase):
         end_time: float | None = None,
     ) -> AnalyzeResult:
         """POST /analyze with stream=false: one JSON answer (`error` = warning when finish_reason=length)."""
-        body = analyze_body(video_id=video_id, prompt=prompt, temperature=temperature, max_tokens=max_tokens,
-                            response_format=response_format, video=video, image=image, prompt_v2=prompt_v2,
-                            model_name=model_name, start_time=start_time, end_time=end_time, stream=False)
+        body = analyze_body(
+            video_id=video_id,
+            prompt=prompt,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            response_format=response_format,
+            video=video,
+            image=image,
+            prompt_v2=prompt_v2,
+            model_name=model_name,
+            start_time=start_time,
+            end_time=end_time,
+            stream=False,
+        )
         return self._parse(AnalyzeResult, self._transport.request("POST", "/analyze", json=body))
 
     def analyze_stream(
@@ -129,8 +156,19 @@ class GenerateMixin(ResourceBase):
         Retries happen only before the first event; a failure mid-stream raises (resending would
         duplicate text). Close the iterator (or exhaust it) to release the connection.
         """
-        body = analyze_body(video_id=video_id, prompt=prompt, temperature=temperature, max_tokens=max_tokens,
-                            response_format=response_format, video=video, image=image, prompt_v2=prompt_v2,
-                            model_name=model_name, start_time=start_time, end_time=end_time, stream=True)
+        body = analyze_body(
+            video_id=video_id,
+            prompt=prompt,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            response_format=response_format,
+            video=video,
+            image=image,
+            prompt_v2=prompt_v2,
+            model_name=model_name,
+            start_time=start_time,
+            end_time=end_time,
+            stream=True,
+        )
         # Sent now, so HTTP errors raise here rather than at the first next().
         return AnalyzeStream(self._transport.stream("POST", "/analyze", json=body))

@@ -3,7 +3,7 @@ import logs/status (only one import runs at a time) before another start is atte
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import httpx
 
@@ -33,15 +33,18 @@ class ImportsMixin(ResourceBase):
         def recover(since: float) -> ImportResult | None:
             window = since - CLOCK_SKEW_SECONDS
             started = [
-                log for log in self.get_import_logs(integration_id)
+                log
+                for log in self.get_import_logs(integration_id)
                 if log.index_id == index_id and (parse_time(log.created_at) or 0.0) >= window
             ]
             if not started:
                 return None
             status = self.get_import_status(integration_id, index_id)
             videos = [
-                v for group in (status.validating, status.pending, status.queued, status.indexing, status.ready)
-                for v in group if (parse_time(v.created_at) or window) >= window
+                v
+                for group in (status.validating, status.pending, status.queued, status.indexing, status.ready)
+                for v in group
+                if (parse_time(v.created_at) or window) >= window
             ]
             failed = [f for f in status.failed if (parse_time(f.created_at) or window) >= window]
             return ImportResult(videos=videos, failed_files=failed, recovered=True)

@@ -8,7 +8,8 @@ since the attempt, before any re-send.
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 import httpx
 
@@ -51,7 +52,10 @@ class IndexedAssetsMixin(ResourceBase):
 
         path = f"/indexes/{index_id}/indexed-assets"
         result = self._transport.create(
-            "POST", path, json=body, recover=recover,
+            "POST",
+            path,
+            json=body,
+            recover=recover,
             idempotency_key=derive_idempotency_key(idempotency_key, "POST " + path, asset_id),
         )
         if isinstance(result, CreatedIndexedAsset):
@@ -67,16 +71,18 @@ class IndexedAssetsMixin(ResourceBase):
         window = since - CLOCK_SKEW_SECONDS if since is not None else None
         match: CreatedIndexedAsset | None = None
         for page_number in range(1, LOOKUP_MAX_PAGES + 1):
-            page = self.list_indexed_assets(index_id, sort_by="created_at", sort_option="desc",
-                                            page=page_number, page_limit=LOOKUP_PAGE_LIMIT)
+            page = self.list_indexed_assets(
+                index_id, sort_by="created_at", sort_option="desc", page=page_number, page_limit=LOOKUP_PAGE_LIMIT
+            )
             for item in page.data:
                 created = parse_time(item.created_at)
                 if window is not None and created is not None and created < window:
                     return match
                 if item.asset_id != asset_id or item.status == IndexedAssetStatus.FAILED:
                     continue
-                found = CreatedIndexedAsset.model_validate({"_id": item.id, "asset_id": item.asset_id,
-                                                            "recovered": True})
+                found = CreatedIndexedAsset.model_validate(
+                    {"_id": item.id, "asset_id": item.asset_id, "recovered": True}
+                )
                 if window is None:
                     return found
                 match = found
@@ -109,8 +115,9 @@ class IndexedAssetsMixin(ResourceBase):
         self, index_id: str, indexed_asset_id: str, user_metadata: Mapping[str, MetadataValue]
     ) -> None:
         """PATCH: merges keys; a None value deletes that key."""
-        self._send_no_content("PATCH", f"/indexes/{index_id}/indexed-assets/{indexed_asset_id}",
-                              {"user_metadata": dict(user_metadata)})
+        self._send_no_content(
+            "PATCH", f"/indexes/{index_id}/indexed-assets/{indexed_asset_id}", {"user_metadata": dict(user_metadata)}
+        )
 
     def delete_indexed_asset(self, index_id: str, indexed_asset_id: str) -> None:
         self._send_no_content("DELETE", f"/indexes/{index_id}/indexed-assets/{indexed_asset_id}")
@@ -127,8 +134,13 @@ class IndexedAssetsMixin(ResourceBase):
     ) -> IndexedAsset:
         """Poll until `ready` (returned) or `failed` (ProcessingFailedError); bounded like wait_for_asset."""
         return self._wait(
-            lambda: self.get_indexed_asset(index_id, indexed_asset_id), status=lambda a: a.status,
-            terminal=IndexedAssetStatus.TERMINAL, failed=frozenset({IndexedAssetStatus.FAILED}),
-            what=f"indexed asset {indexed_asset_id}", timeout=timeout, initial_interval=initial_interval,
-            max_interval=max_interval, factor=factor,
+            lambda: self.get_indexed_asset(index_id, indexed_asset_id),
+            status=lambda a: a.status,
+            terminal=IndexedAssetStatus.TERMINAL,
+            failed=frozenset({IndexedAssetStatus.FAILED}),
+            what=f"indexed asset {indexed_asset_id}",
+            timeout=timeout,
+            initial_interval=initial_interval,
+            max_interval=max_interval,
+            factor=factor,
         )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from ..encoding import form_fields, query_params
 from ..models.search import SearchHit, SearchPage
@@ -48,23 +49,25 @@ class SearchMixin(ResourceBase):
             raise ValueError("transcription_options need the transcription search option")
         if (urls or query_media_file is not None) and query_media_type is None:
             query_media_type = "image"  # the only media type the API knows
-        parts: list[Any] = form_fields({
-            "index_id": index_id,
-            "search_options": list(search_options),
-            "query_text": query_text,
-            "query_media_type": query_media_type,
-            "query_media_url": urls or None,
-            "transcription_options": list(transcription_options) if transcription_options else None,
-            "group_by": group_by,
-            "operator": operator,
-            "threshold": threshold,
-            "page_limit": page_limit,
-            # filter is a stringified JSON text part
-            "filter": json.dumps(filter, separators=(",", ":")) if isinstance(filter, Mapping) else filter,
-            "include_user_metadata": include_user_metadata,
-            "sort_option": sort_option,
-            "adjust_confidence_level": adjust_confidence_level,
-        })
+        parts: list[Any] = form_fields(
+            {
+                "index_id": index_id,
+                "search_options": list(search_options),
+                "query_text": query_text,
+                "query_media_type": query_media_type,
+                "query_media_url": urls or None,
+                "transcription_options": list(transcription_options) if transcription_options else None,
+                "group_by": group_by,
+                "operator": operator,
+                "threshold": threshold,
+                "page_limit": page_limit,
+                # filter is a stringified JSON text part
+                "filter": json.dumps(filter, separators=(",", ":")) if isinstance(filter, Mapping) else filter,
+                "include_user_metadata": include_user_metadata,
+                "sort_option": sort_option,
+                "adjust_confidence_level": adjust_confidence_level,
+            }
+        )
         if query_media_file is None:
             response = self._transport.request("POST", "/search", files=parts)
         else:

@@ -9,14 +9,15 @@ Lambda or a redelivered event does not pay for a second indexing task.
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import httpx
 
 from ..encoding import form_fields, query_params
-from ..models.common import MetadataValue, Page
 from ..errors import NotFoundError
 from ..idempotency import derive_idempotency_key
+from ..models.common import MetadataValue, Page
 from ..models.tasks import CreatedTask, Task, TaskStatus
 from ..models.videos import Video
 from ..pagination import iter_pages
@@ -68,12 +69,14 @@ class TasksMixin(ResourceBase):
             existing = self.find_task_by_metadata(index_id, key_field, idempotency_key)
             if existing is not None:
                 return _created(existing)
-        fields = form_fields({
-            "index_id": index_id,
-            "video_url": video_url,
-            "enable_video_stream": enable_video_stream,
-            "user_metadata": metadata or None,
-        })
+        fields = form_fields(
+            {
+                "index_id": index_id,
+                "video_url": video_url,
+                "enable_video_stream": enable_video_stream,
+                "user_metadata": metadata or None,
+            }
+        )
         if video_file is None:
             assert video_url is not None
             return self._create_task(index_id, fields, filename_from_url(video_url), key_field, metadata, True)
@@ -96,7 +99,12 @@ class TasksMixin(ResourceBase):
 
         header_key = derive_idempotency_key(metadata.get(key) if key else None, "POST /tasks", index_id)
         result = self._transport.create(
-            "POST", "/tasks", files=parts, upload=True, recover=recover, resendable=resendable,
+            "POST",
+            "/tasks",
+            files=parts,
+            upload=True,
+            recover=recover,
+            resendable=resendable,
             idempotency_key=header_key,
         )
         if isinstance(result, CreatedTask):
@@ -166,8 +174,14 @@ class TasksMixin(ResourceBase):
     def _recent_tasks(self, index_id: str, window_start: float, filename: str) -> Iterator[Task]:
         """Newest-first tasks of the index with this filename, created at or after window_start."""
         for page_number in range(1, LOOKUP_MAX_PAGES + 1):
-            page = self.list_tasks(index_id=index_id, filename=filename, sort_by="created_at", sort_option="desc",
-                                   page=page_number, page_limit=LOOKUP_PAGE_LIMIT)
+            page = self.list_tasks(
+                index_id=index_id,
+                filename=filename,
+                sort_by="created_at",
+                sort_option="desc",
+                page=page_number,
+                page_limit=LOOKUP_PAGE_LIMIT,
+            )
             for task in page.data:
                 created = parse_time(task.created_at)
                 if created is not None and created < window_start:
