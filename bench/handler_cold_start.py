@@ -31,6 +31,7 @@ ENVIRONMENT = {
     "AWS_REGION": "us-east-1",
     "POWERTOOLS_SERVICE_NAME": "twelvelabs-pipeline",
     "POWERTOOLS_METRICS_NAMESPACE": "TwelveLabsPipeline",
+    "PYDANTIC_DISABLE_PLUGINS": "__all__",
     "TWELVELABS_BASE_URL": "https://api.twelvelabs.io/v1.3",
     "TWELVELABS_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:twelvelabs",
     "TWELVELABS_INDEX_ID": "0123456789abcdef01234567",
@@ -82,7 +83,7 @@ def main() -> None:
     names = [n for n in FUNCTIONS if not args.only or n in args.only.split(",")]
     env = {**ENVIRONMENT, "POWERTOOLS_TRACE_DISABLED": "false" if args.tracing else "true"}
     if args.tracing:
-        env["AWS_LAMBDA_FUNCTION_NAME"] = "bench"  # Powertools traces only inside Lambda
+        env["LAMBDA_TASK_ROOT"] = "/var/task"  # Powertools traces only inside Lambda
 
     samples: dict[str, list[tuple[float, float]]] = {"twelvelabs": [], **{n: [] for n in names}}
     for _ in range(args.runs):

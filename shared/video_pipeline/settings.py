@@ -25,7 +25,8 @@ SettingsT = TypeVar("SettingsT", bound="FunctionSettings")
 class FunctionSettings(BaseModel):
     """What the template's Globals give every function."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # defer_build: a function validates one of these models; the schemas of the others are never built.
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     twelvelabs_base_url: str = Field(min_length=1)
     twelvelabs_secret_arn: str | None = None

@@ -7,12 +7,24 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from video_pipeline.errors import JobNotFoundError
 from video_pipeline.models.base import utc_now_iso
 from video_pipeline.models.jobs import JobItem, JobStatus
+
+
+# boto3 (~0.1 s) is imported on the first DynamoDB call, not at cold start.
+def Attr(name: str) -> Any:  # noqa: N802 - boto3's name
+    from boto3.dynamodb.conditions import Attr as attr
+
+    return attr(name)
+
+
+def Key(name: str) -> Any:  # noqa: N802 - boto3's name
+    from boto3.dynamodb.conditions import Key as key
+
+    return key(name)
 
 # Terminal states a late writer must never overwrite (a late failure after success, a finalize after delete).
 TERMINAL_STATUSES: tuple[JobStatus, ...] = ("COMPLETED", "FAILED", "DELETED", "REJECTED")

@@ -8,9 +8,9 @@ from typing import Literal
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel, LambdaFunctionUrlModel
-from pydantic import BaseModel, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
-from video_pipeline.models.base import Lenient
+from video_pipeline.models.base import Lenient, Strict
 
 
 class S3ObjectRef(Lenient):
@@ -57,6 +57,8 @@ class _EventBridgeS3Detail(Lenient):
 
 class EventBridgeS3Event(EventBridgeModel):
     """An EventBridge `Object Created` / `Object Deleted` event from `aws.s3` (the body of an SQS message)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     detail: _EventBridgeS3Detail  # type: ignore[assignment]  # the Powertools model leaves `detail` untyped
 
@@ -153,6 +155,8 @@ class ExecutionStatusDetail(Lenient):
 class ExecutionStatusChangeEvent(EventBridgeModel):
     """EventBridge `Step Functions Execution Status Change` (FAILED / TIMED_OUT / ABORTED)."""
 
+    model_config = ConfigDict(defer_build=True)
+
     detail_type: Literal["Step Functions Execution Status Change"] = Field(alias="detail-type")  # type: ignore[assignment]
     source: Literal["aws.states"]  # type: ignore[assignment]
     detail: ExecutionStatusDetail  # type: ignore[assignment]
@@ -163,6 +167,8 @@ class ExecutionStatusChangeEvent(EventBridgeModel):
 
 class FunctionUrlRequest(LambdaFunctionUrlModel):
     """A Lambda Function URL request (payload format 2.0)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     def header(self, name: str) -> str | None:
         wanted = name.lower()
@@ -185,7 +191,7 @@ class FunctionUrlRequest(LambdaFunctionUrlModel):
             raise ValueError("body is not valid base64") from exc
 
 
-class FunctionUrlResponse(BaseModel):
+class FunctionUrlResponse(Strict):
     statusCode: int
     headers: dict[str, str] = Field(default_factory=lambda: {"content-type": "application/json"})
     body: str

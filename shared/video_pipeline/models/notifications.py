@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from video_pipeline.models.base import utc_now_iso
+from video_pipeline.models.base import Strict, utc_now_iso
 from video_pipeline.models.jobs import JobItem, JobStatus, MediaKind
 
 EventType = Literal[
@@ -19,25 +19,25 @@ EventType = Literal[
 ]
 
 
-class SourceRef(BaseModel):
+class SourceRef(Strict):
     bucket: str
     key: str
     version_id: str | None = None
     s3_uri: str
 
 
-class TwelveLabsRef(BaseModel):
+class TwelveLabsRef(Strict):
     index_id: str | None = None
     task_id: str | None = None
     video_id: str | None = None
 
 
-class ErrorInfo(BaseModel):
+class ErrorInfo(Strict):
     code: str
     message: str
 
 
-class PipelineNotification(BaseModel):
+class PipelineNotification(Strict):
     """The SNS message body."""
 
     schema_version: Literal["1"] = "1"

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
-from video_pipeline.models.base import Lenient
+from video_pipeline.models.base import Lenient, Strict
 from video_pipeline.models.jobs import JobStatus
 
 AnalysisKind = Literal["gist", "summary", "chapter", "highlight", "analyze"]
@@ -66,7 +66,7 @@ class StartIndexingInput(Lenient):
     index_id: str
 
 
-class StartIndexingOutput(BaseModel):
+class StartIndexingOutput(Strict):
     task_id: str
     video_id: str | None = None
 
@@ -77,7 +77,7 @@ class AwaitIndexingInput(Lenient):
     task_id: str
 
 
-class IndexingOutcome(BaseModel):
+class IndexingOutcome(Strict):
     """What `SendTaskSuccess` hands to the state machine: the task, always with the error fields (maybe null)."""
 
     task_id: str
@@ -95,7 +95,7 @@ class StartEmbeddingsInput(Lenient):
     embedding: EmbeddingOptions = Field(default_factory=EmbeddingOptions)
 
 
-class EmbeddingPoll(BaseModel):
+class EmbeddingPoll(Strict):
     """The embeddings poll state: also the output of start/check (the Wait reads `wait_seconds`)."""
 
     task_id: str
@@ -117,7 +117,7 @@ class StoreEmbeddingsInput(Lenient):
     task_id: str
 
 
-class ResultPointer(BaseModel):
+class ResultPointer(Strict):
     name: str
     uri: str
 
@@ -134,7 +134,7 @@ class FinalizeInput(Lenient):
     execution_arn: str | None = None
 
 
-class FinalizeOutput(BaseModel):
+class FinalizeOutput(Strict):
     job_key: str
     status: JobStatus
     results: dict[str, str]
