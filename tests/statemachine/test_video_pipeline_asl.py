@@ -93,3 +93,22 @@ def test_moto_parses_the_definition() -> None:
     for key in SUBSTITUTIONS:
         definition = definition.replace("${%s}" % key, f"arn:aws:lambda:us-east-1:123456789012:function:{key}")
     AmazonStateLanguageParser.parse(definition)
+
+
+POLICIES_PATH = ASL_PATH.with_name("retry_policies.json")
+AWS_ONLY_TASKS = {"Finalize", "RecordFailure"}
+
+
+def test_every_retry_block_is_one_of_the_canonical_policies() -> None:
+    """ASL has no includes: the Retry blocks are declared once in retry_policies.json and each Task carries one
+    verbatim (change the policy there, then copy it to every Task this test names)."""
+    policies = json.loads(POLICIES_PATH.read_text())
+    machine = json.loads(_text())
+    tasks = {name: state for name, state in _states(machine) if state["Type"] == "Task"}
+    assert len(tasks) == 8
+    for name, state in tasks.items():
+        expected = "AwsTask" if name in AWS_ONLY_TASKS else "TwelveLabsTask"
+        assert state["Retry"] == policies[expected], f"{name}: Retry differs from retry_policies.json {expected}"
+    assert "Sandbox.Timedout" in policies["TwelveLabsTask"][1]["ErrorEquals"]
+    assert policies["AwsTask"][1]["ErrorEquals"][: len(policies["TwelveLabsTask"][1]["ErrorEquals"])] == \
+        policies["TwelveLabsTask"][1]["ErrorEquals"]  # the AWS policy only adds botocore errors
