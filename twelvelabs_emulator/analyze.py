@@ -42,11 +42,13 @@ ANALYZE_CLIP_SECONDS = 6.0
 NAME = re.compile(r"^[A-Za-z0-9_]+$")
 PLACEHOLDER = re.compile(r"<@([^>]*)>")
 TIMESTAMP_FORMATS = ("seconds", "hh:mm:ss", "hh:mm:ss.fff")
-UNSUPPORTED_422 = {"minLength": "String length constraints (minLength) are not supported.",
-                   "maxLength": "String length constraints (maxLength) are not supported.",
-                   "additionalProperties": "The additionalProperties keyword is not supported.",
-                   "uniqueItems": "The uniqueItems keyword is not supported.",
-                   "maxItems": "The maxItems keyword is not supported."}
+UNSUPPORTED_422 = {
+    "minLength": "String length constraints (minLength) are not supported.",
+    "maxLength": "String length constraints (maxLength) are not supported.",
+    "additionalProperties": "The additionalProperties keyword is not supported.",
+    "uniqueItems": "The uniqueItems keyword is not supported.",
+    "maxItems": "The maxItems keyword is not supported.",
+}
 
 
 class In(BaseModel):
@@ -123,8 +125,11 @@ def read_json_object(request: Request) -> dict[str, Any]:
 def check_removed(data: dict[str, Any]) -> None:
     """`video_id` and `pegasus1.2` left the API in SDK 1.3.2."""
     if "video_id" in data:
-        raise invalid("video_id", "it is no longer supported (removed with Pegasus 1.2); send "
-                      "video: {type: asset_id|url|base64_string} instead.")
+        raise invalid(
+            "video_id",
+            "it is no longer supported (removed with Pegasus 1.2); send "
+            "video: {type: asset_id|url|base64_string} instead.",
+        )
     if data.get("model_name") == "pegasus1.2":
         raise invalid("model_name", "pegasus1.2 is no longer supported; use pegasus1.5 or pegasus1.6.")
     if "model_name" in data and data["model_name"] not in MODELS:
@@ -154,9 +159,19 @@ class AnalysedVideo:
     def record(self) -> VideoRecord:
         """The clips as a VideoRecord, so generation.py's texts apply unchanged."""
         now = utcnow()
-        return VideoRecord(id=self.content_hash[:24], seq=0, index_id="", task_id="", created_at=now,
-                           updated_at=now, indexed_at=now, media=self.info, clips=self.clips,
-                           content_hash=self.content_hash, file_path="")
+        return VideoRecord(
+            id=self.content_hash[:24],
+            seq=0,
+            index_id="",
+            task_id="",
+            created_at=now,
+            updated_at=now,
+            indexed_at=now,
+            media=self.info,
+            clips=self.clips,
+            content_hash=self.content_hash,
+            file_path="",
+        )
 
 
 @dataclass
@@ -199,8 +214,14 @@ def _decode_base64(value: str, field_name: str, limit: int, target: Path) -> Non
 def fetch_source(s: Services, kind: str, value: str, field_name: str, scratch: Path, limit: int) -> tuple[Path, str]:
     """A url / asset_id / base64_string media source as a local file; returns (path, filename)."""
     if kind == "url":
-        path, _, _ = download(value, f"{field_name}.url", scratch, limit, s.rt.config.download_timeout_seconds,
-                              too_large_code="parameter_invalid")
+        path, _, _ = download(
+            value,
+            f"{field_name}.url",
+            scratch,
+            limit,
+            s.rt.config.download_timeout_seconds,
+            too_large_code="parameter_invalid",
+        )
         return path, url_filename(value)
     if kind == "asset_id":
         return _asset_media(s, value)
@@ -213,20 +234,30 @@ def check_analyze_video(info: MediaInfo, max_seconds: float) -> None:
     """Pegasus 1.5/1.6 input requirements: 1 s .. max, 360x360 .. 5184x2160, aspect 1:2.4 .. 2.4:1."""
     w, h = info.width, info.height
     if min(w, h) < MIN_SIDE:
-        raise MediaProblem("video_resolution_too_low", f"The resolution of {info.filename} is {w}x{h}; the minimum is "
-                           f"{MIN_SIDE}x{MIN_SIDE}.")
+        raise MediaProblem(
+            "video_resolution_too_low",
+            f"The resolution of {info.filename} is {w}x{h}; the minimum is {MIN_SIDE}x{MIN_SIDE}.",
+        )
     if max(w, h) > MAX_LONG or min(w, h) > MAX_SHORT:
-        raise MediaProblem("video_resolution_too_high", f"The resolution of {info.filename} is {w}x{h}; the maximum is "
-                           f"{MAX_LONG}x{MAX_SHORT}.")
+        raise MediaProblem(
+            "video_resolution_too_high",
+            f"The resolution of {info.filename} is {w}x{h}; the maximum is {MAX_LONG}x{MAX_SHORT}.",
+        )
     if max(w, h) / min(w, h) > MAX_ASPECT + 1e-6:
-        raise MediaProblem("video_resolution_invalid_aspect_ratio", f"The aspect ratio of {info.filename} ({w}x{h}) is "
-                           "outside 1:2.4 .. 2.4:1.")
+        raise MediaProblem(
+            "video_resolution_invalid_aspect_ratio",
+            f"The aspect ratio of {info.filename} ({w}x{h}) is outside 1:2.4 .. 2.4:1.",
+        )
     if info.duration < MIN_WINDOW_SECONDS:
-        raise MediaProblem("video_duration_too_short", f"The video {info.filename} is {info.duration:.2f} s long; the "
-                           f"minimum is {MIN_WINDOW_SECONDS:.0f} s.")
+        raise MediaProblem(
+            "video_duration_too_short",
+            f"The video {info.filename} is {info.duration:.2f} s long; the minimum is {MIN_WINDOW_SECONDS:.0f} s.",
+        )
     if info.duration > max_seconds:
-        raise MediaProblem("video_duration_too_long", f"The video {info.filename} is {info.duration:.2f} s long; the "
-                           f"maximum is {max_seconds:.0f} s.")
+        raise MediaProblem(
+            "video_duration_too_long",
+            f"The video {info.filename} is {info.duration:.2f} s long; the maximum is {max_seconds:.0f} s.",
+        )
 
 
 def window(info: MediaInfo, start: float | None, end: float | None) -> tuple[float, float]:
@@ -243,8 +274,14 @@ def window(info: MediaInfo, start: float | None, end: float | None) -> tuple[flo
     return lo, min(hi, info.duration)
 
 
-def analyse_video(s: Services, source: VideoSourceIn, start: float | None, end: float | None,
-                  max_seconds: float, clip_seconds: float = ANALYZE_CLIP_SECONDS) -> AnalysedVideo:
+def analyse_video(
+    s: Services,
+    source: VideoSourceIn,
+    start: float | None,
+    end: float | None,
+    max_seconds: float,
+    clip_seconds: float = ANALYZE_CLIP_SECONDS,
+) -> AnalysedVideo:
     kind, value = _exactly_one(source, "video")
     if kind != source.type:
         raise invalid("video", f"type is {source.type} but the source given is {kind}.")
@@ -256,8 +293,9 @@ def analyse_video(s: Services, source: VideoSourceIn, start: float | None, end: 
             lo, hi = window(info, start, end)
             clips = content.analyse(path, info, clip_seconds, lo, hi)
         except MediaProblem as problem:
-            raise ApiError(400, problem.code if problem.code.startswith("video_") else "parameter_invalid",
-                           problem.message) from problem
+            raise ApiError(
+                400, problem.code if problem.code.startswith("video_") else "parameter_invalid", problem.message
+            ) from problem
         digest = hashlib.sha256(path.read_bytes()[: 8 * 1024 * 1024]).hexdigest()
     shown: dict[str, object] = {"type": kind}
     if kind != "base64_string":
@@ -387,8 +425,10 @@ def _walk(node: object, path: str, depth: int, in_array_item: bool, in_combo: bo
     if kind == "timestamp":
         fmt = node.get("format")
         if fmt not in TIMESTAMP_FORMATS:
-            raise invalid(f"{path}.format", "format is required for timestamp type; allowed values: "
-                          + ", ".join(TIMESTAMP_FORMATS))
+            raise invalid(
+                f"{path}.format",
+                "format is required for timestamp type; allowed values: " + ", ".join(TIMESTAMP_FORMATS),
+            )
         if in_combo or depth > 2 or (depth == 2 and not in_array_item):
             raise invalid(path, "timestamp is allowed at the top level or inside objects one level within an array.")
     if name in ("start_time", "end_time"):
@@ -413,10 +453,11 @@ def format_time(seconds: float, fmt: str) -> float | str:
         return round(seconds, 3)
     seconds = max(0.0, seconds)
     if fmt == "hh:mm:ss":
-        whole = int(round(seconds))
+        whole = round(seconds)
         return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
-    millis = int(round(seconds * 1000))
-    return f"{millis // 3_600_000:02d}:{millis % 3_600_000 // 60_000:02d}:{millis % 60_000 // 1000:02d}.{millis % 1000:03d}"
+    millis = round(seconds * 1000)
+    hours, minutes = millis // 3_600_000, millis % 3_600_000 // 60_000
+    return f"{hours:02d}:{minutes:02d}:{millis % 60_000 // 1000:02d}.{millis % 1000:03d}"
 
 
 def _ordered(schema: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -436,8 +477,15 @@ def structured(video: VideoRecord, schema: dict[str, Any], prompt: str) -> str:
     return json.dumps(_value(schema, video, "result", schema, None, prompt, 0), separators=(", ", ": "))
 
 
-def _value(schema: dict[str, Any], video: VideoRecord, name: str, root: dict[str, Any], clip: ClipContent | None,
-           prompt: str, depth: int) -> object:
+def _value(
+    schema: dict[str, Any],
+    video: VideoRecord,
+    name: str,
+    root: dict[str, Any],
+    clip: ClipContent | None,
+    prompt: str,
+    depth: int,
+) -> object:
     if depth > 12:
         return None
     if "$ref" in schema:
@@ -454,13 +502,19 @@ def _value(schema: dict[str, Any], video: VideoRecord, name: str, root: dict[str
     kind = schema.get("type", "object" if "properties" in schema else "string")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "null")
-    span = (clip.start, clip.end) if clip else (video.clips[0].start, video.clips[-1].end) if video.clips else (0.0, video.media.duration)
+    span = (
+        (clip.start, clip.end)
+        if clip
+        else (video.clips[0].start, video.clips[-1].end)
+        if video.clips
+        else (0.0, video.media.duration)
+    )
     if name in ("start_time", "end_time"):
         seconds = span[0] if name == "start_time" else span[1]
         if kind == "timestamp":
             return format_time(seconds, str(schema.get("format", "seconds")))
         if kind == "integer":
-            return int(round(seconds))
+            return round(seconds)
         if kind == "number":
             return round(seconds, 3)
         if kind == "string":
@@ -468,19 +522,25 @@ def _value(schema: dict[str, Any], video: VideoRecord, name: str, root: dict[str
     if kind == "timestamp":
         return format_time(span[0], str(schema.get("format", "seconds")))
     if kind == "object":
-        return {key: _value(sub if isinstance(sub, dict) else {}, video, key, root, clip, prompt, depth + 1)
-                for key, sub in _ordered(schema)}
+        return {
+            key: _value(sub if isinstance(sub, dict) else {}, video, key, root, clip, prompt, depth + 1)
+            for key, sub in _ordered(schema)
+        }
     if kind == "array":
         items = schema.get("items", {})
         items = items if isinstance(items, dict) else {}
         item_kind = items.get("type", "object" if "properties" in items else "string")
         if item_kind == "object" or "$ref" in items:
             # one element per clip of the analysed window: timestamps and descriptions follow the video
-            return [_value(items, video, name, root, c, prompt, depth + 1) for c in video.clips] or \
-                [_value(items, video, name, root, None, prompt, depth + 1)]
+            return [_value(items, video, name, root, c, prompt, depth + 1) for c in video.clips] or [
+                _value(items, video, name, root, None, prompt, depth + 1)
+            ]
         if item_kind == "string" and not items.get("enum") and not items.get("format"):
-            return generation.hashtags(video) if "tag" in name.lower() else [generation.subject(video),
-                                                                                generation.dominant_colours(video)[0]]
+            return (
+                generation.hashtags(video)
+                if "tag" in name.lower()
+                else [generation.subject(video), generation.dominant_colours(video)[0]]
+            )
         return [_value(items, video, name, root, clip, prompt, depth + 1)]
     if kind in ("integer", "number"):
         return generation._number(schema, video, name, kind == "integer")
@@ -526,11 +586,13 @@ def _string(schema: dict[str, Any], video: VideoRecord, name: str, clip: ClipCon
 
 
 def describe_images(images: list[AnalysedImage], prompt: str) -> str:
-    parts = [f"In response to \"{prompt.strip()}\":"]
+    parts = [f'In response to "{prompt.strip()}":']
     for image in images:
         colours = [t for t, _ in sorted(image.tokens.items(), key=lambda kv: -kv[1]) if t in generation.COLOURS]
         light = "bright" if "bright" in image.tokens else "dark" if "dark" in image.tokens else "evenly lit"
-        parts.append(f"Image {image.name} is a {light} still image dominated by {' and '.join(colours[:2]) or 'muted'} tones.")
+        parts.append(
+            f"Image {image.name} is a {light} still image dominated by {' and '.join(colours[:2]) or 'muted'} tones."
+        )
     return " ".join(parts)
 
 
@@ -545,20 +607,30 @@ def generate_text(inputs: Inputs, response_format: ResponseFormatIn | None) -> s
         return text
     text = describe_images(inputs.images, inputs.prompt)
     if response_format is not None and response_format.json_schema is not None:
-        fake = VideoRecord(id="0" * 24, seq=0, index_id="", task_id="", created_at=utcnow(), updated_at=utcnow(),
-                           indexed_at=utcnow(), media=MediaInfo(filename="images", duration=0.0, width=0, height=0,
-                                                                fps=0.0, size=0, has_audio=False),
-                           clips=[ClipContent(start=0.0, end=0.0, visual=i.tokens, audio={}) for i in inputs.images],
-                           content_hash="0", file_path="")
+        fake = VideoRecord(
+            id="0" * 24,
+            seq=0,
+            index_id="",
+            task_id="",
+            created_at=utcnow(),
+            updated_at=utcnow(),
+            indexed_at=utcnow(),
+            media=MediaInfo(filename="images", duration=0.0, width=0, height=0, fps=0.0, size=0, has_audio=False),
+            clips=[ClipContent(start=0.0, end=0.0, visual=i.tokens, audio={}) for i in inputs.images],
+            content_hash="0",
+            file_path="",
+        )
         return structured(fake, response_format.json_schema, inputs.prompt)
     return text
 
 
 def input_tokens(inputs: Inputs) -> int:
     """A plausible input count: the prompt plus ~70 tokens per second of video (or 260 per image)."""
-    visual = int(round(inputs.video.info.duration * 70)) if inputs.video else 0
+    visual = round(inputs.video.info.duration * 70) if inputs.video else 0
     return generation.count_tokens(inputs.prompt) + visual + 260 * (len(inputs.images) + len(inputs.prompt_images))
 
 
-LENGTH_WARNING = ("The response reached the maximum response length (max_tokens); the partial output is returned "
-                  "and may be incomplete.")
+LENGTH_WARNING = (
+    "The response reached the maximum response length (max_tokens); the partial output is returned "
+    "and may be incomplete."
+)

@@ -4,6 +4,7 @@ input is a synchronous 400); the result is produced when the task finishes, afte
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -63,19 +64,37 @@ class AnalyzeTaskState(BaseModel):
 
 def _video(record: AnalyzeTaskRecord) -> VideoRecord:
     assert record.info is not None
-    return VideoRecord(id=record.content_hash[:24] or record.id, seq=0, index_id="", task_id=record.id,
-                       created_at=record.created_at, updated_at=record.created_at, indexed_at=record.created_at,
-                       media=record.info, clips=record.clips, content_hash=record.content_hash, file_path="")
+    return VideoRecord(
+        id=record.content_hash[:24] or record.id,
+        seq=0,
+        index_id="",
+        task_id=record.id,
+        created_at=record.created_at,
+        updated_at=record.created_at,
+        indexed_at=record.created_at,
+        media=record.info,
+        clips=record.clips,
+        content_hash=record.content_hash,
+        file_path="",
+    )
 
 
 def _inputs(record: AnalyzeTaskRecord) -> analyze.Inputs:
     video = None
     if record.info is not None:
-        video = analyze.AnalysedVideo(source={}, info=record.info, clips=record.clips,
-                                      content_hash=record.content_hash, window=(0.0, record.info.duration))
-    return analyze.Inputs(video=video, images=[analyze.AnalysedImage(i.name, i.tokens) for i in record.images],
-                          prompt=record.prompt,
-                          prompt_images=[analyze.AnalysedImage(i.name, i.tokens) for i in record.prompt_images])
+        video = analyze.AnalysedVideo(
+            source={},
+            info=record.info,
+            clips=record.clips,
+            content_hash=record.content_hash,
+            window=(0.0, record.info.duration),
+        )
+    return analyze.Inputs(
+        video=video,
+        images=[analyze.AnalysedImage(i.name, i.tokens) for i in record.images],
+        prompt=record.prompt,
+        prompt_images=[analyze.AnalysedImage(i.name, i.tokens) for i in record.prompt_images],
+    )
 
 
 # --- time_based_metadata ------------------------------------------------------------------------
@@ -89,9 +108,16 @@ def _definition_clips(record: AnalyzeTaskRecord, definition: dict[str, Any]) -> 
     if ranges:
         clips = [c for c in clips if any(c.start < r["end_time"] and c.end > r["start_time"] for r in ranges)]
     query = vectors.embed_text(str(definition.get("description", "")))
-    scored = [(c, max(vectors.cosine(query, vectors.embed_tokens(vectors.expand(c.visual) or {"still": 1.0})),
-                      vectors.cosine(query, vectors.embed_tokens(vectors.expand(c.audio) or {"silence": 1.0}))))
-              for c in clips]
+    scored = [
+        (
+            c,
+            max(
+                vectors.cosine(query, vectors.embed_tokens(vectors.expand(c.visual) or {"still": 1.0})),
+                vectors.cosine(query, vectors.embed_tokens(vectors.expand(c.audio) or {"silence": 1.0})),
+            ),
+        )
+        for c in clips
+    ]
     matching = [c for c, sim in scored if sim >= MATCH_SIMILARITY]
     return matching if matching else clips
 
@@ -104,7 +130,7 @@ def _field_value(field: dict[str, Any], clip: ClipContent, video: VideoRecord, t
     if kind == "boolean":
         return analyze._boolean(video, name + " " + str(field.get("description", "")), clip)
     if kind == "integer":
-        return int(round(clip.end - clip.start))
+        return round(clip.end - clip.start)
     if kind == "number":
         return round(clip.end - clip.start, 3)
     if kind == "timestamp":
@@ -119,13 +145,17 @@ def _field_value(field: dict[str, Any], clip: ClipContent, video: VideoRecord, t
         return [round(clip.end - clip.start, 3)]
     if kind == "time_array":
         sub_fields = (field.get("items") or {}).get("fields") or []
-        entry: dict[str, object] = {"start_time": analyze.format_time(clip.start, time_format),
-                                    "end_time": analyze.format_time(clip.end, time_format)}
+        entry: dict[str, object] = {
+            "start_time": analyze.format_time(clip.start, time_format),
+            "end_time": analyze.format_time(clip.end, time_format),
+        }
         for sub in sub_fields:
             entry[str(sub.get("name"))] = _field_value(sub, clip, video, time_format)
         return [entry]
     if "colou" in name.lower() or "color" in name.lower():
-        return next((t for t, _ in sorted(clip.visual.items(), key=lambda kv: -kv[1]) if t in generation.COLOURS), "muted")
+        return next(
+            (t for t, _ in sorted(clip.visual.items(), key=lambda kv: -kv[1]) if t in generation.COLOURS), "muted"
+        )
     return f"{generation.subject(video).capitalize()}: {generation.describe_clip(clip)}."
 
 
@@ -137,9 +167,16 @@ def segmentation_data(record: AnalyzeTaskRecord) -> str:
     for definition in fmt.get("segment_definitions") or []:
         segments: list[dict[str, object]] = []
         for clip in _definition_clips(record, definition):
-            metadata = {str(f["name"]): _field_value(f, clip, video, time_format) for f in definition.get("fields") or []}
-            segments.append({"start_time": analyze.format_time(clip.start, time_format),
-                             "end_time": analyze.format_time(clip.end, time_format), "metadata": metadata})
+            metadata = {
+                str(f["name"]): _field_value(f, clip, video, time_format) for f in definition.get("fields") or []
+            }
+            segments.append(
+                {
+                    "start_time": analyze.format_time(clip.start, time_format),
+                    "end_time": analyze.format_time(clip.end, time_format),
+                    "metadata": metadata,
+                }
+            )
         out[str(definition["id"])] = segments
     return json.dumps(out, separators=(", ", ": "))
 
@@ -178,7 +215,7 @@ class AnalyzeTaskRunner:
         with self._lock:
             ids = [t.id for t in self.state.tasks.values() if t.status in ACTIVE]
         for task_id in ids:
-            self.rt.scheduler.call_later(self.rt.config.processing_seconds, lambda tid=task_id: self._finish(tid))
+            self.rt.scheduler.call_later(self.rt.config.processing_seconds, functools.partial(self._finish, task_id))
 
     def create(self, record: AnalyzeTaskRecord) -> AnalyzeTaskRecord:
         with self._lock:
@@ -233,8 +270,10 @@ class AnalyzeTaskRunner:
             if task.max_tokens != "unlimited" and tokens > task.max_tokens:
                 # segmentation never reports `length`: a numeric max_tokens overflow fails the task
                 task.status = "failed"
-                task.error = {"message": f"The segmentation output ({tokens} tokens) exceeds max_tokens "
-                              f"({task.max_tokens}); raise max_tokens and create a new task."}
+                task.error = {
+                    "message": f"The segmentation output ({tokens} tokens) exceeds max_tokens "
+                    f"({task.max_tokens}); raise max_tokens and create a new task."
+                }
                 return
             finish, warning = "stop", None
         else:
@@ -243,8 +282,12 @@ class AnalyzeTaskRunner:
             text, finish, tokens = generation.truncate(analyze.generate_text(_inputs(task), rf), limit)
             warning = {"message": analyze.LENGTH_WARNING} if finish == "length" else None
         task.status = "ready"
-        task.result = {"generation_id": str(uuid.uuid4()), "data": text, "finish_reason": finish,
-                       "usage": {"output_tokens": tokens, "input_tokens": task.input_tokens}}
+        task.result = {
+            "generation_id": str(uuid.uuid4()),
+            "data": text,
+            "finish_reason": finish,
+            "usage": {"output_tokens": tokens, "input_tokens": task.input_tokens},
+        }
         if warning is not None:
             task.error = warning
 
@@ -256,8 +299,13 @@ class AnalyzeTaskRunner:
             if task.status == "canceled":
                 return task.model_copy(deep=True)  # a repeat cancel answers the same
             if task.status in TERMINAL:
-                raise ApiError(409, "task_not_cancelable", f"The analysis task {task_id} is {task.status}; only "
-                               "queued, pending or processing tasks can be canceled.", shape="wrapped")
+                raise ApiError(
+                    409,
+                    "task_not_cancelable",
+                    f"The analysis task {task_id} is {task.status}; only "
+                    "queued, pending or processing tasks can be canceled.",
+                    shape="wrapped",
+                )
             task.status = "canceled"
             task.completed_at = utcnow()
             task.error = {"code": "user_canceled", "message": "The task was canceled by the user."}
@@ -272,8 +320,13 @@ class AnalyzeTaskRunner:
             if task is None:
                 raise not_found(task_id)
             if task.status in ACTIVE:
-                raise ApiError(409, "task_in_progress", f"The analysis task {task_id} is {task.status}; cancel it or "
-                               "wait until it ends before deleting it.", shape="wrapped")
+                raise ApiError(
+                    409,
+                    "task_in_progress",
+                    f"The analysis task {task_id} is {task.status}; cancel it or "
+                    "wait until it ends before deleting it.",
+                    shape="wrapped",
+                )
             del self.state.tasks[task_id]
             self._save()
 
@@ -282,20 +335,29 @@ class AnalyzeTaskRunner:
 
 
 def not_found(task_id: str) -> ApiError:
-    return ApiError(404, "resource_not_exist", f"Resource with id {task_id} does not exist in analyze tasks.",
-                    shape="wrapped")
+    return ApiError(
+        404, "resource_not_exist", f"Resource with id {task_id} does not exist in analyze tasks.", shape="wrapped"
+    )
 
 
 def webhook_payload(task: AnalyzeTaskRecord) -> dict[str, object]:
     """§7: no result, completed_at or request_params; `error` only as a ready warning or a failure reason."""
-    data: dict[str, object] = {"id": task.id, "custom_id": task.custom_id, "created_at": rfc3339(task.created_at),
-                               "status": task.status}
+    data: dict[str, object] = {
+        "id": task.id,
+        "custom_id": task.custom_id,
+        "created_at": rfc3339(task.created_at),
+        "status": task.status,
+    }
     if task.video_source is not None:
         data["video_source"] = task.video_source
     if task.error is not None and task.status != "canceled":
         data["error"] = {"message": task.error["message"]}
-    return {"id": notification_id(), "created_at": rfc3339(utcnow()), "type": f"analyze.task.{task.status}",
-            "data": data}
+    return {
+        "id": notification_id(),
+        "created_at": rfc3339(utcnow()),
+        "type": f"analyze.task.{task.status}",
+        "data": data,
+    }
 
 
 def task_json(task: AnalyzeTaskRecord, deliveries: list[dict[str, object]] | None, listing: bool) -> dict[str, object]:

@@ -45,8 +45,9 @@ def wrapped(handler: Callable[..., Response]) -> Callable[..., Response]:
         except ApiError as error:
             if error.shape == "wrapped":
                 raise
-            raise ApiError(error.status, error.code, error.message, error.headers, shape="wrapped",
-                           details=error.details) from error
+            raise ApiError(
+                error.status, error.code, error.message, error.headers, shape="wrapped", details=error.details
+            ) from error
 
     return run
 
@@ -58,11 +59,17 @@ def _max_tokens(body: CreateTaskIn) -> int | Literal["unlimited"]:
         return default
     if value == "unlimited":
         if body.analysis_mode != "time_based_metadata" or body.model_name != "pegasus1.6":
-            raise invalid("max_tokens", "\"unlimited\" needs analysis_mode time_based_metadata and model_name pegasus1.6.")
+            raise invalid(
+                "max_tokens", '"unlimited" needs analysis_mode time_based_metadata and model_name pegasus1.6.'
+            )
         return "unlimited"
-    if isinstance(value, str) or isinstance(value, bool) or not low <= value <= high:
-        raise invalid("max_tokens", f"it must be an integer between {low} and {high}"
-                      + (' or "unlimited"' if body.analysis_mode == "time_based_metadata" else "") + ".")
+    if isinstance(value, (str, bool)) or not low <= value <= high:
+        raise invalid(
+            "max_tokens",
+            f"it must be an integer between {low} and {high}"
+            + (' or "unlimited"' if body.analysis_mode == "time_based_metadata" else "")
+            + ".",
+        )
     return value
 
 
@@ -83,7 +90,9 @@ def _check_field(raw: object, path: str, nested: bool = False) -> None:
     if fmt is not None and (kind != "timestamp" or fmt not in analyze.TIMESTAMP_FORMATS):
         raise invalid(f"{path}.format", "format applies to timestamp fields only: seconds, hh:mm:ss, hh:mm:ss.fff.")
     enum = raw.get("enum")
-    if enum is not None and (not isinstance(enum, list) or len(enum) > 100 or not all(isinstance(e, str) for e in enum)):
+    if enum is not None and (
+        not isinstance(enum, list) or len(enum) > 100 or not all(isinstance(e, str) for e in enum)
+    ):
         raise invalid(f"{path}.enum", "it must be a list of at most 100 strings.")
     items = raw.get("items")
     if kind in ("array", "time_array") and not isinstance(items, dict):
@@ -100,8 +109,9 @@ def _check_field(raw: object, path: str, nested: bool = False) -> None:
 def _check_segment_definitions(body: CreateTaskIn) -> None:
     rf = body.response_format
     if rf is None or rf.type != "segment_definitions":
-        raise invalid("response_format", "analysis_mode time_based_metadata needs response_format.type "
-                      "segment_definitions.")
+        raise invalid(
+            "response_format", "analysis_mode time_based_metadata needs response_format.type segment_definitions."
+        )
     if body.prompt is not None or body.prompt_v2 is not None:
         raise invalid("prompt", "prompt and prompt_v2 are not allowed with analysis_mode time_based_metadata.")
     definitions = rf.segment_definitions
@@ -127,7 +137,9 @@ def _check_segment_definitions(body: CreateTaskIn) -> None:
         ranges = definition.get("time_ranges") or []
         previous_end = -math.inf
         for m, rng in enumerate(sorted(ranges, key=lambda r: r.get("start_time", 0) if isinstance(r, dict) else 0)):
-            if not isinstance(rng, dict) or not all(isinstance(rng.get(k), (int, float)) for k in ("start_time", "end_time")):
+            if not isinstance(rng, dict) or not all(
+                isinstance(rng.get(k), (int, float)) for k in ("start_time", "end_time")
+            ):
                 raise invalid(f"{path}.time_ranges[{m}]", "it needs numeric start_time and end_time.")
             if rng["end_time"] - rng["start_time"] < MIN_SEGMENT_SECONDS:
                 raise invalid(f"{path}.time_ranges[{m}]", f"a range must be at least {MIN_SEGMENT_SECONDS:.0f} s long.")
@@ -150,8 +162,9 @@ def _check_segment_definitions(body: CreateTaskIn) -> None:
         raise invalid("max_segment_duration", "it must be at least min_segment_duration.")
 
 
-def _request_params(body: CreateTaskIn, data: dict[str, Any], max_tokens: int | str,
-                    inputs: analyze.Inputs) -> dict[str, object]:
+def _request_params(
+    body: CreateTaskIn, data: dict[str, Any], max_tokens: int | str, inputs: analyze.Inputs
+) -> dict[str, object]:
     params: dict[str, object] = {"analysis_mode": body.analysis_mode}
     if body.prompt is not None:
         params["prompt"] = body.prompt
@@ -195,13 +208,22 @@ def create_task(s: Services, request: EmulatorRequest) -> Response:
         if body.response_format.json_schema is None:
             raise invalid("response_format.json_schema", "it is required when type is json_schema.")
         analyze.check_json_schema(body.response_format.json_schema)
-    if body.start_time is not None and body.end_time is not None and body.end_time - body.start_time > WINDOW_MAX_SECONDS:
+    if (
+        body.start_time is not None
+        and body.end_time is not None
+        and body.end_time - body.start_time > WINDOW_MAX_SECONDS
+    ):
         raise invalid("end_time", "the analysed window may be at most 2 hours.")
     clip_seconds = analyze.ANALYZE_CLIP_SECONDS
     if segmenting:
-        clip_seconds = min(max(clip_seconds, body.min_segment_duration or 0.0), body.max_segment_duration or clip_seconds)
-    video = analyze.analyse_video(s, body.video, body.start_time, body.end_time, TASK_MAX_SECONDS, clip_seconds) \
-        if body.video else None
+        clip_seconds = min(
+            max(clip_seconds, body.min_segment_duration or 0.0), body.max_segment_duration or clip_seconds
+        )
+    video = (
+        analyze.analyse_video(s, body.video, body.start_time, body.end_time, TASK_MAX_SECONDS, clip_seconds)
+        if body.video
+        else None
+    )
     if video is not None and video.window[1] - video.window[0] > WINDOW_MAX_SECONDS:
         raise invalid("video", "videos over 2 hours need a start_time/end_time window of at most 2 hours.")
     inputs = analyze.resolve_inputs(s, body.model_copy(update={"video": None}), TASK_MAX_SECONDS)
@@ -210,14 +232,25 @@ def create_task(s: Services, request: EmulatorRequest) -> Response:
     if video is not None:
         source = dict(video.source) | {"system_metadata": {"duration": video.info.duration}}
     record = AnalyzeTaskRecord(
-        id="", seq=0, custom_id=body.custom_id, status="queued", created_at=utcnow(), model_name=body.model_name,
-        analysis_mode=body.analysis_mode, video_source=source,
-        request_params=_request_params(body, data, max_tokens, inputs), prompt=inputs.prompt,
-        info=video.info if video else None, clips=video.clips if video else [],
+        id="",
+        seq=0,
+        custom_id=body.custom_id,
+        status="queued",
+        created_at=utcnow(),
+        model_name=body.model_name,
+        analysis_mode=body.analysis_mode,
+        video_source=source,
+        request_params=_request_params(body, data, max_tokens, inputs),
+        prompt=inputs.prompt,
+        info=video.info if video else None,
+        clips=video.clips if video else [],
         content_hash=video.content_hash if video else "",
         images=[StoredImage(name=i.name, tokens=i.tokens) for i in inputs.images],
         prompt_images=[StoredImage(name=i.name, tokens=i.tokens) for i in inputs.prompt_images],
-        response_format=data.get("response_format"), max_tokens=max_tokens, input_tokens=analyze.input_tokens(inputs))
+        response_format=data.get("response_format"),
+        max_tokens=max_tokens,
+        input_tokens=analyze.input_tokens(inputs),
+    )
     task = s.analyze_tasks.create(record)
     return json_response({"task_id": task.id, "status": task.status}, 202)
 
@@ -246,10 +279,14 @@ def list_tasks(s: Services, request: EmulatorRequest) -> Response:
     if mode is not None:
         query_choice(args, "analysis_mode", "", ("general", "time_based_metadata"))
     video_url, asset_id = args.get("video_url") or None, args.get("asset_id") or None
-    tasks = [t for t in s.analyze_tasks.all()
-             if (status is None or t.status == status) and (mode is None or t.analysis_mode == mode)
-             and (video_url is None or (t.video_source or {}).get("url") == video_url)
-             and (asset_id is None or (t.video_source or {}).get("asset_id") == asset_id)]
+    tasks = [
+        t
+        for t in s.analyze_tasks.all()
+        if (status is None or t.status == status)
+        and (mode is None or t.analysis_mode == mode)
+        and (video_url is None or (t.video_source or {}).get("url") == video_url)
+        and (asset_id is None or (t.video_source or {}).get("asset_id") == asset_id)
+    ]
     tasks.sort(key=lambda t: (t.created_at, t.seq), reverse=True)
     page, info = paginate(tasks, args)
     return json_response({"data": [task_json(t, _deliveries(s, t.id), listing=True) for t in page], "page_info": info})

@@ -15,7 +15,14 @@ from twelvelabs_emulator.bodies import EmbedForm, EmbedTaskForm
 from twelvelabs_emulator.clock import parse_rfc3339
 from twelvelabs_emulator.downloads import download
 from twelvelabs_emulator.errors import ApiError, MediaProblem, invalid, not_found, not_provided
-from twelvelabs_emulator.httpkit import EmulatorRequest, adopt_upload, form_model, json_response, paginate, require_multipart
+from twelvelabs_emulator.httpkit import (
+    EmulatorRequest,
+    adopt_upload,
+    form_model,
+    json_response,
+    paginate,
+    require_multipart,
+)
 from twelvelabs_emulator.models import EMBED_MODEL_NAME
 from twelvelabs_emulator.services import Services
 from twelvelabs_emulator.wire import embed_task_json
@@ -41,15 +48,17 @@ def truncate_text(text: str, mode: str) -> str:
         raise invalid("text", f"it has {len(spans)} tokens, more than {TEXT_TOKEN_LIMIT}, and text_truncate is none.")
     if mode == "end":
         return text[: spans[TEXT_TOKEN_LIMIT - 1][1]]
-    return text[spans[-TEXT_TOKEN_LIMIT][0]:]
+    return text[spans[-TEXT_TOKEN_LIMIT][0] :]
 
 
-def _media_input(s: Services, request: EmulatorRequest, url: str | None, file_field: str, url_field: str,
-                 limit: int, scratch: Path) -> tuple[Path, dict[str, str]] | None:
+def _media_input(
+    s: Services, request: EmulatorRequest, url: str | None, file_field: str, url_field: str, limit: int, scratch: Path
+) -> tuple[Path, dict[str, str]] | None:
     """The image/audio input as a local file plus its `metadata` block, or None when not given."""
     if url:
-        path, _, _ = download(url, url_field, scratch, limit, s.rt.config.download_timeout_seconds,
-                              too_large_code="parameter_invalid")
+        path, _, _ = download(
+            url, url_field, scratch, limit, s.rt.config.download_timeout_seconds, too_large_code="parameter_invalid"
+        )
         return path, {"input_url": url}
     storage: FileStorage | None = request.files.get(file_field)
     if storage is None:
@@ -79,14 +88,18 @@ def create_embedding(s: Services, request: EmulatorRequest) -> Response:
             if image is not None:
                 field = "image_url" if "input_url" in image[1] else "image_file"
                 tokens = vectors.expand(media.image_file_tokens(image[0], field))
-                body["image_embedding"] = {"segments": [{"float": vectors.rounded(vectors.embed_tokens(tokens))}],
-                                           "metadata": image[1]}
+                body["image_embedding"] = {
+                    "segments": [{"float": vectors.rounded(vectors.embed_tokens(tokens))}],
+                    "metadata": image[1],
+                }
             if audio is not None:
                 field = "audio_url" if "input_url" in audio[1] else "audio_file"
                 tokens, start, end = media.audio_file_tokens(audio[0], field, form.audio_start_offset_sec)
                 vec = vectors.embed_tokens(vectors.expand(tokens))
-                body["audio_embedding"] = {"segments": [{"float": vectors.rounded(vec), "start_offset_sec": start,
-                                                         "end_offset_sec": end}], "metadata": audio[1]}
+                body["audio_embedding"] = {
+                    "segments": [{"float": vectors.rounded(vec), "start_offset_sec": start, "end_offset_sec": end}],
+                    "metadata": audio[1],
+                }
         except MediaProblem as problem:
             raise ApiError(400, "parameter_invalid", problem.message) from problem
     return json_response(body)
@@ -102,9 +115,16 @@ def create_embed_task(s: Services, request: EmulatorRequest) -> Response:
     if end is not None and end - (start or 0.0) < form.video_clip_length:
         raise invalid("video_end_offset_sec", "it must be at least video_start_offset_sec + video_clip_length.")
     path, filename, digest, url = receive_video(s, request, form.video_url)
-    task = s.embed_tasks.create(file_path=path, content_hash=digest, input_url=url,
-                                input_filename=None if url else filename, clip_length=form.video_clip_length,
-                                scopes=list(dict.fromkeys(form.video_embedding_scope)), start=start, end=end)
+    task = s.embed_tasks.create(
+        file_path=path,
+        content_hash=digest,
+        input_url=url,
+        input_filename=None if url else filename,
+        clip_length=form.video_clip_length,
+        scopes=list(dict.fromkeys(form.video_embedding_scope)),
+        start=start,
+        end=end,
+    )
     return json_response({"_id": task.id})
 
 
@@ -122,10 +142,13 @@ def list_embed_tasks(s: Services, request: EmulatorRequest) -> Response:
     if status and status not in ("processing", "ready", "failed"):
         raise invalid("status", f"{status!r} is not one of processing, ready, failed.")
     with s.rt.store.read() as st:
-        items = [t for t in st.embed_tasks.values()
-                 if (status in (None, "") or t.status == status)
-                 and ("started_at" not in bounds or t.created_at >= bounds["started_at"])
-                 and ("ended_at" not in bounds or t.created_at <= bounds["ended_at"])]
+        items = [
+            t
+            for t in st.embed_tasks.values()
+            if (status in (None, "") or t.status == status)
+            and ("started_at" not in bounds or t.created_at >= bounds["started_at"])
+            and ("ended_at" not in bounds or t.created_at <= bounds["ended_at"])
+        ]
         items.sort(key=lambda t: (t.created_at, t.seq), reverse=True)
         page, info = paginate(items, args)
         return json_response({"data": [embed_task_json(t, segments=False) for t in page], "page_info": info})
@@ -157,5 +180,3 @@ def retrieve_embed_task(s: Services, request: EmulatorRequest, task_id: str) -> 
         if task is None:
             raise not_found(task_id, "embed tasks")
         return json_response(embed_task_json(task, segments=True, options=options or None))
-
-

@@ -31,8 +31,11 @@ def create_task(s: Services, request: EmulatorRequest) -> Response:
     body: embed_v2.EmbedTaskIn = analyze.validate(embed_v2.EmbedTaskIn, data)
     embed_v2.check_model(body.model_name, data)
     task = s.embed_v2.create(s, body)
-    return json_response({"_id": task.id, "status": "processing", "data": None}, 202,
-                         headers={"Location": f"/v1.3/embed-v2/tasks/{task.id}"})
+    return json_response(
+        {"_id": task.id, "status": "processing", "data": None},
+        202,
+        headers={"Location": f"/v1.3/embed-v2/tasks/{task.id}"},
+    )
 
 
 @wrapped
@@ -51,8 +54,13 @@ def list_tasks(s: Services, request: EmulatorRequest) -> Response:
     status = args.get("status") or None
     if status is not None:
         query_choice(args, "status", "", ("processing", "ready", "failed"))
-    tasks = [t for t in s.embed_v2.live() if t.created_at >= started and (ended is None or t.created_at <= ended)
-             and (status is None or t.status == status)]
+    tasks = [
+        t
+        for t in s.embed_v2.live()
+        if t.created_at >= started
+        and (ended is None or t.created_at <= ended)
+        and (status is None or t.status == status)
+    ]
     tasks.sort(key=lambda t: (t.created_at, t.seq), reverse=True)
     page, info = paginate(tasks, args)
     return json_response({"data": [embed_v2.list_item_json(t) for t in page], "page_info": info})
@@ -62,8 +70,11 @@ def list_tasks(s: Services, request: EmulatorRequest) -> Response:
 def retrieve_task(s: Services, request: EmulatorRequest, task_id: str) -> Response:
     task = s.embed_v2.get(task_id)
     if task is None:
-        raise ApiError(404, "resource_not_exist", f"Resource with id {task_id} does not exist in embed-v2 tasks "
-                       "(results are kept 7 days).")
+        raise ApiError(
+            404,
+            "resource_not_exist",
+            f"Resource with id {task_id} does not exist in embed-v2 tasks (results are kept 7 days).",
+        )
     return json_response(embed_v2.task_json(task))
 
 

@@ -27,8 +27,11 @@ def _video_for_generation(s: Services, video_id: str) -> VideoRecord:
             raise not_found(video_id, "videos")
         index = st.indexes.get(video.index_id)
         if index is None or not index.has_family("pegasus"):
-            raise ApiError(400, "index_not_supported_for_generate",
-                           f"The index {video.index_id} of video {video_id} has no Pegasus model.")
+            raise ApiError(
+                400,
+                "index_not_supported_for_generate",
+                f"The index {video.index_id} of video {video_id} has no Pegasus model.",
+            )
         return video.model_copy(deep=True)
 
 
@@ -71,34 +74,46 @@ def summarize(s: Services, request: EmulatorRequest) -> Response:
     if body.type == "summary":
         text = _structured(video, body.response_format, generation.summary(video, body.prompt))
         text, _, tokens = generation.truncate(text, body.max_tokens)
-        return json_response({"summarize_type": "summary", "id": generation_id, "summary": text,
-                              "usage": {"output_tokens": tokens}})
+        return json_response(
+            {"summarize_type": "summary", "id": generation_id, "summary": text, "usage": {"output_tokens": tokens}}
+        )
     if body.type == "chapter":
         chapters = generation.chapters(video)
         tokens = generation.count_tokens(json.dumps(chapters))
-        return json_response({"summarize_type": "chapter", "id": generation_id, "chapters": chapters,
-                              "usage": {"output_tokens": tokens}})
+        return json_response(
+            {"summarize_type": "chapter", "id": generation_id, "chapters": chapters, "usage": {"output_tokens": tokens}}
+        )
     highlights = generation.highlights(video)
-    return json_response({"summarize_type": "highlight", "id": generation_id, "highlights": highlights,
-                          "usage": {"output_tokens": generation.count_tokens(json.dumps(highlights))}})
+    return json_response(
+        {
+            "summarize_type": "highlight",
+            "id": generation_id,
+            "highlights": highlights,
+            "usage": {"output_tokens": generation.count_tokens(json.dumps(highlights))},
+        }
+    )
 
 
 def _fragments(text: str) -> Iterator[str]:
     # Fixed-size pieces, so fragments may split mid-word as the real stream does.
     for start in range(0, len(text), FRAGMENT_CHARS):
-        yield text[start:start + FRAGMENT_CHARS]
+        yield text[start : start + FRAGMENT_CHARS]
 
 
-def _ndjson(generation_id: str, text: str, finish_reason: str, usage: dict[str, int],
-            warning: dict[str, str] | None = None) -> Iterator[bytes]:
+def _ndjson(
+    generation_id: str, text: str, finish_reason: str, usage: dict[str, int], warning: dict[str, str] | None = None
+) -> Iterator[bytes]:
     def line(event: dict[str, object]) -> bytes:
         return (json.dumps(event) + "\n").encode("utf-8")
 
     yield line({"event_type": "stream_start", "metadata": {"generation_id": generation_id}})
     for fragment in _fragments(text):
         yield line({"event_type": "text_generation", "text": fragment})
-    end: dict[str, object] = {"event_type": "stream_end", "finish_reason": finish_reason,
-                              "metadata": {"generation_id": generation_id, "usage": usage}}
+    end: dict[str, object] = {
+        "event_type": "stream_end",
+        "finish_reason": finish_reason,
+        "metadata": {"generation_id": generation_id, "usage": usage},
+    }
     if warning is not None:
         end["error"] = warning
     yield line(end)
@@ -108,10 +123,15 @@ def _analyze_current(s: Services, request: EmulatorRequest) -> Response:
     """`/analyze` as SDK 1.3.6 speaks it: video {url|asset_id|base64_string} or images, Pegasus 1.5/1.6."""
     data = current.read_json_object(request)
     current.check_removed(data)
-    if data.get("response_format", {}) and isinstance(data.get("response_format"), dict) \
-            and data["response_format"].get("type") == "segment_definitions":
-        raise invalid("response_format.type", "only json_schema is supported for synchronous analysis; use "
-                      "/analyze/tasks for segment_definitions.")
+    if (
+        data.get("response_format", {})
+        and isinstance(data.get("response_format"), dict)
+        and data["response_format"].get("type") == "segment_definitions"
+    ):
+        raise invalid(
+            "response_format.type",
+            "only json_schema is supported for synchronous analysis; use /analyze/tasks for segment_definitions.",
+        )
     body = current.validate(current.SyncAnalyzeIn, data)
     current.check_prompt_shape(body)
     max_tokens = current.check_max_tokens(body.max_tokens)
@@ -143,10 +163,12 @@ def analyze(s: Services, request: EmulatorRequest) -> Response:
     text, finish_reason, tokens = generation.truncate(text, body.max_tokens)
     generation_id = str(uuid.uuid4())
     if body.stream:
-        return Response(_ndjson(generation_id, text, finish_reason, {"output_tokens": tokens}),
-                        mimetype="application/x-ndjson")
-    return json_response({"id": generation_id, "data": text, "finish_reason": finish_reason,
-                          "usage": {"output_tokens": tokens}})
+        return Response(
+            _ndjson(generation_id, text, finish_reason, {"output_tokens": tokens}), mimetype="application/x-ndjson"
+        )
+    return json_response(
+        {"id": generation_id, "data": text, "finish_reason": finish_reason, "usage": {"output_tokens": tokens}}
+    )
 
 
 def generate(s: Services, request: EmulatorRequest) -> Response:

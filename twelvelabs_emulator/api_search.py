@@ -14,7 +14,14 @@ from twelvelabs_emulator.api_embed import IMAGE_MAX_BYTES, TEXT_TOKEN
 from twelvelabs_emulator.bodies import Body, SearchForm
 from twelvelabs_emulator.downloads import download
 from twelvelabs_emulator.errors import ApiError, MediaProblem, invalid, not_found, not_provided
-from twelvelabs_emulator.httpkit import EmulatorRequest, adopt_upload, form_model, json_response, query_bool, require_multipart
+from twelvelabs_emulator.httpkit import (
+    EmulatorRequest,
+    adopt_upload,
+    form_model,
+    json_response,
+    query_bool,
+    require_multipart,
+)
 from twelvelabs_emulator.services import Services
 
 QUERY_TOKEN_LIMIT = 77
@@ -41,7 +48,9 @@ class CurrentSearchForm(Body):
 def _query_vector(s: Services, request: EmulatorRequest, form: SearchForm) -> tuple[list[float], bool]:
     has_media = form.query_media_url is not None or "query_media_file" in request.files
     if form.query_text is not None and has_media:
-        raise invalid("query_text", "give either query_text or a media query (query_media_url/query_media_file), not both.")
+        raise invalid(
+            "query_text", "give either query_text or a media query (query_media_url/query_media_file), not both."
+        )
     if form.query_text is not None:
         if len(TEXT_TOKEN.findall(form.query_text)) > QUERY_TOKEN_LIMIT:
             raise invalid("query_text", f"it is longer than {QUERY_TOKEN_LIMIT} tokens.")
@@ -52,8 +61,14 @@ def _query_vector(s: Services, request: EmulatorRequest, form: SearchForm) -> tu
         raise not_provided("query_media_type")
     with tempfile.TemporaryDirectory(dir=s.rt.upload_dir) as scratch:
         if form.query_media_url:
-            path, _, _ = download(form.query_media_url, "query_media_url", Path(scratch), IMAGE_MAX_BYTES,
-                                  s.rt.config.download_timeout_seconds, too_large_code="parameter_invalid")
+            path, _, _ = download(
+                form.query_media_url,
+                "query_media_url",
+                Path(scratch),
+                IMAGE_MAX_BYTES,
+                s.rt.config.download_timeout_seconds,
+                too_large_code="parameter_invalid",
+            )
             field = "query_media_url"
         else:
             path, field = Path(scratch) / "query", "query_media_file"
@@ -93,8 +108,14 @@ def _current_query_vector(s: Services, request: EmulatorRequest, form: CurrentSe
         parts.append(vectors.embed_text(form.query_text))
     with tempfile.TemporaryDirectory(dir=s.rt.upload_dir) as scratch:
         for n, url in enumerate(form.query_media_url):
-            path, _, _ = download(url, "query_media_url", Path(scratch), IMAGE_MAX_BYTES,
-                                  s.rt.config.download_timeout_seconds, too_large_code="parameter_invalid")
+            path, _, _ = download(
+                url,
+                "query_media_url",
+                Path(scratch),
+                IMAGE_MAX_BYTES,
+                s.rt.config.download_timeout_seconds,
+                too_large_code="parameter_invalid",
+            )
             parts.append(_image_vector(s, path, f"query_media_url[{n}]"))
         for n, storage in enumerate(files):
             path = Path(scratch) / f"query-{n}"
@@ -108,8 +129,9 @@ def _create_current_search(s: Services, request: EmulatorRequest) -> Response:
     require_multipart(request)
     # threshold / adjust_confidence_level / sort_option are ignored, as SDK 1.3.6 documents ("Deprecated:
     # ignored by the API. Use the `rank` field"): hits are ranked by relevance and carry no score/confidence.
-    form = form_model(request.form, CurrentSearchForm,
-                      lists=("search_options", "transcription_options", "query_media_url"))
+    form = form_model(
+        request.form, CurrentSearchForm, lists=("search_options", "transcription_options", "query_media_url")
+    )
     if form.transcription_options and "transcription" not in form.search_options:
         raise invalid("transcription_options", "it is only valid when search_options includes transcription.")
     with s.rt.store.read() as st:
@@ -117,24 +139,38 @@ def _create_current_search(s: Services, request: EmulatorRequest) -> Response:
         if index is None:
             raise not_found(form.index_id, "indexes")
         if not index.has_family("marengo"):
-            raise ApiError(400, "index_not_supported_for_search",
-                           f"The index {index.id} has no Marengo model, so it cannot be searched.")
+            raise ApiError(
+                400,
+                "index_not_supported_for_search",
+                f"The index {index.id} has no Marengo model, so it cannot be searched.",
+            )
         enabled = index.options("marengo")
     for option in form.search_options:
         if option not in enabled:
-            raise ApiError(400, "search_option_not_supported",
-                           f"The search_options value {option!r} is not enabled on index {form.index_id} "
-                           f"(enabled: {', '.join(sorted(enabled))}).")
+            raise ApiError(
+                400,
+                "search_option_not_supported",
+                f"The search_options value {option!r} is not enabled on index {form.index_id} "
+                f"(enabled: {', '.join(sorted(enabled))}).",
+            )
     flt = search.parse_filter(form.filter)
     vector, media_query = _current_query_vector(s, request, form)
     if media_query and form.query_text is None and "visual" not in form.search_options:
         raise ApiError(400, "search_option_combination_not_supported", "An image query needs the visual search option.")
-    options = list(dict.fromkeys(form.search_options))
+    options: list[str] = list(dict.fromkeys(form.search_options))
     if media_query and form.query_text is None:
         options = ["visual"]
-    query = search.SearchQuery(index_id=form.index_id, options=options, vector=vector, media_query=media_query,
-                               operator=form.operator, group_by=form.group_by, page_limit=form.page_limit,
-                               filter=flt, surface="current")
+    query = search.SearchQuery(
+        index_id=form.index_id,
+        options=options,
+        vector=vector,
+        media_query=media_query,
+        operator=form.operator,
+        group_by=form.group_by,
+        page_limit=form.page_limit,
+        filter=flt,
+        surface="current",
+    )
     with s.rt.store.read() as st:
         hits, inner = search.rank(st, query)
         pool = search.search_pool(st, form.index_id)
@@ -152,26 +188,40 @@ def create_search(s: Services, request: EmulatorRequest) -> Response:
         if index is None:
             raise not_found(form.index_id, "indexes")
         if not index.has_family("marengo"):
-            raise ApiError(400, "index_not_supported_for_search",
-                           f"The index {index.id} has no Marengo model, so it cannot be searched.")
+            raise ApiError(
+                400,
+                "index_not_supported_for_search",
+                f"The index {index.id} has no Marengo model, so it cannot be searched.",
+            )
         enabled = index.options("marengo")
     for option in form.search_options:
         if option not in enabled:
-            raise ApiError(400, "search_option_not_supported",
-                           f"The search_options value {option!r} is not enabled on index {form.index_id} "
-                           f"(enabled: {', '.join(sorted(enabled))}).")
+            raise ApiError(
+                400,
+                "search_option_not_supported",
+                f"The search_options value {option!r} is not enabled on index {form.index_id} "
+                f"(enabled: {', '.join(sorted(enabled))}).",
+            )
     if form.sort_option == "clip_count" and form.group_by != "video":
         raise invalid("sort_option", "clip_count needs group_by=video.")
     flt = search.parse_filter(form.filter)
     vector, media_query = _query_vector(s, request, form)
     if media_query and "visual" not in form.search_options:
-        raise ApiError(400, "search_option_combination_not_supported",
-                       "An image query needs the visual search option.")
-    options = ["visual"] if media_query else list(dict.fromkeys(form.search_options))
-    query = search.SearchQuery(index_id=form.index_id, options=options, vector=vector, media_query=media_query,
-                               operator=form.operator, group_by=form.group_by, threshold=form.threshold,
-                               adjust_confidence_level=form.adjust_confidence_level, sort_option=form.sort_option,
-                               page_limit=form.page_limit, filter=flt)
+        raise ApiError(400, "search_option_combination_not_supported", "An image query needs the visual search option.")
+    options: list[str] = ["visual"] if media_query else list(dict.fromkeys(form.search_options))
+    query = search.SearchQuery(
+        index_id=form.index_id,
+        options=options,
+        vector=vector,
+        media_query=media_query,
+        operator=form.operator,
+        group_by=form.group_by,
+        threshold=form.threshold,
+        adjust_confidence_level=form.adjust_confidence_level,
+        sort_option=form.sort_option,
+        page_limit=form.page_limit,
+        filter=flt,
+    )
     with s.rt.store.read() as st:
         hits, inner = search.rank(st, query)
         pool = search.search_pool(st, form.index_id)
@@ -184,8 +234,9 @@ def search_page(s: Services, request: EmulatorRequest, page_token: str) -> Respo
     session, page = s.searches.lookup(page_token)
     with s.rt.store.read() as st:
         if session.index_id not in st.indexes:
-            raise ApiError(400, "search_page_token_expired",
-                           f"The page token {page_token} is no longer valid: its index was deleted.")
+            raise ApiError(
+                400,
+                "search_page_token_expired",
+                f"The page token {page_token} is no longer valid: its index was deleted.",
+            )
         return json_response(search.render_page(st, session, page, include, with_prev=True))
-
-

@@ -3,6 +3,7 @@ async task store (`/embed-v2/tasks`: processing -> ready | failed, kept 7 days, 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import tempfile
@@ -126,7 +127,9 @@ def check_model(name: str, extras: dict[str, Any]) -> None:
             raise invalid(key, "it is supported by marengo3.5 only.")
 
 
-def _source(s: Services, src: MediaSourceIn | MultiSourceIn, field: str, scratch: Path, limit: int) -> tuple[Path, dict[str, str]]:
+def _source(
+    s: Services, src: MediaSourceIn | MultiSourceIn, field: str, scratch: Path, limit: int
+) -> tuple[Path, dict[str, str]]:
     given = [(k, getattr(src, k)) for k in ("url", "base64_string", "asset_id") if getattr(src, k) is not None]
     if len(given) != 1:
         raise invalid(field, "give exactly one of url, base64_string, asset_id.")
@@ -145,7 +148,9 @@ def _image_vector(path: Path, field: str) -> list[float]:
                 raise invalid(field, "it is not a decodable image.")
             ctx = container.streams.video[0].codec_context
             if min(ctx.width, ctx.height) < IMAGE_MIN_SIDE:
-                raise invalid(field, f"the image is {ctx.width}x{ctx.height}; the minimum is {IMAGE_MIN_SIDE}x{IMAGE_MIN_SIDE}.")
+                raise invalid(
+                    field, f"the image is {ctx.width}x{ctx.height}; the minimum is {IMAGE_MIN_SIDE}x{IMAGE_MIN_SIDE}."
+                )
     except av.error.FFmpegError as exc:
         raise invalid(field, f"it is not a decodable image ({exc}).") from exc
     try:
@@ -169,10 +174,20 @@ def generation_tokens(text: str) -> int:
     return count_tokens(text)
 
 
-def entry(vec: list[float], option: str | None = None, scope: str | None = None, start: float | None = None,
-          end: float | None = None) -> dict[str, object]:
-    return {"embedding": vectors.rounded(vec), "embedding_option": option, "embedding_scope": scope,
-            "start_sec": start, "end_sec": end}
+def entry(
+    vec: list[float],
+    option: str | None = None,
+    scope: str | None = None,
+    start: float | None = None,
+    end: float | None = None,
+) -> dict[str, object]:
+    return {
+        "embedding": vectors.rounded(vec),
+        "embedding_option": option,
+        "embedding_scope": scope,
+        "start_sec": start,
+        "end_sec": end,
+    }
 
 
 # --- segment math (§6.1) --------------------------------------------------------------------------
@@ -250,9 +265,16 @@ def plan(req: TimedIn, kind: Literal["audio", "video"], is_task: bool) -> Plan:
         strategy, length = "dynamic", seg.dynamic.min_duration_sec
     if req.start_sec is not None and req.end_sec is not None and req.end_sec <= req.start_sec:
         raise invalid(f"{kind}.end_sec", "it must be greater than start_sec.")
-    return Plan(options=options, scopes=scopes, fused="fused_embedding" in types,
-                separate="separate_embedding" in types, strategy=strategy, length=length,
-                start=req.start_sec, end=req.end_sec)
+    return Plan(
+        options=options,
+        scopes=scopes,
+        fused="fused_embedding" in types,
+        separate="separate_embedding" in types,
+        strategy=strategy,
+        length=length,
+        start=req.start_sec,
+        end=req.end_sec,
+    )
 
 
 def _window(p: Plan, duration: float, kind: str) -> tuple[float, float]:
@@ -275,8 +297,9 @@ def _audio_duration(path: Path, field: str) -> float:
         raise invalid(field, f"it is not decodable audio ({exc}).") from exc
 
 
-def embed_media(path: Path, kind: Literal["audio", "video"], p: Plan, name: str, max_seconds: float,
-                min_seconds: float = 1.0) -> tuple[list[dict[str, object]], float]:
+def embed_media(
+    path: Path, kind: Literal["audio", "video"], p: Plan, name: str, max_seconds: float, min_seconds: float = 1.0
+) -> tuple[list[dict[str, object]], float]:
     """(EmbeddingData entries, media duration). MediaProblem for content that breaks a requirement."""
     salt = hashlib.sha256(path.read_bytes()[: 4 * 1024 * 1024]).hexdigest()
     if kind == "video":
@@ -284,12 +307,17 @@ def embed_media(path: Path, kind: Literal["audio", "video"], p: Plan, name: str,
         duration = info.duration
     else:
         duration = _audio_duration(path, "audio.media_source")
-        info = MediaInfo(filename=name, duration=duration, width=0, height=0, fps=0.0, size=path.stat().st_size,
-                         has_audio=True)
+        info = MediaInfo(
+            filename=name, duration=duration, width=0, height=0, fps=0.0, size=path.stat().st_size, has_audio=True
+        )
     if duration > max_seconds + 1e-3:
-        raise MediaProblem("parameter_invalid", f"The {kind} is {duration:.1f} s long; the maximum here is {max_seconds:.0f} s.")
+        raise MediaProblem(
+            "parameter_invalid", f"The {kind} is {duration:.1f} s long; the maximum here is {max_seconds:.0f} s."
+        )
     if duration < min_seconds:
-        raise MediaProblem("parameter_invalid", f"The {kind} is {duration:.1f} s long; the minimum is {min_seconds:.0f} s.")
+        raise MediaProblem(
+            "parameter_invalid", f"The {kind} is {duration:.1f} s long; the minimum is {min_seconds:.0f} s."
+        )
     start, end = _window(p, duration, kind)
     bounds = fixed_bounds(start, end, float(p.length))
     if kind == "video":
@@ -326,8 +354,9 @@ def embed_media(path: Path, kind: Literal["audio", "video"], p: Plan, name: str,
     return data, duration
 
 
-def timed_metadata(kind: str, source_meta: dict[str, str], p: Plan, duration: float,
-                   scopes_as_sent: list[str]) -> dict[str, object]:
+def timed_metadata(
+    kind: str, source_meta: dict[str, str], p: Plan, duration: float, scopes_as_sent: list[str]
+) -> dict[str, object]:
     meta: dict[str, object] = {"input_type": kind, **source_meta}
     if kind == "video" and p.strategy == "fixed":
         meta["clip_length"] = p.length
@@ -351,13 +380,20 @@ def sync_embed(s: Services, body: EmbedIn) -> dict[str, object]:
             if body.image is None:
                 raise not_provided("image")
             path, meta = _source(s, body.image.media_source, "image.media_source", scratch, IMAGE_MAX_BYTES)
-            return {"data": [entry(_image_vector(path, "image.media_source"))], "metadata": {"input_type": "image", **meta}}
+            return {
+                "data": [entry(_image_vector(path, "image.media_source"))],
+                "metadata": {"input_type": "image", **meta},
+            }
         if kind == "text_image":
             if body.text_image is None:
                 raise not_provided("text_image")
             path, meta = _source(s, body.text_image.media_source, "text_image.media_source", scratch, IMAGE_MAX_BYTES)
-            vec = vectors.mean_vector([_text_vector(body.text_image.input_text, "text_image.input_text"),
-                                       _image_vector(path, "text_image.media_source")])
+            vec = vectors.mean_vector(
+                [
+                    _text_vector(body.text_image.input_text, "text_image.input_text"),
+                    _image_vector(path, "text_image.media_source"),
+                ]
+            )
             return {"data": [entry(vec)], "metadata": {"input_type": "text_image", **meta}}
         if kind == "multi_input":
             mi = body.multi_input
@@ -418,11 +454,16 @@ class EmbedV2TaskRunner:
         self.rt = rt
         self._lock = threading.RLock()
         self._file = rt.data_dir / "embed_v2_tasks.json" if rt.config.state_dir is not None else None
-        self.state = EmbedV2State.model_validate_json(self._file.read_text(encoding="utf-8")) \
-            if self._file is not None and self._file.exists() else EmbedV2State()
+        self.state = (
+            EmbedV2State.model_validate_json(self._file.read_text(encoding="utf-8"))
+            if self._file is not None and self._file.exists()
+            else EmbedV2State()
+        )
         for task in self.state.tasks.values():  # results were computed at creation: only the flip is pending
             if task.status == "processing":
-                self.rt.scheduler.call_later(self.rt.config.processing_seconds, lambda tid=task.id: self._finish(tid))
+                self.rt.scheduler.call_later(
+                    self.rt.config.processing_seconds, functools.partial(self._finish, task.id)
+                )
 
     def _save(self) -> None:
         if self._file is None:
@@ -457,10 +498,21 @@ class EmbedV2TaskRunner:
                 error = FAILED_MESSAGE  # content problems surface as a failed task, as the service reports them
         with self._lock:
             self.state.seq += 1
-            task = EmbedV2TaskRecord(id=new_id(), seq=self.state.seq, model_name=body.model_name, input_type=kind,
-                                     status="processing", created_at=now, updated_at=now, source_meta=meta, plan=p,
-                                     scopes_as_sent=list(dict.fromkeys(req.embedding_scope or ["clip", "asset"])),
-                                     duration=duration, data=data, error=error)
+            task = EmbedV2TaskRecord(
+                id=new_id(),
+                seq=self.state.seq,
+                model_name=body.model_name,
+                input_type=kind,
+                status="processing",
+                created_at=now,
+                updated_at=now,
+                source_meta=meta,
+                plan=p,
+                scopes_as_sent=list(dict.fromkeys(req.embedding_scope or ["clip", "asset"])),
+                duration=duration,
+                data=data,
+                error=error,
+            )
             self.state.tasks[task.id] = task
             self._save()
         self.rt.scheduler.call_later(self.rt.config.processing_seconds, lambda: self._finish(task.id))
@@ -493,9 +545,13 @@ def task_json(task: EmbedV2TaskRecord) -> dict[str, object]:
     """EmbeddingTaskResponse: {_id, status, created_at, updated_at, data|null, metadata?, error?}."""
     from twelvelabs_emulator.clock import rfc3339
 
-    body: dict[str, object] = {"_id": task.id, "status": task.status, "created_at": rfc3339(task.created_at),
-                               "updated_at": rfc3339(task.updated_at),
-                               "data": task.data if task.status == "ready" else None}
+    body: dict[str, object] = {
+        "_id": task.id,
+        "status": task.status,
+        "created_at": rfc3339(task.created_at),
+        "updated_at": rfc3339(task.updated_at),
+        "data": task.data if task.status == "ready" else None,
+    }
     if task.status == "ready":
         body["metadata"] = metadata_of(task)
     if task.status == "failed" and task.error:
@@ -507,8 +563,13 @@ def list_item_json(task: EmbedV2TaskRecord) -> dict[str, object]:
     """MediaEmbeddingTask (list item)."""
     from twelvelabs_emulator.clock import rfc3339
 
-    body: dict[str, object] = {"_id": task.id, "model_name": task.model_name, "status": task.status,
-                               "created_at": rfc3339(task.created_at), "updated_at": rfc3339(task.updated_at)}
+    body: dict[str, object] = {
+        "_id": task.id,
+        "model_name": task.model_name,
+        "status": task.status,
+        "created_at": rfc3339(task.created_at),
+        "updated_at": rfc3339(task.updated_at),
+    }
     meta: dict[str, object] = dict(task.source_meta)
     p = task.plan
     if task.input_type == "video":

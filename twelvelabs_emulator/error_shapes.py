@@ -12,7 +12,7 @@ def rate_limit_shape(path: str, surface: str) -> ErrorShape:
     wrapped on /embed-v2* and /analyze/tasks*; flat elsewhere and on the classic surface."""
     if surface != "current" or not path.startswith(API_PREFIX + "/"):
         return "flat"
-    rest = path[len(API_PREFIX):].rstrip("/")
+    rest = path[len(API_PREFIX) :].rstrip("/")
     if rest == "/analyze" or rest == "/search" or rest.startswith("/search/"):
         return "empty"
     if rest.startswith(("/embed-v2", "/analyze/tasks", "/analyze/batches")):

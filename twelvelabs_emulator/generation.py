@@ -81,9 +81,17 @@ def chapters(video: VideoRecord) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
     for n, clip in enumerate(_sections(video)):
         start, end = round(clip.start, 3), round(min(clip.end, video.media.duration), 3)
-        out.append({"chapter_number": n, "start_sec": start, "end_sec": end, "start": int(start), "end": int(end),
-                    "chapter_title": f"Part {n + 1}: {describe_clip(clip).split(' imagery')[0].title()}",
-                    "chapter_summary": f"{subject(video).capitalize()}: {describe_clip(clip)}."})
+        out.append(
+            {
+                "chapter_number": n,
+                "start_sec": start,
+                "end_sec": end,
+                "start": int(start),
+                "end": int(end),
+                "chapter_title": f"Part {n + 1}: {describe_clip(clip).split(' imagery')[0].title()}",
+                "chapter_summary": f"{subject(video).capitalize()}: {describe_clip(clip)}.",
+            }
+        )
     return out
 
 
@@ -92,14 +100,21 @@ def highlights(video: VideoRecord) -> list[dict[str, object]]:
     for clip in _sections(video):
         middle = (clip.start + clip.end) / 2
         start, end = round(max(clip.start, middle - 1.0), 3), round(min(clip.end, middle + 1.0), 3)
-        out.append({"start_sec": start, "end_sec": end, "start": int(start), "end": int(end),
-                    "highlight": f"{subject(video).title()} at {start:.1f} s",
-                    "highlight_summary": f"A moment of {describe_clip(clip)}."})
+        out.append(
+            {
+                "start_sec": start,
+                "end_sec": end,
+                "start": int(start),
+                "end": int(end),
+                "highlight": f"{subject(video).title()} at {start:.1f} s",
+                "highlight_summary": f"A moment of {describe_clip(clip)}.",
+            }
+        )
     return out
 
 
 def answer(video: VideoRecord, prompt: str) -> str:
-    return f"In response to \"{prompt.strip()}\": {summary(video, None)}"
+    return f'In response to "{prompt.strip()}": {summary(video, None)}'
 
 
 def truncate(text: str, max_tokens: int | None) -> tuple[str, str, int]:
@@ -108,10 +123,11 @@ def truncate(text: str, max_tokens: int | None) -> tuple[str, str, int]:
     if max_tokens is None or tokens <= max_tokens:
         return text, "stop", tokens
     spans = [m.end() for m in TOKEN.finditer(text)]
-    return text[:spans[max_tokens - 1]], "length", max_tokens
+    return text[: spans[max_tokens - 1]], "length", max_tokens
 
 
 # --- JSON schema (best effort over the documented subset) ---------------------------------------------
+
 
 def check_schema(schema: object, path: str = "json_schema") -> None:
     """Reject keywords the API rejects (minLength/maxLength) and non-object schemas."""
@@ -126,7 +142,9 @@ def check_schema(schema: object, path: str = "json_schema") -> None:
             check_schema(value, f"{path}[{n}]")
 
 
-def schema_value(schema: dict[str, object], video: VideoRecord, name: str, root: dict[str, object], depth: int = 0) -> object:
+def schema_value(
+    schema: dict[str, object], video: VideoRecord, name: str, root: dict[str, object], depth: int = 0
+) -> object:
     if depth > 12:
         return None
     if "$ref" in schema:
@@ -148,8 +166,10 @@ def schema_value(schema: dict[str, object], video: VideoRecord, name: str, root:
         kind = next((k for k in kind if k != "null"), "null")
     if kind == "object":
         props = schema.get("properties", {})
-        return {key: schema_value(sub if isinstance(sub, dict) else {}, video, key, root, depth + 1)
-                for key, sub in (props.items() if isinstance(props, dict) else [])}
+        return {
+            key: schema_value(sub if isinstance(sub, dict) else {}, video, key, root, depth + 1)
+            for key, sub in (props.items() if isinstance(props, dict) else [])
+        }
     if kind == "array":
         items = schema.get("items", {})
         items = items if isinstance(items, dict) else {}
@@ -167,9 +187,15 @@ def schema_value(schema: dict[str, object], video: VideoRecord, name: str, root:
 
 def _number(schema: dict[str, object], video: VideoRecord, name: str, integer: bool) -> float | int:
     lowered = name.lower()
-    value: float = video.media.duration if "duration" in lowered or "length" in lowered else \
-        video.media.width if "width" in lowered else video.media.height if "height" in lowered else \
-        float(len(video.clips) or 1)
+    value: float = (
+        video.media.duration
+        if "duration" in lowered or "length" in lowered
+        else video.media.width
+        if "width" in lowered
+        else video.media.height
+        if "height" in lowered
+        else float(len(video.clips) or 1)
+    )
     lo = schema.get("minimum", schema.get("exclusiveMinimum"))
     hi = schema.get("maximum", schema.get("exclusiveMaximum"))
     if isinstance(lo, (int, float)):

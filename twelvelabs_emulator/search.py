@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from twelvelabs_emulator import vectors
 from twelvelabs_emulator.clock import rfc3339
@@ -61,8 +61,11 @@ def parse_filter(raw: str | None) -> dict[str, object]:
             bad = [k for k in cond if k not in ("gte", "lte", "gt", "lt")]
             numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in cond.values())
             if bad or not cond or not numeric:
-                raise ApiError(400, "search_filter_invalid",
-                               f"filter.{key} must be a value or an object of numeric gte/lte/gt/lt bounds.")
+                raise ApiError(
+                    400,
+                    "search_filter_invalid",
+                    f"filter.{key} must be a value or an object of numeric gte/lte/gt/lt bounds.",
+                )
         elif not isinstance(cond, (str, int, float, bool)):
             raise ApiError(400, "search_filter_invalid", f"filter.{key} must be a string, number, boolean or range.")
     return parsed
@@ -86,8 +89,12 @@ def matches_filter(video: VideoRecord, flt: dict[str, object]) -> bool:
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 return False
             for op, bound in cond.items():
-                if (op == "gte" and value < bound) or (op == "lte" and value > bound) or \
-                   (op == "gt" and value <= bound) or (op == "lt" and value >= bound):
+                if (
+                    (op == "gte" and value < bound)
+                    or (op == "lte" and value > bound)
+                    or (op == "gt" and value <= bound)
+                    or (op == "lt" and value >= bound)
+                ):
                     return False
         elif value != cond or isinstance(value, bool) != isinstance(cond, bool):
             return False
@@ -136,8 +143,9 @@ def rank(st: State, query: SearchQuery) -> tuple[list[dict[str, object]], int | 
             conf = confidence(score, query.adjust_confidence_level)
             if CONFIDENCE_ORDER[conf] < THRESHOLD_ORDER[query.threshold]:
                 continue
-            clip_hits.append((sim, video.seq, {"score": score, "start": start, "end": end, "video_id": video.id,
-                                               "confidence": conf}))
+            clip_hits.append(
+                (sim, video.seq, {"score": score, "start": start, "end": end, "video_id": video.id, "confidence": conf})
+            )
     clip_hits.sort(key=lambda h: (-h[0], h[1], h[2]["start"]))
     if query.group_by == "clip":
         return [dict(hit, rank=n) for n, (_, _, hit) in enumerate(clip_hits, start=1)], None
@@ -147,7 +155,9 @@ def rank(st: State, query: SearchQuery) -> tuple[list[dict[str, object]], int | 
     order = list(grouped)
     if query.sort_option == "clip_count" and not current:
         order.sort(key=lambda vid: -len(grouped[vid]))
-    videos = [{"id": vid, "clips": [dict(c, rank=n) for n, c in enumerate(grouped[vid], start=1)]} for vid in order]
+    videos: list[dict[str, object]] = [
+        {"id": vid, "clips": [dict(c, rank=n) for n, c in enumerate(grouped[vid], start=1)]} for vid in order
+    ]
     return videos, len(clip_hits)
 
 
@@ -176,9 +186,18 @@ class SearchSessions:
         with self._lock:
             self._pages.clear()
 
-    def create(self, index_id: str, hits: list[dict[str, object]], page_limit: int, pool: dict[str, object],
-               total_inner_matches: int | None, grouped: bool) -> tuple[SearchSession, int]:
-        session = SearchSession(index_id, hits, page_limit, self.clock() + self._ttl, pool, total_inner_matches, grouped)
+    def create(
+        self,
+        index_id: str,
+        hits: list[dict[str, object]],
+        page_limit: int,
+        pool: dict[str, object],
+        total_inner_matches: int | None,
+        grouped: bool,
+    ) -> tuple[SearchSession, int]:
+        session = SearchSession(
+            index_id, hits, page_limit, self.clock() + self._ttl, pool, total_inner_matches, grouped
+        )
         pages = max(1, -(-len(hits) // page_limit))
         session.page_tokens = [str(uuid.uuid4()) for _ in range(pages)]
         with self._lock:
@@ -191,8 +210,11 @@ class SearchSessions:
         with self._lock:
             found = self._pages.get(token)
         if found is None or found[0].expires_at <= self.clock():
-            raise ApiError(400, "search_page_token_expired",
-                           f"The page token {token} has expired or is not valid; run the search again.")
+            raise ApiError(
+                400,
+                "search_page_token_expired",
+                f"The page token {token} has expired or is not valid; run the search again.",
+            )
         return found
 
     def _purge(self) -> None:
@@ -201,20 +223,24 @@ class SearchSessions:
             del self._pages[token]
 
 
-def render_page(st: State, session: SearchSession, page: int, include_user_metadata: bool,
-                with_prev: bool) -> dict[str, object]:
+def render_page(
+    st: State, session: SearchSession, page: int, include_user_metadata: bool, with_prev: bool
+) -> dict[str, object]:
     start = page * session.page_limit
-    hits = copy.deepcopy(session.hits[start:start + session.page_limit])  # the session's hits stay untouched
+    hits = copy.deepcopy(session.hits[start : start + session.page_limit])  # the session's hits stay untouched
     if include_user_metadata:
         for hit in hits:
             video = st.videos.get(str(hit.get("video_id") or hit.get("id")))
             meta = dict(video.user_metadata) if video else {}
             hit["user_metadata"] = meta
-            for clip in hit.get("clips", []):  # type: ignore[union-attr]
+            clips = hit.get("clips", [])
+            for clip in clips if isinstance(clips, list) else []:
                 clip["user_metadata"] = meta
     page_info: dict[str, object] = {
-        "limit_per_page": session.page_limit, "total_results": len(session.hits),
-        "page_expires_at": rfc3339(datetime.fromtimestamp(session.expires_at, tz=timezone.utc))}
+        "limit_per_page": session.page_limit,
+        "total_results": len(session.hits),
+        "page_expires_at": rfc3339(datetime.fromtimestamp(session.expires_at, tz=UTC)),
+    }
     if session.total_inner_matches is not None:
         page_info["total_inner_matches"] = session.total_inner_matches
     if page + 1 < len(session.page_tokens):
@@ -226,8 +252,11 @@ def render_page(st: State, session: SearchSession, page: int, include_user_metad
 
 def search_pool(st: State, index_id: str) -> dict[str, object]:
     videos = [v for v in st.videos.values() if v.index_id == index_id]
-    return {"total_count": len(videos), "total_duration": round(sum(v.media.duration for v in videos), 3),
-            "index_id": index_id}
+    return {
+        "total_count": len(videos),
+        "total_duration": round(sum(v.media.duration for v in videos), 3),
+        "index_id": index_id,
+    }
 
 
-__all__ = ["SearchQuery", "SearchSessions", "rank", "render_page", "search_pool", "parse_filter"]
+__all__ = ["SearchQuery", "SearchSessions", "parse_filter", "rank", "render_page", "search_pool"]

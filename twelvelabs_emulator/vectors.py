@@ -38,8 +38,42 @@ RELATED = {
 }
 RELATED_WEIGHT = 0.35
 STOPWORDS = frozenset(
-    "a an the of in on at to and or with for from by is are was be this that it its as into over under "
-    "show shows showing video clip scene me find".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "and",
+        "or",
+        "with",
+        "for",
+        "from",
+        "by",
+        "is",
+        "are",
+        "was",
+        "be",
+        "this",
+        "that",
+        "it",
+        "its",
+        "as",
+        "into",
+        "over",
+        "under",
+        "show",
+        "shows",
+        "showing",
+        "video",
+        "clip",
+        "scene",
+        "me",
+        "find",
+    ]
 )
 WORD = re.compile(r"[a-z0-9]+")
 

@@ -42,13 +42,24 @@ def task_event_payload(event_type: str, task: TaskRecord, index: IndexRecord | N
     """The documented §11.2 payload: `data.id` is the task id, not the video id."""
     models = [{"name": m.model_name, "options": list(m.model_options)} for m in index.models] if index else []
     metadata: dict[str, object] = {"duration": task.media.duration} if task.media else {}
-    return {"id": notification_id(), "created_at": rfc3339(utcnow()), "type": event_type,
-            "data": {"id": task.id, "status": task.status, "metadata": metadata, "models": models, "tags": []}}
+    return {
+        "id": notification_id(),
+        "created_at": rfc3339(utcnow()),
+        "type": event_type,
+        "data": {"id": task.id, "status": task.status, "metadata": metadata, "models": models, "tags": []},
+    }
 
 
 class WebhookDispatcher:
-    def __init__(self, scheduler: Scheduler, faults: Faults, settings: Callable[[], tuple[str | None, str | None]],
-                 max_attempts: int, retry_base_seconds: float, timeout_seconds: float) -> None:
+    def __init__(
+        self,
+        scheduler: Scheduler,
+        faults: Faults,
+        settings: Callable[[], tuple[str | None, str | None]],
+        max_attempts: int,
+        retry_base_seconds: float,
+        timeout_seconds: float,
+    ) -> None:
         self._scheduler = scheduler
         self._faults = faults
         self._settings = settings  # () -> (url, secret), read at event time so /_emulator/config applies

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from helpers import file_server, sdk136, wait_for
+
 from tests.emulator.conftest import client_for
 from twelvelabs_emulator import Emulator
 
@@ -44,16 +44,21 @@ def b64(path: Path) -> str:
     return base64.b64encode(path.read_bytes()).decode()
 
 
-def test_url_and_base64_sources_answer_exactly_the_documented_fields(api: httpx.Client, media_url: str,
-                                                                     samples: Path) -> None:
+def test_url_and_base64_sources_answer_exactly_the_documented_fields(
+    api: httpx.Client, media_url: str, samples: Path
+) -> None:
     r = analyze(api, video={"type": "url", "url": f"{media_url}/videos/ocean-waves.mp4"}, prompt="What is shown?")
     assert r.status_code == 200, r.text
     body = r.json()
     assert set(body) == {"id", "data", "finish_reason", "usage"} and set(body) <= NON_STREAM_KEYS
     assert set(body["usage"]) == USAGE_KEYS and body["finish_reason"] == "stop"
     assert "ocean" in body["data"] and "blue" in body["data"] and "8.0-second" in body["data"]
-    r = analyze(api, video={"type": "base64_string", "base64_string": b64(samples / "videos" / "forest-walk.mp4")},
-                prompt="Describe it", model_name="pegasus1.6")
+    r = analyze(
+        api,
+        video={"type": "base64_string", "base64_string": b64(samples / "videos" / "forest-walk.mp4")},
+        prompt="Describe it",
+        model_name="pegasus1.6",
+    )
     assert r.status_code == 200 and "green" in r.json()["data"]
 
 
@@ -71,8 +76,14 @@ def test_asset_source(api: httpx.Client, samples: Path) -> None:
 
 
 def test_stream_is_ndjson(api: httpx.Client, media_url: str) -> None:
-    r = api.post("/analyze", json={"video": {"type": "url", "url": f"{media_url}/videos/ocean-waves.mp4"},
-                                   "prompt": "What?", "stream": True})
+    r = api.post(
+        "/analyze",
+        json={
+            "video": {"type": "url", "url": f"{media_url}/videos/ocean-waves.mp4"},
+            "prompt": "What?",
+            "stream": True,
+        },
+    )
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/x-ndjson")
     events = [json.loads(line) for line in r.text.splitlines() if line]
     assert events[0]["event_type"] == "stream_start" and events[-1]["event_type"] == "stream_end"
@@ -102,10 +113,16 @@ def test_removed_inputs_and_ranges(api: httpx.Client, media_url: str, samples: P
         ({"video": video, "prompt": "x", "start_time": 3.0, "end_time": 3.5}, "parameter_invalid", "at least 1 s"),
         ({"video": video, "prompt": "x", "start_time": 5.0, "end_time": 4.0}, "parameter_invalid", "end_time"),
         ({"video": video, "prompt": "x", "prompt_v2": {"input_text": "y"}}, "parameter_invalid", "prompt_v2"),
-        ({"video": {"type": "url", "url": f"{media_url}/bad/tiny-320x240.mp4"}, "prompt": "x"},
-         "video_resolution_too_low", "320x240"),
-        ({"video": {"type": "url", "url": f"{media_url}/bad/not-a-video.mp4"}, "prompt": "x"},
-         "video_file_broken", "not-a-video"),
+        (
+            {"video": {"type": "url", "url": f"{media_url}/bad/tiny-320x240.mp4"}, "prompt": "x"},
+            "video_resolution_too_low",
+            "320x240",
+        ),
+        (
+            {"video": {"type": "url", "url": f"{media_url}/bad/not-a-video.mp4"}, "prompt": "x"},
+            "video_file_broken",
+            "not-a-video",
+        ),
     ]
     for body, code, needle in cases:
         r = analyze(api, **body)
@@ -125,24 +142,37 @@ def test_images_need_pegasus_1_6(api: httpx.Client, samples: Path, media_url: st
     r = analyze(api, image=image, prompt="Compare <@front> with <@back>", model_name="pegasus1.6")
     assert r.status_code == 200, r.text
     assert "Image front" in r.json()["data"] and "blue" in r.json()["data"]
-    for bad, needle in [({"image": image, "prompt": "Only <@front>"}, "back"),
-                        ({"image": [{"name": "a-b", "base64_string": png}], "prompt": "x"}, "image[0].name"),
-                        ({"image": [{"name": "a", "base64_string": png}] * 2, "prompt": "x"}, "unique"),
-                        ({"image": image, "video": {"type": "url", "url": f"{media_url}/videos/ocean-waves.mp4"},
-                          "prompt": "x"}, "mutually exclusive"),
-                        ({"image": [{"name": "a"}], "prompt": "x"}, "exactly one")]:
+    for bad, needle in [
+        ({"image": image, "prompt": "Only <@front>"}, "back"),
+        ({"image": [{"name": "a-b", "base64_string": png}], "prompt": "x"}, "image[0].name"),
+        ({"image": [{"name": "a", "base64_string": png}] * 2, "prompt": "x"}, "unique"),
+        (
+            {"image": image, "video": {"type": "url", "url": f"{media_url}/videos/ocean-waves.mp4"}, "prompt": "x"},
+            "mutually exclusive",
+        ),
+        ({"image": [{"name": "a"}], "prompt": "x"}, "exactly one"),
+    ]:
         r = analyze(api, model_name="pegasus1.6", **bad)
         assert r.status_code == 400 and needle in r.json()["message"], (bad, r.text)
 
 
 def test_prompt_v2_reference_images(api: httpx.Client, samples: Path, media_url: str) -> None:
-    r = analyze(api, video={"type": "url", "url": f"{media_url}/videos/ocean-waves.mp4"},
-                prompt_v2={"input_text": "Is there a <@ref> in the video?",
-                           "media_sources": [{"name": "ref", "media_type": "image",
-                                              "base64_string": b64(samples / "media" / "still.png")}]})
+    r = analyze(
+        api,
+        video={"type": "url", "url": f"{media_url}/videos/ocean-waves.mp4"},
+        prompt_v2={
+            "input_text": "Is there a <@ref> in the video?",
+            "media_sources": [
+                {"name": "ref", "media_type": "image", "base64_string": b64(samples / "media" / "still.png")}
+            ],
+        },
+    )
     assert r.status_code == 200 and "ocean" in r.json()["data"]
-    r = analyze(api, video={"type": "url", "url": f"{media_url}/videos/ocean-waves.mp4"},
-                prompt_v2={"input_text": "Is there a <@other>?", "media_sources": []})
+    r = analyze(
+        api,
+        video={"type": "url", "url": f"{media_url}/videos/ocean-waves.mp4"},
+        prompt_v2={"input_text": "Is there a <@other>?", "media_sources": []},
+    )
     assert r.status_code == 400 and "other" in r.json()["message"]
 
 
@@ -151,10 +181,20 @@ SCHEMA = {
     "properties": {
         "note": {"type": "string"},
         "title": {"type": "string"},
-        "scenes": {"type": "array", "minItems": 1, "items": {"type": "object", "properties": {
-            "start_time": {"type": "number"}, "end_time": {"type": "integer"},
-            "at": {"type": "timestamp", "format": "hh:mm:ss.fff"},
-            "description": {"type": "string"}, "colour": {"enum": ["red", "green", "blue"]}}}},
+        "scenes": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "start_time": {"type": "number"},
+                    "end_time": {"type": "integer"},
+                    "at": {"type": "timestamp", "format": "hh:mm:ss.fff"},
+                    "description": {"type": "string"},
+                    "colour": {"enum": ["red", "green", "blue"]},
+                },
+            },
+        },
         "clip_count": {"type": "integer", "minimum": 0, "maximum": 10},
         "moving": {"type": "boolean"},
         "kind": {"anyOf": [{"type": "string"}, {"type": "null"}]},
@@ -167,8 +207,12 @@ SCHEMA = {
 
 
 def test_json_schema_output_conforms_in_declaration_order(api: httpx.Client, media_url: str) -> None:
-    r = analyze(api, video={"type": "url", "url": f"{media_url}/videos/ocean-waves.mp4"}, prompt="Structure it",
-                response_format={"type": "json_schema", "json_schema": SCHEMA})
+    r = analyze(
+        api,
+        video={"type": "url", "url": f"{media_url}/videos/ocean-waves.mp4"},
+        prompt="Structure it",
+        response_format={"type": "json_schema", "json_schema": SCHEMA},
+    )
     assert r.status_code == 200, r.text
     data = json.loads(r.json()["data"])
     # declaration order, except that the optional first property yields to the first required one
@@ -188,9 +232,12 @@ def test_json_schema_rules(api: httpx.Client, media_url: str) -> None:
     def attempt(schema: dict[str, object]) -> httpx.Response:
         return analyze(api, video=video, prompt="x", response_format={"type": "json_schema", "json_schema": schema})
 
-    for keyword, sub in [("minLength", {"type": "string", "minLength": 1}), ("maxLength", {"type": "string", "maxLength": 9}),
-                         ("uniqueItems", {"type": "array", "items": {"type": "string"}, "uniqueItems": True}),
-                         ("maxItems", {"type": "array", "items": {"type": "string"}, "maxItems": 3})]:
+    for keyword, sub in [
+        ("minLength", {"type": "string", "minLength": 1}),
+        ("maxLength", {"type": "string", "maxLength": 9}),
+        ("uniqueItems", {"type": "array", "items": {"type": "string"}, "uniqueItems": True}),
+        ("maxItems", {"type": "array", "items": {"type": "string"}, "maxItems": 3}),
+    ]:
         r = attempt({"type": "object", "properties": {"a": sub}})
         assert r.status_code == 422 and keyword in r.json()["message"], r.text
     r = attempt({"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": False})
@@ -199,15 +246,21 @@ def test_json_schema_rules(api: httpx.Client, media_url: str) -> None:
     assert r.status_code == 400 and r.json()["code"] == "parameter_invalid"
     assert "response_format.json_schema.properties.t.format" in r.json()["message"]
     assert "format is required for timestamp type" in r.json()["message"]
-    for bad in [{"type": "object", "properties": {"start_time": {"type": "boolean"}}},
-                {"type": "object", "properties": {"end_time": {"type": "string", "format": "time"}}},
-                {"type": "object", "properties": {"a": {"type": "object", "properties": {
-                    "b": {"type": "timestamp", "format": "seconds"}}}}},
-                {"type": "object", "properties": {"a": {"oneOf": [{"type": "string"}]}}},
-                {"type": "object", "properties": {"a": {"type": "array", "items": {"type": "string"}, "minItems": 2}}}]:
+    for bad in [
+        {"type": "object", "properties": {"start_time": {"type": "boolean"}}},
+        {"type": "object", "properties": {"end_time": {"type": "string", "format": "time"}}},
+        {
+            "type": "object",
+            "properties": {"a": {"type": "object", "properties": {"b": {"type": "timestamp", "format": "seconds"}}}},
+        },
+        {"type": "object", "properties": {"a": {"oneOf": [{"type": "string"}]}}},
+        {"type": "object", "properties": {"a": {"type": "array", "items": {"type": "string"}, "minItems": 2}}},
+    ]:
         r = attempt(bad)
         assert r.status_code == 400 and r.json()["code"] == "parameter_invalid", (bad, r.text)
-    r = analyze(api, video=video, prompt="x", response_format={"type": "segment_definitions", "segment_definitions": []})
+    r = analyze(
+        api, video=video, prompt="x", response_format={"type": "segment_definitions", "segment_definitions": []}
+    )
     assert r.status_code == 400 and "json_schema" in r.json()["message"]
 
 
@@ -219,8 +272,16 @@ def test_long_output_ends_with_length_and_a_warning(api: httpx.Client, media_url
     body = analyze(api, video=video, prompt=prompt, max_tokens=512).json()
     assert body["finish_reason"] == "length" and body["usage"]["output_tokens"] == 512
     assert set(body) == NON_STREAM_KEYS and set(body["error"]) == {"message"}
-    structured = analyze(api, video=video, prompt=prompt, max_tokens=512, response_format={
-        "type": "json_schema", "json_schema": {"type": "object", "properties": {"summary": {"type": "string"}}}}).json()
+    structured = analyze(
+        api,
+        video=video,
+        prompt=prompt,
+        max_tokens=512,
+        response_format={
+            "type": "json_schema",
+            "json_schema": {"type": "object", "properties": {"summary": {"type": "string"}}},
+        },
+    ).json()
     assert structured["finish_reason"] == "length"
     with pytest.raises(json.JSONDecodeError):
         json.loads(structured["data"])
@@ -235,12 +296,23 @@ def test_sdk_1_3_6_analyze_and_stream(current: Emulator, media_url: str, samples
 
     client = sdk.TwelveLabs(api_key="test-key", base_url=current.base_url)
     url = VideoContext_Url(url=f"{media_url}/videos/ocean-waves.mp4")
-    answer = client.analyze(video=url, prompt="What is shown?", model_name="pegasus1.5", temperature=0.2,
-                            max_tokens=2048, start_time=0.0, end_time=8.0)
+    answer = client.analyze(
+        video=url,
+        prompt="What is shown?",
+        model_name="pegasus1.5",
+        temperature=0.2,
+        max_tokens=2048,
+        start_time=0.0,
+        end_time=8.0,
+    )
     assert answer.finish_reason == "stop" and "ocean" in answer.data and answer.usage.input_tokens
-    structured = client.analyze(video=VideoContext_Base64String(base_64_string=b64(samples / "videos" / "forest-walk.mp4")),
-                                prompt="json", response_format=SyncResponseFormat(type="json_schema", json_schema={
-                                    "type": "object", "properties": {"title": {"type": "string"}}}))
+    structured = client.analyze(
+        video=VideoContext_Base64String(base_64_string=b64(samples / "videos" / "forest-walk.mp4")),
+        prompt="json",
+        response_format=SyncResponseFormat(
+            type="json_schema", json_schema={"type": "object", "properties": {"title": {"type": "string"}}}
+        ),
+    )
     assert list(json.loads(structured.data)) == ["title"]
     events = list(client.analyze_stream(video=url, prompt="What is shown?"))
     assert [e.event_type for e in (events[0], events[-1])] == ["stream_start", "stream_end"]

@@ -12,29 +12,68 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from helpers import Receiver, file_server, sdk136, wait_for
+
 from tests.emulator.conftest import client_for
 from twelvelabs_emulator import Emulator
 
 # types/analyze_task_response.py and friends (SDK 1.3.6)
-TASK_KEYS = {"task_id", "custom_id", "batch_id", "video_source", "request_params", "status", "created_at",
-             "completed_at", "result", "error", "webhooks"}
+TASK_KEYS = {
+    "task_id",
+    "custom_id",
+    "batch_id",
+    "video_source",
+    "request_params",
+    "status",
+    "created_at",
+    "completed_at",
+    "result",
+    "error",
+    "webhooks",
+}
 RESULT_KEYS = {"generation_id", "data", "finish_reason", "usage"}
 SOURCE_KEYS = {"type", "url", "asset_id", "video_id", "index_id", "system_metadata"}
-PARAM_KEYS = {"analysis_mode", "prompt", "prompt_v2", "image", "response_format", "temperature", "max_tokens",
-              "min_segment_duration", "max_segment_duration", "start_time", "end_time"}
+PARAM_KEYS = {
+    "analysis_mode",
+    "prompt",
+    "prompt_v2",
+    "image",
+    "response_format",
+    "temperature",
+    "max_tokens",
+    "min_segment_duration",
+    "max_segment_duration",
+    "start_time",
+    "end_time",
+}
 WEBHOOK_INFO_KEYS = {"url", "delivered", "attempts", "last_error"}
 EVENT_KEYS = {"id", "created_at", "type", "data"}
 EVENT_DATA_KEYS = {"id", "custom_id", "created_at", "status", "video_source", "error"}
-SEGMENTS = {"type": "segment_definitions", "segment_time_format": "hh:mm:ss", "segment_definitions": [
-    {"id": "sea", "description": "blue ocean water", "fields": [
-        {"name": "colour", "type": "string", "description": "the main colour"},
-        {"name": "length", "type": "number", "description": "seconds"},
-        {"name": "tones", "type": "array", "description": "colours", "items": {"type": "string"}},
-        {"name": "at", "type": "timestamp", "format": "seconds", "description": "when"},
-        {"name": "moments", "type": "time_array", "description": "moments", "items": {
-            "type": "object", "fields": [{"name": "what", "type": "string", "description": "what happens"}]}}]}]}
+SEGMENTS = {
+    "type": "segment_definitions",
+    "segment_time_format": "hh:mm:ss",
+    "segment_definitions": [
+        {
+            "id": "sea",
+            "description": "blue ocean water",
+            "fields": [
+                {"name": "colour", "type": "string", "description": "the main colour"},
+                {"name": "length", "type": "number", "description": "seconds"},
+                {"name": "tones", "type": "array", "description": "colours", "items": {"type": "string"}},
+                {"name": "at", "type": "timestamp", "format": "seconds", "description": "when"},
+                {
+                    "name": "moments",
+                    "type": "time_array",
+                    "description": "moments",
+                    "items": {
+                        "type": "object",
+                        "fields": [{"name": "what", "type": "string", "description": "what happens"}],
+                    },
+                },
+            ],
+        }
+    ],
+}
 
 
 @pytest.fixture()
@@ -81,8 +120,9 @@ def verify(headers: dict[str, str], body: bytes, secret: str) -> None:
 def test_general_task_lifecycle_and_exact_fields(make_emulator: Callable[..., Emulator], media_url: str) -> None:
     emu = make_emulator(surface="current", processing_seconds=1.0)
     with client_for(emu) as api:
-        r = create(api, video=video(media_url), prompt="What is shown in this long prompt, described?",
-                   custom_id="cam-a_01")
+        r = create(
+            api, video=video(media_url), prompt="What is shown in this long prompt, described?", custom_id="cam-a_01"
+        )
         assert r.status_code == 202, r.text
         assert r.json().keys() == {"task_id", "status"} and r.json()["status"] == "queued"
         task_id = r.json()["task_id"]
@@ -96,18 +136,31 @@ def test_general_task_lifecycle_and_exact_fields(make_emulator: Callable[..., Em
     assert set(task) <= TASK_KEYS and "webhooks" not in task  # no webhook URL configured
     assert task["custom_id"] == "cam-a_01" and task["status"] == "ready"
     assert set(task["video_source"]) <= SOURCE_KEYS
-    assert task["video_source"] == {"type": "url", "url": f"{media_url}/videos/ocean-waves.mp4",
-                                    "system_metadata": {"duration": 8.0}}
+    assert task["video_source"] == {
+        "type": "url",
+        "url": f"{media_url}/videos/ocean-waves.mp4",
+        "system_metadata": {"duration": 8.0},
+    }
     assert set(task["request_params"]) <= PARAM_KEYS
-    assert task["request_params"] == {"analysis_mode": "general", "prompt": "What is shown in this long prompt, described?",
-                                      "temperature": 0.2, "max_tokens": 4096}
+    assert task["request_params"] == {
+        "analysis_mode": "general",
+        "prompt": "What is shown in this long prompt, described?",
+        "temperature": 0.2,
+        "max_tokens": 4096,
+    }
     assert set(task["result"]) == RESULT_KEYS and task["result"]["finish_reason"] == "stop"
     assert "ocean" in task["result"]["data"] and task["completed_at"] >= task["created_at"]
 
 
 def test_time_based_metadata(api: httpx.Client, media_url: str) -> None:
-    r = create(api, video=video(media_url), analysis_mode="time_based_metadata", response_format=SEGMENTS,
-               min_segment_duration=2, max_segment_duration=4)
+    r = create(
+        api,
+        video=video(media_url),
+        analysis_mode="time_based_metadata",
+        response_format=SEGMENTS,
+        min_segment_duration=2,
+        max_segment_duration=4,
+    )
     assert r.status_code == 202, r.text
     task = wait_done(api, r.json()["task_id"])
     assert task["status"] == "ready" and task["request_params"]["max_tokens"] == 32768
@@ -121,10 +174,18 @@ def test_time_based_metadata(api: httpx.Client, media_url: str) -> None:
         assert list(meta) == ["colour", "length", "tones", "at", "moments"]
         assert meta["colour"] == "blue" and meta["length"] == 4.0 and "blue" in meta["tones"]
         assert meta["moments"][0]["start_time"] == segment["start_time"] and isinstance(meta["moments"][0]["what"], str)
-    ranged = {"type": "segment_definitions", "segment_definitions": [
-        {"id": "late", "description": "anything", "time_ranges": [{"start_time": 6, "end_time": 8}]}]}
-    task = wait_done(api, create(api, video=video(media_url), analysis_mode="time_based_metadata",
-                                 response_format=ranged).json()["task_id"])
+    ranged = {
+        "type": "segment_definitions",
+        "segment_definitions": [
+            {"id": "late", "description": "anything", "time_ranges": [{"start_time": 6, "end_time": 8}]}
+        ],
+    }
+    task = wait_done(
+        api,
+        create(api, video=video(media_url), analysis_mode="time_based_metadata", response_format=ranged).json()[
+            "task_id"
+        ],
+    )
     assert [(s["start_time"], s["end_time"]) for s in json.loads(task["result"]["data"])["late"]] == [(6.0, 8.0)]
 
 
@@ -149,32 +210,115 @@ def test_create_rules_are_wrapped_400s(api: httpx.Client, media_url: str) -> Non
         ({"video": v, "prompt": "x", "min_segment_duration": 3}, "min_segment_duration"),
         ({"video": v, **seg, "min_segment_duration": 1}, "min_segment_duration"),
         ({"video": v, **seg, "min_segment_duration": 4, "max_segment_duration": 3}, "max_segment_duration"),
-        ({"video": v, "analysis_mode": "time_based_metadata",
-          "response_format": {"type": "segment_definitions", "segment_definitions": []}}, "1 to 20"),
-        ({"video": v, "analysis_mode": "time_based_metadata", "response_format": {
-            "type": "segment_definitions", "segment_definitions": [{"id": "a", "description": "x"}] * 2}}, "twice"),
-        ({"video": v, "analysis_mode": "time_based_metadata", "response_format": {
-            "type": "segment_definitions", "segment_definitions": [
-                {"id": "a", "description": "x", "fields": [field | {"name": "metadata"}]}]}}, "reserved"),
-        ({"video": v, "analysis_mode": "time_based_metadata", "response_format": {
-            "type": "segment_definitions", "segment_definitions": [
-                {"id": "a", "description": "x", "fields": [field | {"type": "date"}]}]}}, "type"),
-        ({"video": v, "analysis_mode": "time_based_metadata", "response_format": {
-            "type": "segment_definitions", "segment_definitions": [
-                {"id": "a", "description": "x", "fields": [field | {"format": "seconds"}]}]}}, "format"),
-        ({"video": v, "analysis_mode": "time_based_metadata", "response_format": {
-            "type": "segment_definitions", "segment_definitions": [
-                {"id": "a", "description": "x", "fields": [field | {"type": "time_array"}]}]}}, "items"),
-        ({"video": v, "analysis_mode": "time_based_metadata", "response_format": {
-            "type": "segment_definitions", "segment_definitions": [
-                {"id": "a", "description": "x", "time_ranges": [{"start_time": 0, "end_time": 1}]}]}}, "2 s"),
-        ({"video": v, "analysis_mode": "time_based_metadata", "response_format": {
-            "type": "segment_definitions", "segment_definitions": [
-                {"id": "a", "description": "x", "time_ranges": [{"start_time": 0, "end_time": 4},
-                                                                {"start_time": 3, "end_time": 6}]}]}}, "overlap"),
-        ({"video": v, "analysis_mode": "time_based_metadata", "start_time": 0, "response_format": {
-            "type": "segment_definitions", "segment_definitions": [
-                {"id": "a", "description": "x", "time_ranges": [{"start_time": 0, "end_time": 4}]}]}}, "time_ranges"),
+        (
+            {
+                "video": v,
+                "analysis_mode": "time_based_metadata",
+                "response_format": {"type": "segment_definitions", "segment_definitions": []},
+            },
+            "1 to 20",
+        ),
+        (
+            {
+                "video": v,
+                "analysis_mode": "time_based_metadata",
+                "response_format": {
+                    "type": "segment_definitions",
+                    "segment_definitions": [{"id": "a", "description": "x"}] * 2,
+                },
+            },
+            "twice",
+        ),
+        (
+            {
+                "video": v,
+                "analysis_mode": "time_based_metadata",
+                "response_format": {
+                    "type": "segment_definitions",
+                    "segment_definitions": [{"id": "a", "description": "x", "fields": [field | {"name": "metadata"}]}],
+                },
+            },
+            "reserved",
+        ),
+        (
+            {
+                "video": v,
+                "analysis_mode": "time_based_metadata",
+                "response_format": {
+                    "type": "segment_definitions",
+                    "segment_definitions": [{"id": "a", "description": "x", "fields": [field | {"type": "date"}]}],
+                },
+            },
+            "type",
+        ),
+        (
+            {
+                "video": v,
+                "analysis_mode": "time_based_metadata",
+                "response_format": {
+                    "type": "segment_definitions",
+                    "segment_definitions": [{"id": "a", "description": "x", "fields": [field | {"format": "seconds"}]}],
+                },
+            },
+            "format",
+        ),
+        (
+            {
+                "video": v,
+                "analysis_mode": "time_based_metadata",
+                "response_format": {
+                    "type": "segment_definitions",
+                    "segment_definitions": [
+                        {"id": "a", "description": "x", "fields": [field | {"type": "time_array"}]}
+                    ],
+                },
+            },
+            "items",
+        ),
+        (
+            {
+                "video": v,
+                "analysis_mode": "time_based_metadata",
+                "response_format": {
+                    "type": "segment_definitions",
+                    "segment_definitions": [
+                        {"id": "a", "description": "x", "time_ranges": [{"start_time": 0, "end_time": 1}]}
+                    ],
+                },
+            },
+            "2 s",
+        ),
+        (
+            {
+                "video": v,
+                "analysis_mode": "time_based_metadata",
+                "response_format": {
+                    "type": "segment_definitions",
+                    "segment_definitions": [
+                        {
+                            "id": "a",
+                            "description": "x",
+                            "time_ranges": [{"start_time": 0, "end_time": 4}, {"start_time": 3, "end_time": 6}],
+                        }
+                    ],
+                },
+            },
+            "overlap",
+        ),
+        (
+            {
+                "video": v,
+                "analysis_mode": "time_based_metadata",
+                "start_time": 0,
+                "response_format": {
+                    "type": "segment_definitions",
+                    "segment_definitions": [
+                        {"id": "a", "description": "x", "time_ranges": [{"start_time": 0, "end_time": 4}]}
+                    ],
+                },
+            },
+            "time_ranges",
+        ),
     ]
     for body, needle in cases:
         r = create(api, **body)
@@ -183,8 +327,15 @@ def test_create_rules_are_wrapped_400s(api: httpx.Client, media_url: str) -> Non
         assert needle in r.json()["error"]["message"], (body, r.text)
     r = create(api, video=v, **seg, max_tokens="unlimited", model_name="pegasus1.6")
     assert r.status_code == 202, r.text
-    r = create(api, video=v, prompt="x", response_format={"type": "json_schema", "json_schema": {
-        "type": "object", "properties": {"a": {"type": "string", "maxLength": 3}}}})
+    r = create(
+        api,
+        video=v,
+        prompt="x",
+        response_format={
+            "type": "json_schema",
+            "json_schema": {"type": "object", "properties": {"a": {"type": "string", "maxLength": 3}}},
+        },
+    )
     assert r.status_code == 422 and "maxLength" in r.json()["error"]["message"]
 
 
@@ -192,8 +343,9 @@ def test_list_filters_cancel_and_delete(make_emulator: Callable[..., Emulator], 
     emu = make_emulator(surface="current", processing_seconds=30.0)  # long enough to act on a running task
     with client_for(emu) as api:
         slow = create(api, video=video(media_url), prompt="p" * 40, custom_id="slow").json()["task_id"]
-        other = create(api, video=video(media_url, "forest-walk.mp4"), prompt="q",
-                       analysis_mode="general").json()["task_id"]
+        other = create(api, video=video(media_url, "forest-walk.mp4"), prompt="q", analysis_mode="general").json()[
+            "task_id"
+        ]
         listed = api.get("/analyze/tasks").json()
         assert [t["task_id"] for t in listed["data"]] == [other, slow]  # newest first
         assert listed["data"][1]["request_params"]["prompt"] == "p" * 30  # lists show the first 30 characters
@@ -222,11 +374,13 @@ def test_list_filters_cancel_and_delete(make_emulator: Callable[..., Emulator], 
         assert r.status_code == 409 and "ready" in r.json()["error"]["message"]
 
 
-def test_signed_webhooks_with_stable_ids_and_delivery_info(make_emulator: Callable[..., Emulator],
-                                                           media_url: str) -> None:
+def test_signed_webhooks_with_stable_ids_and_delivery_info(
+    make_emulator: Callable[..., Emulator], media_url: str
+) -> None:
     with Receiver(statuses=[500]) as receiver:
-        emu = make_emulator(surface="current", webhook_url=receiver.url, webhook_secret="s3cret",
-                            webhook_retry_base_seconds=0.05)
+        emu = make_emulator(
+            surface="current", webhook_url=receiver.url, webhook_secret="s3cret", webhook_retry_base_seconds=0.05
+        )
         with client_for(emu) as api:
             task_id = create(api, video=video(media_url), prompt="x", custom_id="c1").json()["task_id"]
             assert api.get(f"/analyze/tasks/{task_id}").json().get("webhooks") == []
@@ -242,9 +396,17 @@ def test_signed_webhooks_with_stable_ids_and_delivery_info(make_emulator: Callab
     event = json.loads(bodies[0])
     assert set(event) == EVENT_KEYS and event["type"] == "analyze.task.ready" and event["id"].startswith("whe_")
     assert set(event["data"]) <= EVENT_DATA_KEYS
-    assert event["data"] == {"id": task_id, "custom_id": "c1", "created_at": event["data"]["created_at"],
-                             "status": "ready", "video_source": {"type": "url", "url": f"{media_url}/videos/ocean-waves.mp4",
-                                                                 "system_metadata": {"duration": 8.0}}}
+    assert event["data"] == {
+        "id": task_id,
+        "custom_id": "c1",
+        "created_at": event["data"]["created_at"],
+        "status": "ready",
+        "video_source": {
+            "type": "url",
+            "url": f"{media_url}/videos/ocean-waves.mp4",
+            "system_metadata": {"duration": 8.0},
+        },
+    }
 
 
 def test_failed_canceled_and_dropped_webhooks(make_emulator: Callable[..., Emulator], media_url: str) -> None:
@@ -257,10 +419,12 @@ def test_failed_canceled_and_dropped_webhooks(make_emulator: Callable[..., Emula
             wait_for(lambda: len(receiver.received) == 1)
             admin.post("/faults", json={"drop_next_webhooks": 1})
             dropped = wait_done(api, create(api, video=video(media_url), prompt="x").json()["task_id"])
-            wait_for(lambda: any(d["task_id"] == dropped["task_id"] and d["dropped"]
-                                 for d in admin.get("/webhooks").json()))
+            wait_for(
+                lambda: any(d["task_id"] == dropped["task_id"] and d["dropped"] for d in admin.get("/webhooks").json())
+            )
             assert api.get(f"/analyze/tasks/{dropped['task_id']}").json()["webhooks"] == [
-                {"url": receiver.url, "delivered": False, "attempts": 0}]
+                {"url": receiver.url, "delivered": False, "attempts": 0}
+            ]
             slow = make_emulator(surface="current", webhook_url=receiver.url, webhook_secret="k", processing_seconds=30)
             with client_for(slow) as slow_api:
                 canceled_id = create(slow_api, video=video(media_url), prompt="x").json()["task_id"]
@@ -289,8 +453,12 @@ def test_sdk_1_3_6_drives_analyze_tasks(make_emulator: Callable[..., Emulator], 
         created = client.analyze_async.tasks.create(video=url, prompt="What?", custom_id="sdk-1")
         assert created.status == "queued"
         segmented = client.analyze_async.tasks.create(
-            video=url, analysis_mode="time_based_metadata", response_format=AsyncResponseFormat(
-                type="segment_definitions", segment_definitions=[SegmentDefinition(id="sea", description="blue sea")]))
+            video=url,
+            analysis_mode="time_based_metadata",
+            response_format=AsyncResponseFormat(
+                type="segment_definitions", segment_definitions=[SegmentDefinition(id="sea", description="blue sea")]
+            ),
+        )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             task = client.analyze_async.tasks.retrieve(created.task_id)

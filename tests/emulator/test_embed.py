@@ -6,7 +6,6 @@ import math
 from pathlib import Path
 
 import httpx
-
 from helpers import file_server, wait_embed_task
 
 MODEL = "Marengo-retrieval-2.7"
@@ -14,7 +13,7 @@ NO_FILE = {"_": ("", b"")}
 
 
 def cos(a: list[float], b: list[float]) -> float:
-    return sum(x * y for x, y in zip(a, b)) / math.sqrt(sum(x * x for x in a) * sum(y * y for y in b))
+    return sum(x * y for x, y in zip(a, b, strict=True)) / math.sqrt(sum(x * x for x in a) * sum(y * y for y in b))
 
 
 def text_vector(api: httpx.Client, text: str, **extra: str) -> list[float]:
@@ -29,8 +28,11 @@ def test_text_image_audio(api: httpx.Client, samples: Path) -> None:
     assert text_vector(api, "blue") == blue  # deterministic
     media = samples / "media"
     with (media / "still.png").open("rb") as png, (media / "tone.wav").open("rb") as wav:
-        r = api.post("/embed", data={"model_name": MODEL, "text": "orange"},
-                     files={"image_file": ("still.png", png, "image/png"), "audio_file": ("tone.wav", wav, "audio/wav")})
+        r = api.post(
+            "/embed",
+            data={"model_name": MODEL, "text": "orange"},
+            files={"image_file": ("still.png", png, "image/png"), "audio_file": ("tone.wav", wav, "audio/wav")},
+        )
     body = r.json()
     assert body["model_name"] == MODEL
     image = body["image_embedding"]["segments"][0]["float"]
@@ -40,8 +42,16 @@ def test_text_image_audio(api: httpx.Client, samples: Path) -> None:
     assert audio["start_offset_sec"] == 0 and audio["end_offset_sec"] == 3.0 and len(audio["float"]) == 1024
     assert cos(audio["float"], text_vector(api, "high tone")) > cos(audio["float"], text_vector(api, "silence")) + 0.2
     with file_server(media) as base:
-        r = api.post("/embed", data={"model_name": MODEL, "image_url": f"{base}/still.jpg",
-                                     "audio_url": f"{base}/tone.mp3", "audio_start_offset_sec": "1"}, files=NO_FILE)
+        r = api.post(
+            "/embed",
+            data={
+                "model_name": MODEL,
+                "image_url": f"{base}/still.jpg",
+                "audio_url": f"{base}/tone.mp3",
+                "audio_start_offset_sec": "1",
+            },
+            files=NO_FILE,
+        )
     body = r.json()
     assert body["image_embedding"]["metadata"] == {"input_url": f"{base}/still.jpg"}
     assert body["audio_embedding"]["segments"][0]["start_offset_sec"] == 1.0
@@ -59,11 +69,13 @@ def test_text_truncate_rule(api: httpx.Client) -> None:
 
 
 def test_embed_errors(api: httpx.Client, samples: Path) -> None:
-    cases = [({"text": "x"}, "parameter_not_provided", "model_name"),
-             ({"model_name": "clip-vit", "text": "x"}, "parameter_invalid", "model_name"),
-             ({"model_name": MODEL}, "parameter_not_provided", "text"),
-             ({"model_name": MODEL, "text": "x", "text_truncate": "middle"}, "parameter_invalid", "text_truncate"),
-             ({"model_name": MODEL, "image_url": "http://127.0.0.1:9/a.png"}, "parameter_invalid", "image_url")]
+    cases = [
+        ({"text": "x"}, "parameter_not_provided", "model_name"),
+        ({"model_name": "clip-vit", "text": "x"}, "parameter_invalid", "model_name"),
+        ({"model_name": MODEL}, "parameter_not_provided", "text"),
+        ({"model_name": MODEL, "text": "x", "text_truncate": "middle"}, "parameter_invalid", "text_truncate"),
+        ({"model_name": MODEL, "image_url": "http://127.0.0.1:9/a.png"}, "parameter_invalid", "image_url"),
+    ]
     for data, code, needle in cases:
         r = api.post("/embed", data=data, files=NO_FILE)
         assert r.status_code == 400 and r.json()["code"] == code and needle in r.json()["message"], (data, r.text)
@@ -74,9 +86,11 @@ def test_embed_errors(api: httpx.Client, samples: Path) -> None:
 
 def test_embed_tasks(api: httpx.Client, samples: Path) -> None:
     with (samples / "videos" / "ocean-waves.mp4").open("rb") as fh:
-        r = api.post("/embed/tasks", data={"model_name": MODEL, "video_clip_length": "3",
-                                           "video_embedding_scope": ["clip", "video"]},
-                     files={"video_file": ("ocean-waves.mp4", fh, "video/mp4")})
+        r = api.post(
+            "/embed/tasks",
+            data={"model_name": MODEL, "video_clip_length": "3", "video_embedding_scope": ["clip", "video"]},
+            files={"video_file": ("ocean-waves.mp4", fh, "video/mp4")},
+        )
     assert r.status_code == 200, r.text
     task_id = r.json()["_id"]
     status = api.get(f"/embed/tasks/{task_id}/status").json()
@@ -85,11 +99,18 @@ def test_embed_tasks(api: httpx.Client, samples: Path) -> None:
     assert wait_embed_task(api, task_id)["status"] == "ready"
     got = api.get(f"/embed/tasks/{task_id}").json()
     meta = got["video_embedding"]["metadata"]
-    assert meta == {"input_filename": "ocean-waves.mp4", "video_clip_length": 3.0,
-                    "video_embedding_scope": ["clip", "video"], "duration": 8.0}
+    assert meta == {
+        "input_filename": "ocean-waves.mp4",
+        "video_clip_length": 3.0,
+        "video_embedding_scope": ["clip", "video"],
+        "duration": 8.0,
+    }
     segments = got["video_embedding"]["segments"]
-    clips = [(s["start_offset_sec"], s["end_offset_sec"]) for s in segments
-             if s["embedding_scope"] == "clip" and s["embedding_option"] == "visual-text"]
+    clips = [
+        (s["start_offset_sec"], s["end_offset_sec"])
+        for s in segments
+        if s["embedding_scope"] == "clip" and s["embedding_option"] == "visual-text"
+    ]
     assert clips == [(0.0, 3.0), (3.0, 6.0), (6.0, 8.0)]
     video_scope = [s for s in segments if s["embedding_scope"] == "video"]
     assert {s["embedding_option"] for s in video_scope} == {"visual-text", "audio"}
@@ -99,18 +120,30 @@ def test_embed_tasks(api: httpx.Client, samples: Path) -> None:
     assert {s["embedding_option"] for s in audio_only["video_embedding"]["segments"]} == {"audio"}
 
     with file_server(samples) as base:  # the URL form, with offsets; a too-short final clip is dropped
-        r = api.post("/embed/tasks", data={"model_name": MODEL, "video_url": f"{base}/videos/city-traffic.mov",
-                                           "video_start_offset_sec": "1", "video_end_offset_sec": "6",
-                                           "video_clip_length": "2"}, files=NO_FILE)
+        r = api.post(
+            "/embed/tasks",
+            data={
+                "model_name": MODEL,
+                "video_url": f"{base}/videos/city-traffic.mov",
+                "video_start_offset_sec": "1",
+                "video_end_offset_sec": "6",
+                "video_clip_length": "2",
+            },
+            files=NO_FILE,
+        )
         url_task = r.json()["_id"]
-        broken = api.post("/embed/tasks", data={"model_name": MODEL, "video_url": f"{base}/bad/not-a-video.mp4"},
-                          files=NO_FILE).json()["_id"]
+        broken = api.post(
+            "/embed/tasks", data={"model_name": MODEL, "video_url": f"{base}/bad/not-a-video.mp4"}, files=NO_FILE
+        ).json()["_id"]
         assert wait_embed_task(api, url_task)["status"] == "ready"
         failed = wait_embed_task(api, broken)
     got = api.get(f"/embed/tasks/{url_task}").json()
     assert got["video_embedding"]["metadata"]["input_url"].endswith("city-traffic.mov")
-    assert [(s["start_offset_sec"], s["end_offset_sec"]) for s in got["video_embedding"]["segments"]
-            if s["embedding_option"] == "visual-text"] == [(1.0, 3.0), (3.0, 5.0)]
+    assert [
+        (s["start_offset_sec"], s["end_offset_sec"])
+        for s in got["video_embedding"]["segments"]
+        if s["embedding_option"] == "visual-text"
+    ] == [(1.0, 3.0), (3.0, 5.0)]
     assert failed["status"] == "failed" and failed["error"]["code"] == "video_file_broken"
 
     listed = api.get("/embed/tasks").json()
@@ -118,18 +151,41 @@ def test_embed_tasks(api: httpx.Client, samples: Path) -> None:
     assert listed["page_info"]["total_results"] == 3
     assert [t["_id"] for t in api.get("/embed/tasks", params={"status": "failed"}).json()["data"]] == [broken]
     assert api.get("/embed/tasks", params={"started_at": "2999-01-01T00:00:00Z"}).json()["data"] == []
-    assert len(api.get("/embed/tasks", params={"ended_at": "2999-01-01T00:00:00Z", "page_limit": 2}).json()["data"]) == 2
+    assert (
+        len(api.get("/embed/tasks", params={"ended_at": "2999-01-01T00:00:00Z", "page_limit": 2}).json()["data"]) == 2
+    )
 
 
 def test_embed_task_errors(api: httpx.Client, samples: Path) -> None:
-    cases = [({"model_name": MODEL, "video_url": "http://x/a.mp4", "video_clip_length": "1"}, "parameter_invalid", "video_clip_length"),
-             ({"model_name": MODEL, "video_url": "http://x/a.mp4", "video_clip_length": "11"}, "parameter_invalid", "video_clip_length"),
-             ({"model_name": MODEL, "video_url": "http://x/a.mp4", "video_start_offset_sec": "5", "video_end_offset_sec": "4"},
-              "parameter_invalid", "video_end_offset_sec"),
-             ({"model_name": MODEL, "video_url": "http://x/a.mp4", "video_embedding_scope": "scene"}, "parameter_invalid",
-              "video_embedding_scope"),
-             ({"model_name": MODEL}, "parameter_not_provided", "video_url"),
-             ({"video_url": "http://x/a.mp4"}, "parameter_not_provided", "model_name")]
+    cases = [
+        (
+            {"model_name": MODEL, "video_url": "http://x/a.mp4", "video_clip_length": "1"},
+            "parameter_invalid",
+            "video_clip_length",
+        ),
+        (
+            {"model_name": MODEL, "video_url": "http://x/a.mp4", "video_clip_length": "11"},
+            "parameter_invalid",
+            "video_clip_length",
+        ),
+        (
+            {
+                "model_name": MODEL,
+                "video_url": "http://x/a.mp4",
+                "video_start_offset_sec": "5",
+                "video_end_offset_sec": "4",
+            },
+            "parameter_invalid",
+            "video_end_offset_sec",
+        ),
+        (
+            {"model_name": MODEL, "video_url": "http://x/a.mp4", "video_embedding_scope": "scene"},
+            "parameter_invalid",
+            "video_embedding_scope",
+        ),
+        ({"model_name": MODEL}, "parameter_not_provided", "video_url"),
+        ({"video_url": "http://x/a.mp4"}, "parameter_not_provided", "model_name"),
+    ]
     for data, code, needle in cases:
         r = api.post("/embed/tasks", data=data, files=NO_FILE)
         assert r.status_code == 400 and r.json()["code"] == code and needle in r.json()["message"], (data, r.text)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from helpers import MARENGO_ONLY, create_index, index_video
 
 
@@ -42,9 +41,21 @@ def test_summarize_types(api: httpx.Client, video_id: str) -> None:
     highlights = api.post("/summarize", json={"video_id": video_id, "type": "highlight"}).json()
     assert highlights["summarize_type"] == "highlight"
     assert all(0 <= h["start_sec"] < h["end_sec"] <= 8.0 and h["highlight"] for h in highlights["highlights"])
-    structured = api.post("/summarize", json={"video_id": video_id, "type": "summary", "response_format": {
-        "type": "json_schema", "json_schema": {"type": "object", "properties": {"headline": {"type": "string"}},
-                                               "required": ["headline"]}}}).json()
+    structured = api.post(
+        "/summarize",
+        json={
+            "video_id": video_id,
+            "type": "summary",
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {
+                    "type": "object",
+                    "properties": {"headline": {"type": "string"}},
+                    "required": ["headline"],
+                },
+            },
+        },
+    ).json()
     assert isinstance(json.loads(structured["summary"])["headline"], str)
 
 
@@ -56,28 +67,53 @@ def test_analyze_plain_and_structured(api: httpx.Client, video_id: str) -> None:
     assert "Describe the colours" in body["data"] and "blue" in body["data"] and body["finish_reason"] == "stop"
     cut = api.post("/analyze", json={"video_id": video_id, "prompt": "p", "stream": False, "max_tokens": 5}).json()
     assert cut["finish_reason"] == "length" and cut["usage"]["output_tokens"] == 5
-    schema = {"type": "object", "required": ["title", "duration", "safe", "tags", "mood", "scenes", "id"],
-              "properties": {"title": {"type": "string"}, "duration": {"type": "number", "maximum": 100},
-                             "safe": {"type": "boolean"}, "tags": {"type": "array", "items": {"type": "string"}},
-                             "mood": {"enum": ["calm", "tense"]}, "count": {"type": "integer", "minimum": 3},
-                             "scenes": {"type": "array", "items": {"$ref": "#/$defs/scene"}},
-                             "id": {"type": "string", "format": "uuid"}},
-              "$defs": {"scene": {"type": "object", "properties": {"start": {"type": "number"}}}}}
-    r = api.post("/analyze", json={"video_id": video_id, "prompt": "As JSON", "stream": False,
-                                   "response_format": {"type": "json_schema", "json_schema": schema}})
+    schema = {
+        "type": "object",
+        "required": ["title", "duration", "safe", "tags", "mood", "scenes", "id"],
+        "properties": {
+            "title": {"type": "string"},
+            "duration": {"type": "number", "maximum": 100},
+            "safe": {"type": "boolean"},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "mood": {"enum": ["calm", "tense"]},
+            "count": {"type": "integer", "minimum": 3},
+            "scenes": {"type": "array", "items": {"$ref": "#/$defs/scene"}},
+            "id": {"type": "string", "format": "uuid"},
+        },
+        "$defs": {"scene": {"type": "object", "properties": {"start": {"type": "number"}}}},
+    }
+    r = api.post(
+        "/analyze",
+        json={
+            "video_id": video_id,
+            "prompt": "As JSON",
+            "stream": False,
+            "response_format": {"type": "json_schema", "json_schema": schema},
+        },
+    )
     data = json.loads(r.json()["data"])
     assert isinstance(data["title"], str) and data["duration"] == 8.0 and data["safe"] is True
     assert isinstance(data["tags"], list) and all(isinstance(t, str) for t in data["tags"])
     assert data["mood"] == "calm" and data["count"] >= 3 and isinstance(data["scenes"][0]["start"], float)
     assert len(data["id"]) == 36
-    r = api.post("/analyze", json={"video_id": video_id, "prompt": "x", "stream": False, "response_format": {
-        "type": "json_schema", "json_schema": {"type": "string", "maxLength": 3}}})
+    r = api.post(
+        "/analyze",
+        json={
+            "video_id": video_id,
+            "prompt": "x",
+            "stream": False,
+            "response_format": {"type": "json_schema", "json_schema": {"type": "string", "maxLength": 3}},
+        },
+    )
     assert r.status_code == 400 and r.json()["code"] == "parameter_invalid" and "maxLength" in r.json()["message"]
 
 
 def test_analyze_stream_is_ndjson(api: httpx.Client, video_id: str) -> None:
     plain = api.post("/analyze", json={"video_id": video_id, "prompt": "What happens?", "stream": False}).json()
-    for body in ({"video_id": video_id, "prompt": "What happens?"}, {"video_id": video_id, "prompt": "What happens?", "stream": True}):
+    for body in (
+        {"video_id": video_id, "prompt": "What happens?"},
+        {"video_id": video_id, "prompt": "What happens?", "stream": True},
+    ):
         with api.stream("POST", "/analyze", json=body) as r:
             assert r.status_code == 200 and r.headers["content-type"] == "application/x-ndjson"
             events = [json.loads(line) for line in r.iter_lines() if line]
@@ -92,17 +128,23 @@ def test_analyze_stream_is_ndjson(api: httpx.Client, video_id: str) -> None:
 
 def test_errors(api: httpx.Client, samples: Path, video_id: str) -> None:
     marengo_video = index_video(api, create_index(api, "m", MARENGO_ONLY), samples / "videos" / "forest-walk.mp4")
-    for path, body in [("/gist", {"video_id": marengo_video["video_id"], "types": ["title"]}),
-                       ("/summarize", {"video_id": marengo_video["video_id"], "type": "summary"}),
-                       ("/analyze", {"video_id": marengo_video["video_id"], "prompt": "x"})]:
+    for path, body in [
+        ("/gist", {"video_id": marengo_video["video_id"], "types": ["title"]}),
+        ("/summarize", {"video_id": marengo_video["video_id"], "type": "summary"}),
+        ("/analyze", {"video_id": marengo_video["video_id"], "prompt": "x"}),
+    ]:
         r = api.post(path, json=body)
         assert r.status_code == 400 and r.json()["code"] == "index_not_supported_for_generate", (path, r.text)
     cases = [
         ("/gist", {"video_id": video_id, "types": ["poem"]}, "parameter_invalid", "types"),
         ("/gist", {"video_id": video_id}, "parameter_not_provided", "types"),
         ("/summarize", {"video_id": video_id, "type": "novel"}, "parameter_invalid", "type"),
-        ("/summarize", {"video_id": video_id, "type": "chapter", "response_format": {"type": "json_schema", "json_schema": {}}},
-         "parameter_invalid", "response_format"),
+        (
+            "/summarize",
+            {"video_id": video_id, "type": "chapter", "response_format": {"type": "json_schema", "json_schema": {}}},
+            "parameter_invalid",
+            "response_format",
+        ),
         ("/summarize", {"video_id": video_id, "type": "summary", "temperature": 3}, "parameter_invalid", "temperature"),
         ("/analyze", {"video_id": video_id}, "parameter_not_provided", "prompt"),
         ("/analyze", {"prompt": "x"}, "parameter_not_provided", "video_id"),

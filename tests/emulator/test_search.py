@@ -7,7 +7,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from helpers import PEGASUS_ONLY, create_index, file_server, index_video, upload, wait_task
 
 NO_FILE = {"_": ("", b"")}  # forces multipart like the SDKs do
@@ -18,8 +17,11 @@ def library(api: httpx.Client, samples: Path) -> dict[str, str]:
     index_id = create_index(api)
     ids = {"index": index_id}
     tasks = {}
-    for name, meta in [("ocean-waves.mp4", '{"kind": "sea", "rating": 5}'), ("city-traffic.mov", '{"kind": "urban", "rating": 3}'),
-                       ("forest-walk.mp4", '{"kind": "nature", "rating": 4}')]:
+    for name, meta in [
+        ("ocean-waves.mp4", '{"kind": "sea", "rating": 5}'),
+        ("city-traffic.mov", '{"kind": "urban", "rating": 3}'),
+        ("forest-walk.mp4", '{"kind": "nature", "rating": 4}'),
+    ]:
         tasks[name.split("-")[0]] = upload(api, index_id, samples / "videos" / name, meta).json()["_id"]
     for key, task_id in tasks.items():
         ids[key] = str(wait_task(api, task_id)["video_id"])
@@ -45,7 +47,7 @@ def test_text_query_ranks_the_matching_video_first(api: httpx.Client, library: d
         assert len(body["data"]) == 4
         matching = [h for h in body["data"] if h["video_id"] == library[expected]]
         assert body["data"][: len(matching)] == matching
-        assert {h["confidence"] for h in body["data"][len(matching):]} == {"low"}
+        assert {h["confidence"] for h in body["data"][len(matching) :]} == {"low"}
         assert body["search_pool"] == {"total_count": 3, "total_duration": 19.0, "index_id": library["index"]}
     r = search(api, index_id=library["index"], search_options=["visual"], query_text="blue", threshold="none")
     assert len(r.json()["data"]) == 4  # every clip of the index, ranked
@@ -55,35 +57,71 @@ def test_text_query_ranks_the_matching_video_first(api: httpx.Client, library: d
 
 def test_image_query(api: httpx.Client, library: dict[str, str], samples: Path) -> None:
     with (samples / "media" / "still.png").open("rb") as fh:  # a blue image
-        r = api.post("/search", data={"index_id": library["index"], "search_options": ["visual"], "query_media_type": "image"},
-                     files={"query_media_file": ("still.png", fh, "image/png")})
+        r = api.post(
+            "/search",
+            data={"index_id": library["index"], "search_options": ["visual"], "query_media_type": "image"},
+            files={"query_media_file": ("still.png", fh, "image/png")},
+        )
     assert r.status_code == 200, r.text
     assert r.json()["data"][0]["video_id"] == library["ocean"]
     with file_server(samples / "media") as base:
-        r = search(api, index_id=library["index"], search_options=["visual"], query_media_type="image",
-                   query_media_url=f"{base}/still.png")
+        r = search(
+            api,
+            index_id=library["index"],
+            search_options=["visual"],
+            query_media_type="image",
+            query_media_url=f"{base}/still.png",
+        )
     assert r.status_code == 200 and r.json()["data"][0]["video_id"] == library["ocean"]
-    r = search(api, index_id=library["index"], search_options=["audio"], query_media_type="image",
-               query_media_url="http://127.0.0.1:9/x.png")
+    r = search(
+        api,
+        index_id=library["index"],
+        search_options=["audio"],
+        query_media_type="image",
+        query_media_url="http://127.0.0.1:9/x.png",
+    )
     assert r.status_code == 400
 
 
 def test_group_by_video_filters_and_user_metadata(api: httpx.Client, library: dict[str, str]) -> None:
-    r = search(api, index_id=library["index"], search_options=["visual", "audio"], query_text="blue ocean tone",
-               group_by="video", threshold="none", include_user_metadata="true")
+    r = search(
+        api,
+        index_id=library["index"],
+        search_options=["visual", "audio"],
+        query_text="blue ocean tone",
+        group_by="video",
+        threshold="none",
+        include_user_metadata="true",
+    )
     body = r.json()
     assert body["data"][0]["id"] == library["ocean"]
     assert {c["video_id"] for c in body["data"][0]["clips"]} == {library["ocean"]}
     assert body["data"][0]["user_metadata"] == {"kind": "sea", "rating": 5}
     assert body["page_info"]["total_inner_matches"] == 4
     flt = {"kind": "urban"}
-    r = search(api, index_id=library["index"], search_options=["visual"], query_text="blue", threshold="none",
-               filter=json.dumps(flt))
+    r = search(
+        api,
+        index_id=library["index"],
+        search_options=["visual"],
+        query_text="blue",
+        threshold="none",
+        filter=json.dumps(flt),
+    )
     assert {h["video_id"] for h in r.json()["data"]} == {library["city"]}
-    for flt, expected in [({"rating": {"gte": 4}}, {"ocean", "forest"}), ({"id": [library["forest"]]}, {"forest"}),
-                          ({"duration": {"lte": 6}, "width": 640}, {"city"}), ({"filename": "forest-walk.mp4"}, {"forest"})]:
-        r = search(api, index_id=library["index"], search_options=["visual"], query_text="x", threshold="none",
-                   filter=json.dumps(flt))
+    for flt, expected in [
+        ({"rating": {"gte": 4}}, {"ocean", "forest"}),
+        ({"id": [library["forest"]]}, {"forest"}),
+        ({"duration": {"lte": 6}, "width": 640}, {"city"}),
+        ({"filename": "forest-walk.mp4"}, {"forest"}),
+    ]:
+        r = search(
+            api,
+            index_id=library["index"],
+            search_options=["visual"],
+            query_text="x",
+            threshold="none",
+            filter=json.dumps(flt),
+        )
         assert {h["video_id"] for h in r.json()["data"]} == {library[k] for k in expected}, flt
 
 
@@ -97,8 +135,9 @@ def test_page_tokens(make_emulator, samples: Path) -> None:  # type: ignore[no-u
         index_id = create_index(api)
         for name in ("ocean-waves.mp4", "city-traffic.mov", "forest-walk.mp4"):
             index_video(api, index_id, samples / "videos" / name)
-        first = search(api, index_id=index_id, search_options=["visual"], query_text="blue", threshold="none",
-                       page_limit=3).json()
+        first = search(
+            api, index_id=index_id, search_options=["visual"], query_text="blue", threshold="none", page_limit=3
+        ).json()
         info = first["page_info"]
         assert info["limit_per_page"] == 3 and info["total_results"] == 4 and "prev_page_token" not in info
         assert info["page_expires_at"].endswith("Z")
@@ -123,25 +162,70 @@ def test_errors(api: httpx.Client, library: dict[str, str]) -> None:
     visual_only = create_index(api, "v", [{"model_name": "marengo2.7", "model_options": ["visual"]}])
     pegasus = create_index(api, "p", PEGASUS_ONLY)
     cases: list[tuple[dict[str, object], str, str]] = [
-        ({"index_id": visual_only, "search_options": ["audio"], "query_text": "x"}, "search_option_not_supported", "audio"),
-        ({"index_id": pegasus, "search_options": ["visual"], "query_text": "x"}, "index_not_supported_for_search", pegasus),
-        ({"index_id": index_id, "search_options": ["visual"], "query_text": "x", "filter": "{bad"}, "search_filter_invalid", "filter"),
-        ({"index_id": index_id, "search_options": ["visual"], "query_text": "x", "filter": "[1]"}, "search_filter_invalid", "filter"),
-        ({"index_id": index_id, "search_options": ["visual"], "query_text": "x", "filter": '{"d": {"near": 1}}'},
-         "search_filter_invalid", "filter.d"),
-        ({"index_id": index_id, "search_options": ["visual"], "query_text": "x", "page_limit": 51}, "parameter_invalid", "page_limit"),
+        (
+            {"index_id": visual_only, "search_options": ["audio"], "query_text": "x"},
+            "search_option_not_supported",
+            "audio",
+        ),
+        (
+            {"index_id": pegasus, "search_options": ["visual"], "query_text": "x"},
+            "index_not_supported_for_search",
+            pegasus,
+        ),
+        (
+            {"index_id": index_id, "search_options": ["visual"], "query_text": "x", "filter": "{bad"},
+            "search_filter_invalid",
+            "filter",
+        ),
+        (
+            {"index_id": index_id, "search_options": ["visual"], "query_text": "x", "filter": "[1]"},
+            "search_filter_invalid",
+            "filter",
+        ),
+        (
+            {"index_id": index_id, "search_options": ["visual"], "query_text": "x", "filter": '{"d": {"near": 1}}'},
+            "search_filter_invalid",
+            "filter.d",
+        ),
+        (
+            {"index_id": index_id, "search_options": ["visual"], "query_text": "x", "page_limit": 51},
+            "parameter_invalid",
+            "page_limit",
+        ),
         ({"index_id": index_id, "search_options": ["smell"], "query_text": "x"}, "parameter_invalid", "search_options"),
         ({"index_id": index_id, "query_text": "x"}, "parameter_not_provided", "search_options"),
         ({"search_options": ["visual"], "query_text": "x"}, "parameter_not_provided", "index_id"),
         ({"index_id": index_id, "search_options": ["visual"]}, "parameter_not_provided", "query_text"),
-        ({"index_id": index_id, "search_options": ["visual"], "query_text": "x", "group_by": "frame"}, "parameter_invalid", "group_by"),
-        ({"index_id": index_id, "search_options": ["visual"], "query_text": "x", "threshold": "max"}, "parameter_invalid", "threshold"),
-        ({"index_id": index_id, "search_options": ["visual"], "query_text": "x", "operator": "xor"}, "parameter_invalid", "operator"),
-        ({"index_id": index_id, "search_options": ["visual"], "query_text": "x", "sort_option": "clip_count"},
-         "parameter_invalid", "sort_option"),
-        ({"index_id": index_id, "search_options": ["visual"], "query_text": "word " * 80}, "parameter_invalid", "query_text"),
-        ({"index_id": index_id, "search_options": ["visual"], "query_media_url": "http://x/y.png"},
-         "parameter_not_provided", "query_media_type"),
+        (
+            {"index_id": index_id, "search_options": ["visual"], "query_text": "x", "group_by": "frame"},
+            "parameter_invalid",
+            "group_by",
+        ),
+        (
+            {"index_id": index_id, "search_options": ["visual"], "query_text": "x", "threshold": "max"},
+            "parameter_invalid",
+            "threshold",
+        ),
+        (
+            {"index_id": index_id, "search_options": ["visual"], "query_text": "x", "operator": "xor"},
+            "parameter_invalid",
+            "operator",
+        ),
+        (
+            {"index_id": index_id, "search_options": ["visual"], "query_text": "x", "sort_option": "clip_count"},
+            "parameter_invalid",
+            "sort_option",
+        ),
+        (
+            {"index_id": index_id, "search_options": ["visual"], "query_text": "word " * 80},
+            "parameter_invalid",
+            "query_text",
+        ),
+        (
+            {"index_id": index_id, "search_options": ["visual"], "query_media_url": "http://x/y.png"},
+            "parameter_not_provided",
+            "query_media_type",
+        ),
     ]
     for fields, code, needle in cases:
         r = search(api, **fields)
@@ -169,7 +253,9 @@ def test_relevance_orders_a_shared_query_by_content(api: httpx.Client, library: 
     """With every clip ranked, the order is still the content's: "blue ocean" puts the ocean clips first, and an
     unrelated query's scores stay below the related ones'."""
     related = search(api, index_id=library["index"], search_options=["visual"], query_text="blue ocean").json()["data"]
-    unrelated = search(api, index_id=library["index"], search_options=["visual"], query_text="people dancing").json()["data"]
+    unrelated = search(api, index_id=library["index"], search_options=["visual"], query_text="people dancing").json()[
+        "data"
+    ]
     assert [h["video_id"] for h in related[:2]] == [library["ocean"], library["ocean"]]
     assert max(h["score"] for h in unrelated) < related[0]["score"]
     assert len(unrelated) == len(related) == 4
@@ -181,8 +267,10 @@ def test_sdk_1_0_2_pages_a_generic_query(make_emulator, samples: Path) -> None: 
 
     emu = make_emulator()
     client = TwelveLabs(api_key="test-key", base_url=emu.base_url)
-    index_id = client.indexes.create(index_name="generic", models=[
-        IndexesCreateRequestModelsItem(model_name="marengo2.7", model_options=["visual", "audio"])]).id
+    index_id = client.indexes.create(
+        index_name="generic",
+        models=[IndexesCreateRequestModelsItem(model_name="marengo2.7", model_options=["visual", "audio"])],
+    ).id
     from tests.emulator.conftest import client_for
 
     with client_for(emu) as api:

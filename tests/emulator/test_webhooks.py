@@ -8,10 +8,9 @@ import json
 from pathlib import Path
 
 import httpx
+from helpers import Receiver, create_index, upload, wait_for, wait_task
 
 from tests.emulator.conftest import client_for
-from helpers import create_index, upload, wait_for, wait_task
-from helpers import Receiver
 
 
 def verify(headers: dict[str, str], body: bytes, secret: str) -> None:
@@ -37,13 +36,22 @@ def test_ready_and_failed_events_are_signed(make_emulator, samples: Path) -> Non
     ready, failed = events["index.task.ready"], events["index.task.failed"]
     assert ready["id"].startswith("whe_") and len(ready["id"]) == 36 and int(ready["id"][4:], 16) >= 0
     assert ready["created_at"].endswith("Z")
-    assert ready["data"] == {"id": ok["_id"], "status": "ready", "metadata": {"duration": 5.0},
-                             "models": [{"name": "marengo2.7", "options": ["visual", "audio"]},
-                                        {"name": "pegasus1.2", "options": ["visual", "audio"]}], "tags": []}
+    assert ready["data"] == {
+        "id": ok["_id"],
+        "status": "ready",
+        "metadata": {"duration": 5.0},
+        "models": [
+            {"name": "marengo2.7", "options": ["visual", "audio"]},
+            {"name": "pegasus1.2", "options": ["visual", "audio"]},
+        ],
+        "tags": [],
+    }
     assert failed["data"]["id"] == bad["_id"] and failed["data"]["status"] == "failed"
     log = httpx.get(f"{emu.admin_url}/webhooks").json()
     assert {(d["type"], d["task_id"], d["attempts"], d["delivered"], d["last_status"], d["dropped"]) for d in log} == {
-        ("index.task.ready", ok["_id"], 1, True, 200, False), ("index.task.failed", bad["_id"], 1, True, 200, False)}
+        ("index.task.ready", ok["_id"], 1, True, 200, False),
+        ("index.task.failed", bad["_id"], 1, True, 200, False),
+    }
 
 
 def test_retries_with_backoff_until_2xx(make_emulator, samples: Path) -> None:  # type: ignore[no-untyped-def]
@@ -60,8 +68,12 @@ def test_retries_with_backoff_until_2xx(make_emulator, samples: Path) -> None:  
 
 
 def test_unreachable_receiver_gives_up_after_bounded_attempts(make_emulator, samples: Path) -> None:  # type: ignore[no-untyped-def]
-    emu = make_emulator(webhook_url="http://127.0.0.1:9/hook", webhook_secret="k", webhook_retry_base_seconds=0.02,
-                        webhook_max_attempts=4)
+    emu = make_emulator(
+        webhook_url="http://127.0.0.1:9/hook",
+        webhook_secret="k",
+        webhook_retry_base_seconds=0.02,
+        webhook_max_attempts=4,
+    )
     with client_for(emu) as api:
         wait_task(api, upload(api, create_index(api), samples / "videos" / "forest-walk.mp4").json()["_id"])
     wait_for(lambda: httpx.get(f"{emu.admin_url}/webhooks").json()[0]["attempts"] == 4)
@@ -76,7 +88,9 @@ def test_drop_next_webhooks_and_runtime_config(emulator, api: httpx.Client, admi
     wait_task(api, upload(api, index_id, samples / "videos" / "forest-walk.mp4").json()["_id"])
     assert admin.get("/webhooks").json() == []  # no webhook URL configured: nothing sent
     with Receiver() as receiver:
-        r = admin.post("/config", json={"webhook_url": receiver.url, "webhook_secret": "new", "processing_seconds": 0.1})
+        r = admin.post(
+            "/config", json={"webhook_url": receiver.url, "webhook_secret": "new", "processing_seconds": 0.1}
+        )
         assert r.status_code == 200 and r.json()["processing_seconds"] == 0.1
         admin.post("/faults", json={"drop_next_webhooks": 1})
         first = wait_task(api, upload(api, index_id, samples / "videos" / "forest-walk.mp4").json()["_id"])
