@@ -26,6 +26,7 @@ from twelvelabs_emulator import (
     api_tasks,
 )
 from twelvelabs_emulator.config import EmulatorConfig
+from twelvelabs_emulator.error_shapes import rate_limit_shape
 from twelvelabs_emulator.errors import ApiError, ErrorShape
 from twelvelabs_emulator.idempotency import MAX_KEY_LENGTH, Entry, fingerprint, replay
 from twelvelabs_emulator.httpkit import EmulatorRequest, error_response
@@ -176,7 +177,8 @@ class EmulatorApp:
             decision = RateDecision(False, limit, limit, int(rt.limiter.clock()) + 1)
             return error_response(ApiError(429, "too_many_requests",
                                            "Rate limit reached (injected fault); retry after 1 second.",
-                                           {"Retry-After": "1"})), decision
+                                           {"Retry-After": "1"},
+                                           shape=rate_limit_shape(path, rt.config.surface))), decision
         if key != rt.config.api_key:
             return error_response(ApiError(401, "api_key_invalid",
                                            "The x-api-key header is missing or the API key is invalid.")), None
@@ -185,7 +187,8 @@ class EmulatorApp:
             wait = decision.retry_after(rt.limiter.clock())
             return error_response(ApiError(429, "too_many_requests",
                                            f"You have exceeded the limit of {decision.limit} requests per minute; "
-                                           f"retry after {wait} seconds.", {"Retry-After": str(wait)})), decision
+                                           f"retry after {wait} seconds.", {"Retry-After": str(wait)},
+                                           shape=rate_limit_shape(path, rt.config.surface))), decision
         response = self._idempotent_route(request, key) if request.method == "POST" else self._route(request)
         if (request.method == "POST" and path.rstrip("/") in CREATING_PATHS and 200 <= response.status_code < 300
                 and rt.faults.take_error_after_create(path)):

@@ -320,3 +320,26 @@ def test_sdk_1_3_6_analyze_and_stream(current: Emulator, media_url: str, samples
     assert "ocean" in "".join(e.text or "" for e in events if e.event_type == "text_generation")
     with pytest.raises(sdk.BadRequestError):
         client.analyze(video=url, prompt="x", max_tokens=10)
+
+
+def test_429_bodies_per_endpoint_family(make_emulator: Callable[..., Emulator], media_url: str) -> None:
+    """Current surface: empty 429 body on /analyze and /search, wrapped on /embed-v2 and /analyze/tasks."""
+    from twelvelabs_emulator.error_shapes import rate_limit_shape
+
+    assert rate_limit_shape("/v1.3/analyze", "classic") == "flat"
+    assert rate_limit_shape("/v1.3/indexes", "current") == "flat"
+    emu = make_emulator(surface="current")
+    with client_for(emu) as api, httpx.Client(base_url=emu.admin_url) as admin:
+        admin.post("/faults", json={"rate_limit_next": 5})
+        for method, path, body in [
+            ("POST", "/analyze", {"prompt": "x"}),
+            ("POST", "/search", None),
+            ("GET", "/search/some-token", None),
+        ]:
+            r = api.request(method, path, json=body)
+            assert r.status_code == 429 and r.content == b"" and r.headers["retry-after"] == "1", path
+        for method, path in [("POST", "/embed-v2"), ("GET", "/analyze/tasks")]:
+            r = api.request(method, path, json={})
+            assert r.status_code == 429 and r.json()["error"]["code"] == "too_many_requests", path
+        r = api.post("/analyze", json={"prompt": "x", "stream": False})
+        assert r.status_code == 400  # the faults are used up: back to normal answers
