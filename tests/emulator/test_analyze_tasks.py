@@ -479,3 +479,25 @@ def test_sdk_1_3_6_drives_analyze_tasks(make_emulator: Callable[..., Emulator], 
         wait_for(lambda: len(receiver.received) == 2)
     event = AnalyzeTaskReadyWebhookEvent.model_validate(json.loads(receiver.received[0][1]))
     assert event.type == "analyze.task.ready" and event.data.status == "ready"
+
+
+def test_tasks_survive_a_restart_with_a_state_dir(
+    make_emulator: Callable[..., Emulator], media_url: str, tmp_path: Path
+) -> None:
+    first = make_emulator(surface="current", state_dir=tmp_path, processing_seconds=60.0)
+    with client_for(first) as api:
+        task_id = create(api, video=video(media_url), prompt="x", custom_id="keep").json()["task_id"]
+        embed_id = api.post(
+            "/embed-v2/tasks",
+            json={
+                "input_type": "video",
+                "model_name": "marengo3.0",
+                "video": {"media_source": {"url": f"{media_url}/videos/forest-walk.mp4"}},
+            },
+        ).json()["_id"]
+    first.stop()
+    second = make_emulator(surface="current", state_dir=tmp_path, processing_seconds=0.2)
+    with client_for(second) as api:
+        task = wait_done(api, task_id)  # the unfinished task resumed and finished
+        assert task["status"] == "ready" and task["custom_id"] == "keep" and "result" in task
+        wait_for(lambda: api.get(f"/embed-v2/tasks/{embed_id}").json()["status"] == "ready")
