@@ -10,28 +10,29 @@ answer does not pay for a second analysis.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from pydantic import ValidationError
 
 from ..encoding import query_params
 from ..idempotency import custom_id_for, derive_idempotency_key
-from ..models.analyze import (
-    AnalyzeTask,
-    AnalyzeTaskCreateRequest,
-    AnalyzeTaskStatus,
-    CanceledAnalyzeTask,
-    CreatedAnalyzeTask,
-)
 from ..models.common import Page
 from ..pagination import iter_pages
 from ..timeutil import parse_time
 from ._base import CLOCK_SKEW_SECONDS, LOOKUP_MAX_PAGES, LOOKUP_PAGE_LIMIT, ResourceBase
-from .generate import ImageArg, PromptV2Arg, VideoArg, _dump
+from .generate import _dump
+
+if TYPE_CHECKING:
+    from ..models.analyze import (
+        AnalyzeTask,
+        CanceledAnalyzeTask,
+        CreatedAnalyzeTask,
+    )
+    from .generate import ImageArg, PromptV2Arg, VideoArg
 
 DEFAULT_ANALYSIS_WAIT_SECONDS = 3600.0
-_NOT_REUSABLE = frozenset({AnalyzeTaskStatus.FAILED, AnalyzeTaskStatus.CANCELED})
+_NOT_REUSABLE = frozenset({"failed", "canceled"})  # AnalyzeTaskStatus.FAILED, .CANCELED
 
 
 class AnalyzeTasksMixin(ResourceBase):
@@ -55,6 +56,8 @@ class AnalyzeTasksMixin(ResourceBase):
         idempotency_key: str | None = None,
     ) -> CreatedAnalyzeTask:
         """POST /analyze/tasks (202 `{task_id, status}`). max_tokens: int or "unlimited"."""
+        from ..models.analyze import AnalyzeTaskCreateRequest, CreatedAnalyzeTask
+
         if idempotency_key is not None and custom_id is None:
             custom_id = custom_id_for(idempotency_key)
         try:
@@ -111,6 +114,8 @@ class AnalyzeTasksMixin(ResourceBase):
         self, custom_id: str, filters: dict[str, str], *, since: float | None
     ) -> CreatedAnalyzeTask | None:
         """Newest task with this custom_id (not failed/canceled), by the documented list filters."""
+        from ..models.analyze import CreatedAnalyzeTask
+
         window = since - CLOCK_SKEW_SECONDS if since is not None else None
         match: CreatedAnalyzeTask | None = None
         for page_number in range(1, LOOKUP_MAX_PAGES + 1):
@@ -132,6 +137,8 @@ class AnalyzeTasksMixin(ResourceBase):
     def list_analyze_tasks(self, **filters: Any) -> Page[AnalyzeTask]:
         """GET /analyze/tasks. Filters: page, page_limit (<=50), status, video_url (exact), asset_id,
         analysis_mode."""
+        from ..models.analyze import AnalyzeTask
+
         return self._get("/analyze/tasks", Page[AnalyzeTask], query_params(filters))
 
     def iter_analyze_tasks(self, **filters: Any) -> Iterator[AnalyzeTask]:
@@ -139,10 +146,14 @@ class AnalyzeTasksMixin(ResourceBase):
         return iter_pages(lambda page: self.list_analyze_tasks(**filters, page=page), start)
 
     def get_analyze_task(self, task_id: str) -> AnalyzeTask:
+        from ..models.analyze import AnalyzeTask
+
         return self._get(f"/analyze/tasks/{task_id}", AnalyzeTask)
 
     def cancel_analyze_task(self, task_id: str) -> CanceledAnalyzeTask:
         """POST …/cancel: idempotent (a repeat cancel answers 200 `canceled` too), so it is retried."""
+        from ..models.analyze import CanceledAnalyzeTask
+
         return self._parse(CanceledAnalyzeTask, self._transport.request("POST", f"/analyze/tasks/{task_id}/cancel"))
 
     def delete_analyze_task(self, task_id: str) -> None:
@@ -159,6 +170,8 @@ class AnalyzeTasksMixin(ResourceBase):
         factor: float = 1.5,
     ) -> AnalyzeTask:
         """Poll until ready (returned); failed/canceled raise ProcessingFailedError (bounded waits)."""
+        from ..models.analyze import AnalyzeTaskStatus
+
         return self._wait(
             lambda: self.get_analyze_task(task_id),
             status=lambda t: t.status,

@@ -12,31 +12,32 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import httpx
 
 from ..encoding import form_fields, query_params
 from ..errors import TwelveLabsError
 from ..idempotency import derive_idempotency_key
-from ..models.assets import (
-    Asset,
-    AssetIndexedAssetRef,
-    AssetStatus,
-    AssetTranscription,
-    CompletedChunk,
-    MultipartUpload,
-    MultipartUploadStatus,
-    MultipartUploadSummary,
-    PresignedUrl,
-    PresignedUrls,
-    ReportChunksResult,
-)
 from ..models.common import Page
 from ..pagination import iter_pages
 from ..timeutil import parse_time
 from ..uploads import FileSource, filename_from_url, open_upload
 from ._base import CLOCK_SKEW_SECONDS, LOOKUP_MAX_PAGES, LOOKUP_PAGE_LIMIT, ResourceBase
+
+if TYPE_CHECKING:
+    from ..models.assets import (
+        Asset,
+        AssetIndexedAssetRef,
+        AssetTranscription,
+        CompletedChunk,
+        MultipartUpload,
+        MultipartUploadStatus,
+        MultipartUploadSummary,
+        PresignedUrl,
+        PresignedUrls,
+        ReportChunksResult,
+    )
 
 ASSET_KEY_FIELD = "idempotency_key"
 # Direct uploads above this go multipart (documented limit of `POST /assets` direct: 200 MB video/audio).
@@ -110,6 +111,8 @@ class AssetsMixin(ResourceBase):
     def _create_asset(
         self, parts: list[Any], filename: str | None, metadata: dict[str, Any], key: str | None, resendable: bool
     ) -> Asset:
+        from ..models.assets import Asset
+
         if key is not None and filename:
             existing = self.find_asset(filename, metadata)
             if existing is not None:
@@ -141,6 +144,8 @@ class AssetsMixin(ResourceBase):
         With `since` (epoch) only assets created after it (minus clock skew) count and the oldest
         match is returned (a lost attempt precedes any later one).
         """
+        from ..models.assets import AssetStatus
+
         window = since - CLOCK_SKEW_SECONDS if since is not None else None
         wanted = dict(user_metadata or {})
         match: Asset | None = None
@@ -181,6 +186,8 @@ class AssetsMixin(ResourceBase):
 
     def list_assets(self, **filters: Any) -> Page[Asset]:
         """GET /assets. Filters: page, page_limit (<=50), asset_ids (list), asset_types (list), filename."""
+        from ..models.assets import Asset
+
         return self._get("/assets", Page[Asset], query_params(filters))
 
     def iter_assets(self, **filters: Any) -> Iterator[Asset]:
@@ -188,6 +195,8 @@ class AssetsMixin(ResourceBase):
         return iter_pages(lambda page: self.list_assets(**filters, page=page), start)
 
     def get_asset(self, asset_id: str) -> Asset:
+        from ..models.assets import Asset
+
         return self._get(f"/assets/{asset_id}", Asset)
 
     def delete_asset(self, asset_id: str, *, force: bool | None = None) -> None:
@@ -208,6 +217,8 @@ class AssetsMixin(ResourceBase):
 
     def get_asset_transcription(self, asset_id: str, include: Sequence[str] | None = None) -> AssetTranscription:
         """GET /assets/{id}/transcription; include: words (default) / sentences / utterances."""
+        from ..models.assets import AssetTranscription
+
         return self._get(
             f"/assets/{asset_id}/transcription",
             AssetTranscription,
@@ -215,6 +226,8 @@ class AssetsMixin(ResourceBase):
         )
 
     def list_asset_indexed_assets(self, asset_id: str, **filters: Any) -> Page[AssetIndexedAssetRef]:
+        from ..models.assets import AssetIndexedAssetRef
+
         return self._get(f"/assets/{asset_id}/indexed-assets", Page[AssetIndexedAssetRef], query_params(filters))
 
     def wait_for_asset(
@@ -231,6 +244,8 @@ class AssetsMixin(ResourceBase):
         Bounded: WaitTimeoutError after `timeout` seconds of the client's clock; DeadlineExceededError
         when a wait would pass the client's deadline. Waits grow from initial_interval by factor.
         """
+        from ..models.assets import AssetStatus
+
         return self._wait(
             lambda: self.get_asset(asset_id),
             status=lambda a: a.status,
@@ -259,6 +274,8 @@ class AssetsMixin(ResourceBase):
     ) -> MultipartUpload:
         """POST /assets/multipart-uploads (JSON). A lost answer is re-sent with the same Idempotency-Key:
         an orphaned session is never completed, so it creates no asset and expires after 24 h."""
+        from ..models.assets import MultipartUpload
+
         if not 1 <= len(filename) <= 255:
             raise ValueError("filename must be 1-255 characters")
         if total_size <= 0:
@@ -282,6 +299,8 @@ class AssetsMixin(ResourceBase):
     def report_chunks(self, upload_id: str, chunks: Sequence[CompletedChunk]) -> ReportChunksResult:
         """POST /assets/multipart-uploads/{id}: 1-50 completed chunks (duplicates are ignored server-side,
         so a retry after a lost answer is harmless)."""
+        from ..models.assets import ReportChunksResult
+
         if not 1 <= len(chunks) <= REPORT_BATCH:
             raise ValueError(f"report 1-{REPORT_BATCH} chunks per call")
         body = {"completed_chunks": [c.model_dump(mode="json") for c in chunks]}
@@ -290,6 +309,8 @@ class AssetsMixin(ResourceBase):
 
     def get_presigned_urls(self, upload_id: str, start: int, count: int) -> PresignedUrls:
         """POST …/presigned-urls: fresh URLs for chunks start..start+count-1 (1-based, count <= 50)."""
+        from ..models.assets import PresignedUrls
+
         if start < 1 or not 1 <= count <= URL_BATCH:
             raise ValueError(f"start >= 1 and 1 <= count <= {URL_BATCH}")
         response = self._transport.request(
@@ -298,9 +319,13 @@ class AssetsMixin(ResourceBase):
         return self._parse(PresignedUrls, response)
 
     def get_multipart_upload(self, upload_id: str, **filters: Any) -> MultipartUploadStatus:
+        from ..models.assets import MultipartUploadStatus
+
         return self._get(f"/assets/multipart-uploads/{upload_id}", MultipartUploadStatus, query_params(filters))
 
     def list_multipart_uploads(self, **filters: Any) -> Page[MultipartUploadSummary]:
+        from ..models.assets import MultipartUploadSummary
+
         return self._get("/assets/multipart-uploads", Page[MultipartUploadSummary], query_params(filters))
 
     def put_chunk(self, url: str, data: bytes, headers: Mapping[str, str] | None = None) -> str:
@@ -352,6 +377,8 @@ class AssetsMixin(ResourceBase):
         return self.get_asset(asset_id)
 
     def _upload_chunks(self, session: MultipartUpload, handle: BinaryIO, total: int) -> str:
+        from ..models.assets import CompletedChunk
+
         chunk_size = session.chunk_size or 0
         if chunk_size <= 0:
             raise TwelveLabsError("the multipart session has no chunk_size", code="invalid_response")

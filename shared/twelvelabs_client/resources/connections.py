@@ -8,7 +8,7 @@ retry after a lost answer returns the existing assets instead of fetching twice.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -16,16 +16,18 @@ from ..encoding import query_params
 from ..errors import ConflictError
 from ..idempotency import derive_idempotency_key
 from ..models.common import Page
-from ..models.connections import (
-    AuthorizeResult,
-    Connection,
-    ConnectionImport,
-    ConnectionImportResult,
-    PickerToken,
-    RedirectUri,
-)
 from ..pagination import iter_pages
 from ._base import LOOKUP_MAX_PAGES, LOOKUP_PAGE_LIMIT, ResourceBase
+
+if TYPE_CHECKING:
+    from ..models.connections import (
+        AuthorizeResult,
+        Connection,
+        ConnectionImport,
+        ConnectionImportResult,
+        PickerToken,
+        RedirectUri,
+    )
 
 MAX_IMPORT_ITEMS = 100
 
@@ -36,12 +38,16 @@ class ConnectionsMixin(ResourceBase):
     ) -> AuthorizeResult:
         """POST /connections:authorize -> `{authorize_url, state}`; send the user to authorize_url.
         Creates nothing until the user consents, so it is retried like a GET."""
+        from ..models.connections import AuthorizeResult
+
         body: dict[str, Any] = {"provider": provider, "redirect_uri": redirect_uri}
         if custom_id is not None:
             body["custom_id"] = custom_id
         return self._parse(AuthorizeResult, self._transport.request("POST", "/connections:authorize", json=body))
 
     def list_connections(self, **filters: Any) -> Page[Connection]:
+        from ..models.connections import Connection
+
         return self._get("/connections", Page[Connection], query_params(filters))
 
     def iter_connections(self, **filters: Any) -> Iterator[Connection]:
@@ -49,6 +55,8 @@ class ConnectionsMixin(ResourceBase):
         return iter_pages(lambda page: self.list_connections(**filters, page=page), start)
 
     def get_connection(self, connection_id: str) -> Connection:
+        from ..models.connections import Connection
+
         return self._get(f"/connections/{connection_id}", Connection)
 
     def delete_connection(self, connection_id: str) -> None:
@@ -57,11 +65,15 @@ class ConnectionsMixin(ResourceBase):
 
     def create_picker_token(self, connection_id: str) -> PickerToken:
         """POST …/picker-token (short-lived provider token for the file picker; ConflictError if not active)."""
+        from ..models.connections import PickerToken
+
         return self._parse(PickerToken, self._transport.request("POST", f"/connections/{connection_id}/picker-token"))
 
     def create_redirect_uri(self, redirect_uri: str) -> RedirectUri:
         """POST /connections/redirect-uris (201). Registering an already registered URI (409, e.g. after a
         lost answer) returns the registered one (`recovered=True`)."""
+        from ..models.connections import RedirectUri
+
         try:
             result = self._transport.create(
                 "POST",
@@ -90,6 +102,8 @@ class ConnectionsMixin(ResourceBase):
         return None
 
     def list_redirect_uris(self, **filters: Any) -> Page[RedirectUri]:
+        from ..models.connections import RedirectUri
+
         return self._get("/connections/redirect-uris", Page[RedirectUri], query_params(filters))
 
     def delete_redirect_uri(self, redirect_uri_id: str) -> None:
@@ -99,6 +113,8 @@ class ConnectionsMixin(ResourceBase):
         self, connection_id: str, source_ids: Sequence[str], *, idempotency_key: str | None = None
     ) -> ConnectionImportResult:
         """POST …/imports (202): 1-100 distinct provider file ids -> assets (per-item action/status/error)."""
+        from ..models.connections import ConnectionImportResult
+
         ids = list(source_ids)
         if not 1 <= len(ids) <= MAX_IMPORT_ITEMS:
             raise ValueError(f"import 1-{MAX_IMPORT_ITEMS} files per call (got {len(ids)})")
@@ -119,6 +135,8 @@ class ConnectionsMixin(ResourceBase):
         return self._parse(ConnectionImportResult, result)
 
     def list_connection_imports(self, connection_id: str, **filters: Any) -> Page[ConnectionImport]:
+        from ..models.connections import ConnectionImport
+
         return self._get(f"/connections/{connection_id}/imports", Page[ConnectionImport], query_params(filters))
 
     def iter_connection_imports(self, connection_id: str, **filters: Any) -> Iterator[ConnectionImport]:
@@ -126,4 +144,6 @@ class ConnectionsMixin(ResourceBase):
         return iter_pages(lambda page: self.list_connection_imports(connection_id, **filters, page=page), start)
 
     def get_connection_import(self, connection_id: str, import_id: str) -> ConnectionImport:
+        from ..models.connections import ConnectionImport
+
         return self._get(f"/connections/{connection_id}/imports/{import_id}", ConnectionImport)

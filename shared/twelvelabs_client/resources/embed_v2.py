@@ -10,24 +10,27 @@ re-sent with the same Idempotency-Key (the server's documented dedupe mechanism,
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from ..encoding import query_params
 from ..idempotency import derive_idempotency_key
 from ..models.common import Page
-from ..models.embed_v2 import (
-    DEFAULT_EMBED_V2_MODEL,
-    CreatedEmbedV2Task,
-    EmbedV2Response,
-    EmbedV2Task,
-    EmbedV2TaskStatus,
-    EmbedV2TaskSummary,
-)
 from ..pagination import iter_pages
 from ..timeutil import format_time, parse_time
 from ._base import CLOCK_SKEW_SECONDS, LOOKUP_MAX_PAGES, LOOKUP_PAGE_LIMIT, ResourceBase
+
+if TYPE_CHECKING:
+    from ..models.embed_v2 import (
+        CreatedEmbedV2Task,
+        EmbedV2Response,
+        EmbedV2Task,
+        EmbedV2TaskSummary,
+    )
+
+# Same value as models.embed_v2.DEFAULT_EMBED_V2_MODEL (that module loads on first use, not at import).
+DEFAULT_EMBED_V2_MODEL = "marengo3.0"
 
 _SYNC_INPUTS = ("text", "image", "text_image", "audio", "video", "multi_input")
 _TASK_INPUTS = ("audio", "video", "document", "image")
@@ -74,6 +77,8 @@ class EmbedV2Mixin(ResourceBase):
         """POST /embed-v2: `{data: [{embedding (512 floats for marengo3.0), embedding_option, embedding_scope,
         start_sec, end_sec}], metadata?, usage?}`. `extra`: auto_truncate, embedding_uncertainty,
         embedding_dimension (Marengo 3.5)."""
+        from ..models.embed_v2 import EmbedV2Response
+
         inputs = {
             "text": text,
             "image": image,
@@ -98,6 +103,8 @@ class EmbedV2Mixin(ResourceBase):
         **extra: Any,
     ) -> CreatedEmbedV2Task:
         """POST /embed-v2/tasks (202 `{_id, status}` + Location)."""
+        from ..models.embed_v2 import CreatedEmbedV2Task
+
         body = _embed_body(
             input_type, model_name, {"video": video, "audio": audio, "document": document, "image": image}, extra
         )
@@ -120,6 +127,8 @@ class EmbedV2Mixin(ResourceBase):
 
     def find_embed_v2_task(self, input_url: str, *, since: float) -> CreatedEmbedV2Task | None:
         """The oldest not-failed task on exactly this input URL created since `since` (minus clock skew)."""
+        from ..models.embed_v2 import CreatedEmbedV2Task, EmbedV2TaskStatus
+
         window = since - CLOCK_SKEW_SECONDS
         match: CreatedEmbedV2Task | None = None
         for page_number in range(1, LOOKUP_MAX_PAGES + 1):
@@ -140,6 +149,8 @@ class EmbedV2Mixin(ResourceBase):
 
     def list_embed_v2_tasks(self, **filters: Any) -> Page[EmbedV2TaskSummary]:
         """GET /embed-v2/tasks. Filters: started_at, ended_at (RFC 3339), status, page, page_limit (<=50)."""
+        from ..models.embed_v2 import EmbedV2TaskSummary
+
         return self._get("/embed-v2/tasks", Page[EmbedV2TaskSummary], query_params(filters))
 
     def iter_embed_v2_tasks(self, **filters: Any) -> Iterator[EmbedV2TaskSummary]:
@@ -147,6 +158,8 @@ class EmbedV2Mixin(ResourceBase):
         return iter_pages(lambda page: self.list_embed_v2_tasks(**filters, page=page), start)
 
     def get_embed_v2_task(self, task_id: str) -> EmbedV2Task:
+        from ..models.embed_v2 import EmbedV2Task
+
         return self._get(f"/embed-v2/tasks/{task_id}", EmbedV2Task)
 
     def wait_for_embed_v2_task(
@@ -159,6 +172,8 @@ class EmbedV2Mixin(ResourceBase):
         factor: float = 1.5,
     ) -> EmbedV2Task:
         """Poll until ready (returned with `data`); failed raises ProcessingFailedError (bounded waits)."""
+        from ..models.embed_v2 import EmbedV2TaskStatus
+
         return self._wait(
             lambda: self.get_embed_v2_task(task_id),
             status=lambda t: t.status,

@@ -11,11 +11,10 @@ model_name=, start_time=, end_time=)` as SDK 1.3.6 sends it.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from pydantic import BaseModel, ValidationError
 
-from ..models.analyze import AnalyzeCurrentRequest, ImageInput, PromptV2, VideoContext
 from ..models.generate import (
     AnalyzeResult,
     AnalyzeStreamEvent,
@@ -27,9 +26,13 @@ from ..models.generate import (
 from ..streaming import AnalyzeStream
 from ._base import ResourceBase
 
-VideoArg = VideoContext | Mapping[str, Any]
-ImageArg = Sequence[ImageInput | Mapping[str, Any]]
-PromptV2Arg = PromptV2 | Mapping[str, Any]
+if TYPE_CHECKING:
+    from ..models.analyze import ImageInput, PromptV2, VideoContext
+
+# String aliases: the current-surface models load on first use, not at import.
+VideoArg: TypeAlias = "VideoContext | Mapping[str, Any]"
+ImageArg: TypeAlias = "Sequence[ImageInput | Mapping[str, Any]]"
+PromptV2Arg: TypeAlias = "PromptV2 | Mapping[str, Any]"
 
 
 def _dump(value: BaseModel | Mapping[str, Any] | None) -> Any:
@@ -54,6 +57,8 @@ def analyze_body(
     stream: bool,
 ) -> dict[str, Any]:
     """The JSON body, validated (exactly one source, one prompt kind); a clear ValueError otherwise."""
+    from ..models.analyze import AnalyzeCurrentRequest
+
     try:
         request = AnalyzeCurrentRequest.model_validate(
             {

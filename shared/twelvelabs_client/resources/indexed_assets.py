@@ -9,17 +9,19 @@ since the attempt, before any re-send.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from ..encoding import query_params
 from ..idempotency import derive_idempotency_key
-from ..models.assets import CreatedIndexedAsset, IndexedAsset, IndexedAssetStatus
 from ..models.common import MetadataValue, Page
 from ..pagination import iter_pages
 from ..timeutil import parse_time
 from ._base import CLOCK_SKEW_SECONDS, LOOKUP_MAX_PAGES, LOOKUP_PAGE_LIMIT, ResourceBase
+
+if TYPE_CHECKING:
+    from ..models.assets import CreatedIndexedAsset, IndexedAsset
 
 DEFAULT_INDEXING_WAIT_SECONDS = 3600.0
 
@@ -35,6 +37,8 @@ class IndexedAssetsMixin(ResourceBase):
         idempotency_key: str | None = None,
     ) -> CreatedIndexedAsset:
         """POST /indexes/{id}/indexed-assets (the asset must be `ready`). Returns `{id, asset_id, location}`."""
+        from ..models.assets import CreatedIndexedAsset
+
         if not asset_id:
             raise ValueError("asset_id is required")
         if idempotency_key is not None:
@@ -68,6 +72,8 @@ class IndexedAssetsMixin(ResourceBase):
     ) -> CreatedIndexedAsset | None:
         """The (not failed) indexed asset of `asset_id` in the index, newest first; with `since` only one
         created after it (minus clock skew), the oldest such."""
+        from ..models.assets import CreatedIndexedAsset, IndexedAssetStatus
+
         window = since - CLOCK_SKEW_SECONDS if since is not None else None
         match: CreatedIndexedAsset | None = None
         for page_number in range(1, LOOKUP_MAX_PAGES + 1):
@@ -94,6 +100,8 @@ class IndexedAssetsMixin(ResourceBase):
         """GET /indexes/{id}/indexed-assets. Filters: page, page_limit, sort_by, sort_option, status (list),
         filename, duration/fps/width/height/size ({"gte":..,"lte":..}), created_at, updated_at, and
         user_metadata={key: value} (sent as user_metadata[key]=value)."""
+        from ..models.assets import IndexedAsset
+
         return self._get(f"/indexes/{index_id}/indexed-assets", Page[IndexedAsset], query_params(filters))
 
     def iter_indexed_assets(self, index_id: str, **filters: Any) -> Iterator[IndexedAsset]:
@@ -107,6 +115,8 @@ class IndexedAssetsMixin(ResourceBase):
         embedding_option: str | Sequence[str] | None = None,
         transcription: bool = False,
     ) -> IndexedAsset:
+        from ..models.assets import IndexedAsset
+
         options = [embedding_option] if isinstance(embedding_option, str) else embedding_option
         params = query_params({"embedding_option": options, "transcription": True if transcription else None})
         return self._get(f"/indexes/{index_id}/indexed-assets/{indexed_asset_id}", IndexedAsset, params)
@@ -133,6 +143,8 @@ class IndexedAssetsMixin(ResourceBase):
         factor: float = 1.5,
     ) -> IndexedAsset:
         """Poll until `ready` (returned) or `failed` (ProcessingFailedError); bounded like wait_for_asset."""
+        from ..models.assets import IndexedAssetStatus
+
         return self._wait(
             lambda: self.get_indexed_asset(index_id, indexed_asset_id),
             status=lambda a: a.status,
