@@ -32,6 +32,9 @@ def _embeddings(stack: Stack, handler: Any, context: Any, job: dict[str, Any]) -
                "embedding": {"clip_length": 6, "scopes": ["clip", "video"]}}
     poll = handler("start_embeddings").lambda_handler(payload, context)
     assert handler("start_embeddings").lambda_handler(payload, context)["task_id"] == poll["task_id"]  # retry
+    # The first poll state comes from start_embeddings' own EMBED_POLL_* settings (the template gives them).
+    assert (poll["wait_seconds"], poll["max_polls"]) == (int(stack.env["EMBED_POLL_FIRST_SECONDS"]),
+                                                         int(stack.env["EMBED_POLL_MAX_ATTEMPTS"]))
     waits = [poll["wait_seconds"]]
     while poll["status"] != "ready":
         assert poll["polls"] < poll["max_polls"], "bounded"

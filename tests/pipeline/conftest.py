@@ -92,18 +92,40 @@ class Pipeline:
         logs = {n: self.stack.function_log(n)[-1500:] for n in ("ingest", "start_indexing", "record_failure")}
         raise AssertionError(f"{key}: no item in {statuses} after {timeout}s; items={items}; logs={logs}")
 
-    def messages(self, job_key: str | None = None, settle: float = 1.0) -> list[dict[str, Any]]:
-        """SNS messages received so far (optionally for one job); waits `settle` s for stragglers."""
+    def settled(self, job_key: str, timeout: float = 60.0) -> None:
+        """Bounded wait until nothing more can happen for `job_key`: its execution (if any) has ended and no S3 event
+        is queued or in flight (ingest, removals). Every SNS message of the job has been published by then."""
+        sfn, sqs = self.stack.client("stepfunctions"), self.stack.client("sqs")
+        deployed = self.stack.deployed
+        assert deployed is not None
+        queues = [sqs.get_queue_url(QueueName=deployed.resources[name].rsplit("/", 1)[-1])["QueueUrl"]
+                  for name in ("IngestQueue", "RemovalsQueue")]
+        deadline = time.monotonic() + timeout
+        while True:
+            item = self.table.get_item(Key={"job_key": job_key}, ConsistentRead=True).get("Item") or {}
+            arn = item.get("execution_arn")
+            running = bool(arn) and sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
+            queued = sum(int(v) for url in queues for v in sqs.get_queue_attributes(
+                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+            )["Attributes"].values())
+            if not running and not queued:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{job_key}: still running={running}, queued={queued} after {timeout}s")
+            time.sleep(0.2)
+
+    def messages(self, job_key: str) -> list[dict[str, Any]]:
+        """The SNS messages a subscriber received for `job_key`, once the job has settled (see `settled`)."""
+        self.settled(job_key)
         sqs = self.stack.client("sqs")
-        end = time.monotonic() + settle
         while True:
             batch = sqs.receive_message(QueueUrl=self.subscriber_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
             for message in batch.get("Messages", []):
                 self.received.append(json.loads(message["Body"]))
                 sqs.delete_message(QueueUrl=self.subscriber_url, ReceiptHandle=message["ReceiptHandle"])
-            if not batch.get("Messages") and time.monotonic() >= end:
+            if not batch.get("Messages"):
                 break
-        return [m for m in self.received if job_key is None or m.get("job_key") == job_key]
+        return [m for m in self.received if m.get("job_key") == job_key]
 
     def read_result(self, uri: str) -> bytes:
         bucket, _, key = uri.removeprefix("s3://").partition("/")
