@@ -82,7 +82,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="emulator-bench-") as state_dir:
         proc = subprocess.Popen(
             [sys.executable, "-m", "twelvelabs_emulator", "--port", str(port), "--api-key", API_KEY,
-             "--processing-seconds", "0.5", "--state-dir", state_dir, "--log-level", "WARNING"],
+             "--processing-seconds", "0.5", "--state-dir", state_dir, "--log-level", "WARNING", "--surface", "classic"],
             cwd=REPO, stdout=subprocess.PIPE, env=os.environ | {"PYTHONUNBUFFERED": "1"})
         try:
             assert proc.stdout is not None
