@@ -31,8 +31,11 @@ class FaultChange(FaultSettings):
 
 def health(s: Services, request: EmulatorRequest) -> Response:
     with s.rt.store.read() as st:
-        counts = {"indexes": len(st.indexes), "videos": len(st.videos), "tasks": len(st.tasks),
-                  "embed_tasks": len(st.embed_tasks)}
+        counts = {"indexes": len(st.indexes), "videos": len(st.videos),
+                  "tasks": sum(1 for t in st.tasks.values() if t.asset_id is None),
+                  "embed_tasks": len(st.embed_tasks), "assets": len(st.current.assets),
+                  "indexed_assets": sum(1 for t in st.tasks.values() if t.asset_id is not None),
+                  "multipart_uploads": len(st.current.uploads), "connections": len(st.current.connections)}
     return json_response({"status": "ok", "base_url": f"{s.rt.public_url}/v1.3", **counts})
 
 
@@ -77,7 +80,7 @@ def reset(s: Services, request: EmulatorRequest) -> Response:
     s.rt.limiter.reset()
     s.rt.idempotency.clear()
     s.rt.clear_requests()
-    for path in s.rt.media_dir.iterdir():
+    for path in [*s.rt.media_dir.iterdir(), *s.rt.upload_dir.glob("multipart-*")]:
         if path.is_file():
             path.unlink(missing_ok=True)
     return json_response({"status": "reset"})
