@@ -134,6 +134,13 @@ class Stack:
             time.sleep(0.05)
         raise AssertionError(f"task {task_id} did not finish")
 
+    def video(self, video_id: str) -> dict[str, Any]:
+        """The indexed video (`GET /indexes/{index}/videos/{id}`), as the API answers it."""
+        reply = httpx.get(f"{self.emulator.emu.base_url}/indexes/{self.index_id}/videos/{video_id}",
+                          headers={"x-api-key": API_KEY}, timeout=10)
+        reply.raise_for_status()
+        return dict(reply.json())
+
     def tl(self) -> Any:
         from twelvelabs_client import TwelveLabsClient
 

@@ -36,9 +36,9 @@ def test_start_indexing_creates_one_task_even_when_retried(stack: Stack, handler
     assert item["status"] == "INDEXING" and item["tl_task_id"] == first["task_id"]
     assert "indexing_started_at" in item["stages"]
     assert len(_tasks_in_index(stack)) == 1 and len(stack.emulator.posts("/tasks")) == 1
-    task = stack.tl().get_task(first["task_id"])
-    assert task.user_metadata["job_key"] == job["job_key"] and task.user_metadata["s3_uri"] == job["s3_uri"]
     assert stack.wait_task(first["task_id"]) == "ready"  # TwelveLabs fetched the presigned URL
+    video = stack.video(stack.tl().get_task(first["task_id"]).video_id)  # user_metadata lands on the video
+    assert video["user_metadata"] == {"job_key": job["job_key"], "s3_uri": job["s3_uri"]}
 
 
 def test_server_error_after_the_task_was_created_ends_with_one_task(stack: Stack, handler: Any, context: Any,
@@ -82,14 +82,16 @@ def test_await_indexing_resolves_at_once_when_the_task_already_finished(
     assert item["status"] == "ANALYZING" and item["tl_video_id"] == sent["output"]["video_id"]
 
 
-def test_failed_task_hands_its_code_to_the_state_machine(stack: Stack, handler: Any, context: Any, samples: Path,
+def test_failed_task_hands_a_failure_to_the_state_machine(stack: Stack, handler: Any, context: Any, samples: Path,
                                                          sfn_spy: SfnSpy) -> None:
     stack.emulator.faults(fail_next_tasks=1)
     job, task_id = _indexing_task(stack, handler, context, samples)
     assert stack.wait_task(task_id) == "failed"
     _await(stack, handler, context, job, task_id, "token-f")
     [sent] = sfn_spy.successes
-    assert sent["output"]["status"] == "failed" and sent["output"]["error_code"] == "video_file_broken"
+    # The v1.3 task object documents no failure reason: the outcome says so with the pipeline's own code.
+    assert sent["output"]["status"] == "failed" and sent["output"]["error_code"] == "indexing_failed"
+    assert "without a reason" in sent["output"]["error_message"]
 
 
 def _signed_webhook(task_id: str, status: str = "ready", *, notification_id: str | None = None,

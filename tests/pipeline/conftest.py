@@ -139,15 +139,21 @@ class Pipeline:
         httpx.delete(f"{self.stack.emulator_admin_url}/faults", timeout=10).raise_for_status()
 
     def tasks_for(self, job_key: str) -> list[dict[str, Any]]:
-        """Every TwelveLabs indexing task created for this job (user_metadata carries the job key)."""
+        """Every TwelveLabs indexing task that produced a video of this job (the task's `user_metadata` lands on the
+        video it creates; the task object itself documents no metadata)."""
         headers = {"x-api-key": self.stack.twelvelabs.api_key}  # type: ignore[union-attr]
+        index_id = self.stack.outputs["IndexId"]
+        videos = {v["_id"] for v in self._pages(f"/indexes/{index_id}/videos", headers)
+                  if (v.get("user_metadata") or {}).get("job_key") == job_key}
+        return [t for t in self._pages("/tasks", headers, index_id=index_id) if t.get("video_id") in videos]
+
+    def _pages(self, path: str, headers: dict[str, str], **params: str) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         page = 1
         while True:
-            answer = httpx.get(
-                f"{self.stack.emulator_base_url}/tasks", params={"page": page, "page_limit": 50}, headers=headers, timeout=10
-            ).json()
-            found += [t for t in answer["data"] if (t.get("user_metadata") or {}).get("job_key") == job_key]
+            answer = httpx.get(f"{self.stack.emulator_base_url}{path}", headers=headers, timeout=10,
+                               params={"page": page, "page_limit": 50, **params}).json()
+            found += answer["data"]
             if page >= answer["page_info"]["total_page"]:
                 return found
             page += 1
