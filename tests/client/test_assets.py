@@ -564,3 +564,46 @@ def test_upload_asset_picks_direct_or_multipart(
     monkeypatch.setattr(assets_module, "DIRECT_UPLOAD_MAX_BYTES", 10)
     client.upload_asset(video)
     assert len(recorder.calls("POST", "/assets/multipart-uploads")) == 1 and api.assets[-1]["_bytes"] == b"y" * 25
+
+
+def test_transcription_and_multipart_reads(make_client) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path.removeprefix("/v1.3")
+        if path.endswith("/transcription"):
+            return json_response(
+                200,
+                {
+                    "status": "ready",
+                    "sentences": [{"start": 0, "end": 2.5, "value": "Hello."}],
+                    "utterances": [{"start": 0, "end": 2.5, "value": "Hello.", "speaker": "A"}],
+                },
+            )
+        if path == "/assets/multipart-uploads":
+            return json_response(
+                200,
+                {
+                    "data": [
+                        {"upload_id": "up1", "status": "active", "total_size": 30, "chunk_size": 10, "total_chunks": 3}
+                    ],
+                    "page_info": {"page": 1, "total_page": 1},
+                },
+            )
+        return json_response(
+            200,
+            {
+                "upload_id": "up1",
+                "status": "active",
+                "chunks_completed": 1,
+                "chunks_pending": 2,
+                "uploaded_chunks": [{"index": 1, "status": "completed", "uploaded_at": None}],
+                "page_info": {"page": 1, "total_page": 1},
+            },
+        )
+
+    client, recorder = make_client(handler)
+    transcript = client.get_asset_transcription("a1", include=["sentences", "utterances"])
+    assert transcript.sentences and transcript.utterances and transcript.utterances[0].speaker == "A"
+    assert recorder.requests[0].url.params.get_list("include") == ["sentences", "utterances"]
+    assert [u.upload_id for u in client.list_multipart_uploads(page_limit=5).data] == ["up1"]
+    status = client.get_multipart_upload("up1", page_limit=10)
+    assert status.chunks_pending == 2 and status.uploaded_chunks[0].status == "completed"

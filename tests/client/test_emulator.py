@@ -1,4 +1,5 @@
-"""All 26 operations over real loopback HTTP against the emulator, plus injected faults."""
+"""Classic operations over real loopback HTTP against the strict classic emulator, plus injected faults
+(the fault and transport tests run against both surfaces)."""
 
 from __future__ import annotations
 
