@@ -6,7 +6,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from local_stack.lambda_runtime import DEFAULT_PER_FUNCTION_CONCURRENCY, DEFAULT_TOTAL_CONCURRENCY
+from local_stack.lambda_runtime import (
+    DEFAULT_CONCURRENT_INITS,
+    DEFAULT_PER_FUNCTION_CONCURRENCY,
+    DEFAULT_TOTAL_CONCURRENCY,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_STATE_DIR = REPO_ROOT / ".local_stack"
@@ -33,6 +37,7 @@ class StackConfig(BaseModel):
     # Warm Lambda workers: concurrent invocations per function and in total; more wait their turn.
     lambda_concurrency_per_function: int = Field(default=DEFAULT_PER_FUNCTION_CONCURRENCY, ge=1)
     lambda_concurrency_total: int = Field(default=DEFAULT_TOTAL_CONCURRENCY, ge=1)
+    lambda_concurrent_inits: int = Field(default=DEFAULT_CONCURRENT_INITS, ge=1)  # cold starts at once
     start_timeout_seconds: float = Field(default=60.0, gt=0)
     deploy_timeout_seconds: float = Field(default=120.0, gt=0)
 

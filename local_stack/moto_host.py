@@ -17,7 +17,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from local_stack.lambda_runtime import DEFAULT_PER_FUNCTION_CONCURRENCY, DEFAULT_TOTAL_CONCURRENCY
+from local_stack.lambda_runtime import (
+    DEFAULT_CONCURRENT_INITS,
+    DEFAULT_PER_FUNCTION_CONCURRENCY,
+    DEFAULT_TOTAL_CONCURRENCY,
+)
 from local_stack.moto_server import FAKE_CREDENTIALS
 
 
@@ -30,6 +34,7 @@ def serve(
     echo_errors: bool,
     per_function_concurrency: int = DEFAULT_PER_FUNCTION_CONCURRENCY,
     total_concurrency: int = DEFAULT_TOTAL_CONCURRENCY,
+    concurrent_inits: int = DEFAULT_CONCURRENT_INITS,
 ) -> None:
     os.environ.update(FAKE_CREDENTIALS)
     os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = region
@@ -65,6 +70,7 @@ def serve(
             echo_errors=echo_errors,
             per_function_concurrency=per_function_concurrency,
             total_concurrency=total_concurrency,
+            concurrent_inits=concurrent_inits,
             max_workers=max(32, total_concurrency),
         )
     )
@@ -104,6 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quiet", action="store_true", help="do not echo Lambda errors on stderr")
     parser.add_argument("--concurrency-per-function", type=int, default=DEFAULT_PER_FUNCTION_CONCURRENCY)
     parser.add_argument("--concurrency-total", type=int, default=DEFAULT_TOTAL_CONCURRENCY)
+    parser.add_argument("--concurrent-inits", type=int, default=DEFAULT_CONCURRENT_INITS)
     args = parser.parse_args(argv)
     serve(
         args.host,
@@ -114,6 +121,7 @@ def main(argv: list[str] | None = None) -> None:
         not args.quiet,
         args.concurrency_per_function,
         args.concurrency_total,
+        args.concurrent_inits,
     )
 
 

@@ -40,7 +40,7 @@ class MotoServerProcess:
         echo_errors: bool = True,
         output: IO[str] | None = None,
         start_timeout: float = 60.0,
-        concurrency: tuple[int, int] | None = None,  # (per function, total); None: the runtime's defaults
+        concurrency: tuple[int, int, int] | None = None,  # (per function, total, cold starts at once)
     ) -> None:
         self.state_dir = state_dir
         self.region = region
@@ -77,7 +77,9 @@ class MotoServerProcess:
         if not self.echo_errors:
             cmd.append("--quiet")
         if self.concurrency is not None:
-            cmd += ["--concurrency-per-function", str(self.concurrency[0]), "--concurrency-total", str(self.concurrency[1])]
+            per_function, total, inits = self.concurrency
+            cmd += ["--concurrency-per-function", str(per_function), "--concurrency-total", str(total)]
+            cmd += ["--concurrent-inits", str(inits)]
         self.proc = subprocess.Popen(
             cmd,
             stdin=subprocess.PIPE,

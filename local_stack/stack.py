@@ -62,7 +62,11 @@ class LocalStack:
                 echo_errors=cfg.echo_errors,
                 output=self._server_output,
                 start_timeout=cfg.start_timeout_seconds,
-                concurrency=(cfg.lambda_concurrency_per_function, cfg.lambda_concurrency_total),
+                concurrency=(
+                    cfg.lambda_concurrency_per_function,
+                    cfg.lambda_concurrency_total,
+                    cfg.lambda_concurrent_inits,
+                ),
             )
             self.server = self._moto.start()
             self.timings["moto"] = time.monotonic() - started
