@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-from pathlib import Path
 import re
 import signal
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
 
 from pydantic import ValidationError
@@ -49,12 +49,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--webhook-retry-base", type=float, default=2.0, metavar="SECONDS")
     p.add_argument("--webhook-max-attempts", type=int, default=6)
     p.add_argument("--max-video-bytes", type=int, default=2 * 1024**3)
-    p.add_argument("--surface", choices=("current", "classic"), default="current",
-                   help="current: the API as SDK 1.3.6 speaks it; classic: the v1.3 seed surface (SDK 1.0.2)")
+    p.add_argument(
+        "--surface",
+        choices=("current", "classic"),
+        default="current",
+        help="current: the API as SDK 1.3.6 speaks it; classic: the v1.3 seed surface (SDK 1.0.2)",
+    )
     p.add_argument("--lenient", action="store_true", help="keep the emulator's undocumented extra fields")
-    p.add_argument("--drive-accounts", metavar="JSON_FILE",
-                   help="fake Google Drive accounts for /connections: a JSON list of {external_id, display_name, "
-                        "files: {source_id: {path|reject, filename?}}}")
+    p.add_argument(
+        "--drive-accounts",
+        metavar="JSON_FILE",
+        help="fake Google Drive accounts for /connections: a JSON list of {external_id, display_name, "
+        "files: {source_id: {path|reject, filename?}}}",
+    )
     p.add_argument("--log-level", default="INFO")
     return p
 
@@ -64,13 +71,25 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         config = EmulatorConfig(
-            api_key=args.api_key, host=args.host, port=args.port, processing_seconds=args.processing_seconds,
-            webhook_url=args.webhook_url, webhook_secret=args.webhook_secret, integrations=dict(args.integration),
-            rate_limit_per_minute=args.rate_limit, state_dir=args.state_dir,
-            search_token_ttl_seconds=args.search_token_ttl, webhook_retry_base_seconds=args.webhook_retry_base,
-            webhook_max_attempts=args.webhook_max_attempts, max_video_bytes=args.max_video_bytes,
-            surface=args.surface, lenient=args.lenient,
-            drive_accounts=json.loads(Path(args.drive_accounts).read_text(encoding="utf-8")) if args.drive_accounts else [])
+            api_key=args.api_key,
+            host=args.host,
+            port=args.port,
+            processing_seconds=args.processing_seconds,
+            webhook_url=args.webhook_url,
+            webhook_secret=args.webhook_secret,
+            integrations=dict(args.integration),
+            rate_limit_per_minute=args.rate_limit,
+            state_dir=args.state_dir,
+            search_token_ttl_seconds=args.search_token_ttl,
+            webhook_retry_base_seconds=args.webhook_retry_base,
+            webhook_max_attempts=args.webhook_max_attempts,
+            max_video_bytes=args.max_video_bytes,
+            surface=args.surface,
+            lenient=args.lenient,
+            drive_accounts=json.loads(Path(args.drive_accounts).read_text(encoding="utf-8"))
+            if args.drive_accounts
+            else [],
+        )
     except (ValidationError, OSError, json.JSONDecodeError) as exc:
         print(f"invalid options: {exc}", file=sys.stderr)
         return 2

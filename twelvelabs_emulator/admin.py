@@ -31,11 +31,16 @@ class FaultChange(FaultSettings):
 
 def health(s: Services, request: EmulatorRequest) -> Response:
     with s.rt.store.read() as st:
-        counts = {"indexes": len(st.indexes), "videos": len(st.videos),
-                  "tasks": sum(1 for t in st.tasks.values() if t.asset_id is None),
-                  "embed_tasks": len(st.embed_tasks), "assets": len(st.current.assets),
-                  "indexed_assets": sum(1 for t in st.tasks.values() if t.asset_id is not None),
-                  "multipart_uploads": len(st.current.uploads), "connections": len(st.current.connections)}
+        counts = {
+            "indexes": len(st.indexes),
+            "videos": len(st.videos),
+            "tasks": sum(1 for t in st.tasks.values() if t.asset_id is None),
+            "embed_tasks": len(st.embed_tasks),
+            "assets": len(st.current.assets),
+            "indexed_assets": sum(1 for t in st.tasks.values() if t.asset_id is not None),
+            "multipart_uploads": len(st.current.uploads),
+            "connections": len(st.current.connections),
+        }
     return json_response({"status": "ok", "base_url": f"{s.rt.public_url}/v1.3", **counts})
 
 
@@ -68,8 +73,13 @@ def set_config(s: Services, request: EmulatorRequest) -> Response:
     for name in change.model_fields_set:
         setattr(s.rt.config, name, getattr(change, name))
     cfg = s.rt.config
-    return json_response({"webhook_url": cfg.webhook_url, "webhook_secret_set": bool(cfg.webhook_secret),
-                          "processing_seconds": cfg.processing_seconds})
+    return json_response(
+        {
+            "webhook_url": cfg.webhook_url,
+            "webhook_secret_set": bool(cfg.webhook_secret),
+            "processing_seconds": cfg.processing_seconds,
+        }
+    )
 
 
 def reset(s: Services, request: EmulatorRequest) -> Response:
@@ -131,12 +141,14 @@ def asset_thumbnail(s: Services, request: EmulatorRequest, asset_id: str) -> Res
 
 def asset_hls(s: Services, request: EmulatorRequest, asset_id: str) -> Response:
     """`hls.manifest_url`: a one-entry VOD playlist naming the stored file (the emulator makes no HLS renditions)."""
-    path, kind = _asset_path(s, asset_id)
+    _asset_path(s, asset_id)  # 404 unless the asset has its file
     with s.rt.store.read() as st:
         duration = st.current.assets[asset_id].duration or 0.0
-    body = ("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-PLAYLIST-TYPE:VOD\n"
-            f"#EXT-X-TARGETDURATION:{int(duration) + 1}\n#EXTINF:{duration:.3f},\n"
-            f"{s.rt.public_url}/_emulator/assets/{asset_id}/file\n#EXT-X-ENDLIST\n")
+    body = (
+        "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-PLAYLIST-TYPE:VOD\n"
+        f"#EXT-X-TARGETDURATION:{int(duration) + 1}\n#EXTINF:{duration:.3f},\n"
+        f"{s.rt.public_url}/_emulator/assets/{asset_id}/file\n#EXT-X-ENDLIST\n"
+    )
     return Response(body, mimetype="application/vnd.apple.mpegurl")
 
 

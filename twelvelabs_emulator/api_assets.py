@@ -65,7 +65,7 @@ def check_metadata_value(field: str, value: object, allow_null: bool) -> None:
         if not all(isinstance(v, str) for v in value):
             raise invalid(field, "arrays may hold strings only.")
         return
-    if isinstance(value, bool) or isinstance(value, (str, float)):
+    if isinstance(value, (bool, str, float)):
         return
     if isinstance(value, int):
         if abs(value) > MAX_SAFE_INTEGER:
@@ -94,9 +94,14 @@ def parse_asset_metadata(raw: str | None) -> dict[str, AssetMetadataValue] | Non
 
 def asset_json(asset: AssetRecord, public_url: str, detail: bool) -> dict[str, object]:
     """`Asset` (create) or `AssetDetail` (retrieve, list): only documented fields, optional ones only when set."""
-    body: dict[str, object] = {"_id": asset.id, "method": asset.method, "status": asset.status,
-                               "filename": asset.filename, "file_type": asset.file_type,
-                               "created_at": rfc3339(asset.created_at)}
+    body: dict[str, object] = {
+        "_id": asset.id,
+        "method": asset.method,
+        "status": asset.status,
+        "filename": asset.filename,
+        "file_type": asset.file_type,
+        "created_at": rfc3339(asset.created_at),
+    }
     if asset.user_metadata:
         body["user_metadata"] = dict(asset.user_metadata)
     if asset.source is not None:
@@ -141,9 +146,13 @@ def create_asset(s: Services, request: EmulatorRequest) -> Response:
     cfg = s.rt.config
     declared = request.content_length
     if declared is not None and declared > max(cfg.max_asset_direct_bytes, 32 * 1024 * 1024) + UPLOAD_OVERHEAD:
-        raise ApiError(400, "video_filesize_too_large", f"The request body is {declared} bytes; local files may be "
-                       f"at most {cfg.max_asset_direct_bytes} bytes (use a multipart upload).",
-                       headers={"Connection": "close"})
+        raise ApiError(
+            400,
+            "video_filesize_too_large",
+            f"The request body is {declared} bytes; local files may be "
+            f"at most {cfg.max_asset_direct_bytes} bytes (use a multipart upload).",
+            headers={"Connection": "close"},
+        )
     form = form_model(request.form, AssetForm)
     metadata = parse_asset_metadata(form.user_metadata)
     hls = _form_bool(form.enable_hls, "enable_hls", True)
@@ -151,8 +160,9 @@ def create_asset(s: Services, request: EmulatorRequest) -> Response:
     if form.method == "url":
         if not form.url:
             raise not_provided("url")
-        path, digest, _ = download(form.url, "url", s.rt.media_dir, cfg.max_asset_url_bytes,
-                                   cfg.download_timeout_seconds)
+        path, digest, _ = download(
+            form.url, "url", s.rt.media_dir, cfg.max_asset_url_bytes, cfg.download_timeout_seconds
+        )
         filename = form.filename or url_filename(form.url, "asset")
     else:
         storage = request.files.get("file")
@@ -163,12 +173,23 @@ def create_asset(s: Services, request: EmulatorRequest) -> Response:
         size = adopt_upload(storage, path)
         if size > cfg.max_asset_direct_bytes:
             path.unlink(missing_ok=True)
-            raise ApiError(400, "video_filesize_too_large", f"The file is {size} bytes; local files may be at most "
-                           f"{cfg.max_asset_direct_bytes} bytes (use a multipart upload).")
+            raise ApiError(
+                400,
+                "video_filesize_too_large",
+                f"The file is {size} bytes; local files may be at most "
+                f"{cfg.max_asset_direct_bytes} bytes (use a multipart upload).",
+            )
         digest = hash_file(path)
         filename = form.filename or original
-    asset = s.assets.create(method=form.method, path=path, filename=filename, content_hash=digest, enable_hls=hls,
-                            enable_thumbnail=thumbnail, user_metadata=metadata)
+    asset = s.assets.create(
+        method=form.method,
+        path=path,
+        filename=filename,
+        content_hash=digest,
+        enable_hls=hls,
+        enable_thumbnail=thumbnail,
+        user_metadata=metadata,
+    )
     return json_response(asset_json(asset, s.rt.public_url, detail=False), 201)
 
 
@@ -181,8 +202,11 @@ def list_assets(s: Services, request: EmulatorRequest) -> Response:
             raise invalid("asset_types", f"{kind!r} is not one of {', '.join(ASSET_TYPES)}.")
     name = (args.get("filename") or "").lower()
     with s.rt.store.read() as st:
-        items = [a for a in st.current.assets.values()
-                 if (not ids or a.id in ids) and (not types or a.kind in types) and name in a.filename.lower()]
+        items = [
+            a
+            for a in st.current.assets.values()
+            if (not ids or a.id in ids) and (not types or a.kind in types) and name in a.filename.lower()
+        ]
         items.sort(key=lambda a: (a.created_at, a.seq), reverse=True)
         page, info = paginate(items, args)
         data = [asset_json(a, s.rt.public_url, detail=True) for a in page]
@@ -200,8 +224,12 @@ def delete_asset(s: Services, request: EmulatorRequest, asset_id: str) -> Respon
         asset = _asset(st, asset_id)
         indexed = [t for t in st.tasks.values() if t.asset_id == asset_id and not t.video_deleted]
         if indexed and not force:
-            raise ApiError(409, "asset_in_use", f"The asset {asset_id} is referenced by {len(indexed)} indexed "
-                           "asset(s); delete them first or pass force=true.")
+            raise ApiError(
+                409,
+                "asset_in_use",
+                f"The asset {asset_id} is referenced by {len(indexed)} indexed "
+                "asset(s); delete them first or pass force=true.",
+            )
         del st.current.assets[asset_id]
         path = asset.file_path
     if path and not indexed:  # indexed assets keep reading the file
@@ -212,11 +240,17 @@ def delete_asset(s: Services, request: EmulatorRequest, asset_id: str) -> Respon
 def list_asset_indexed_assets(s: Services, request: EmulatorRequest, asset_id: str) -> Response:
     with s.rt.store.read() as st:
         _asset(st, asset_id)
-        items = sorted((t for t in st.tasks.values() if t.asset_id == asset_id and not t.video_deleted),
-                       key=lambda t: (t.created_at, t.seq), reverse=True)
+        items = sorted(
+            (t for t in st.tasks.values() if t.asset_id == asset_id and not t.video_deleted),
+            key=lambda t: (t.created_at, t.seq),
+            reverse=True,
+        )
         page, info = paginate(items, request.args)
-        data = [{"_id": t.id, "index": {"_id": t.index_id, "name": st.indexes[t.index_id].index_name}}
-                for t in page if t.index_id in st.indexes]
+        data = [
+            {"_id": t.id, "index": {"_id": t.index_id, "name": st.indexes[t.index_id].index_name}}
+            for t in page
+            if t.index_id in st.indexes
+        ]
     return json_response({"data": data, "page_info": info})
 
 

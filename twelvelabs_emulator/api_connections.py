@@ -47,8 +47,11 @@ REJECTION_MESSAGES = {
     "audio_filesize_too_large": "The audio file is larger than 4 GB.",
     "media_filesize_too_large": "The image file is larger than 32 MB.",
 }
-SIZE_LIMITS = {"video/": (10 * 1024**3, "video_filesize_too_large"), "audio/": (4 * 1024**3, "audio_filesize_too_large"),
-               "image/": (32 * 1024**2, "media_filesize_too_large")}
+SIZE_LIMITS = {
+    "video/": (10 * 1024**3, "video_filesize_too_large"),
+    "audio/": (4 * 1024**3, "audio_filesize_too_large"),
+    "image/": (32 * 1024**2, "media_filesize_too_large"),
+}
 
 
 class AuthorizeBody(BaseModel):
@@ -81,8 +84,11 @@ def connection_json(conn: ConnectionRecord) -> dict[str, object]:
     body: dict[str, object] = {"_id": conn.id, "provider": conn.provider, "status": conn.status}
     if conn.custom_id is not None:
         body["custom_id"] = conn.custom_id
-    body |= {"account": {"external_id": conn.account_external_id, "display_name": conn.account_display_name},
-             "scopes": list(conn.scopes), "connected_at": rfc3339(conn.connected_at)}
+    body |= {
+        "account": {"external_id": conn.account_external_id, "display_name": conn.account_display_name},
+        "scopes": list(conn.scopes),
+        "connected_at": rfc3339(conn.connected_at),
+    }
     if conn.last_used_at is not None:
         body["last_used_at"] = rfc3339(conn.last_used_at)
     return body
@@ -116,8 +122,9 @@ def authorize(s: Services, request: EmulatorRequest) -> Response:
         registered = {r.redirect_uri for r in st.current.redirect_uris.values()}
         if registered and body.redirect_uri not in registered:
             raise invalid("redirect_uri", "it is not one of the registered redirect URIs.")
-        st.current.authorizations[state] = PendingAuthorization(state=state, redirect_uri=body.redirect_uri,
-                                                                custom_id=body.custom_id, created_at=utcnow())
+        st.current.authorizations[state] = PendingAuthorization(
+            state=state, redirect_uri=body.redirect_uri, custom_id=body.custom_id, created_at=utcnow()
+        )
     url = f"{s.rt.public_url}/_emulator/oauth/authorize?{urlencode({'state': state})}"
     return json_response({"authorize_url": url, "state": state})
 
@@ -134,13 +141,20 @@ def oauth_consent(s: Services, request: EmulatorRequest) -> Response:
         wanted = request.args.get("account")
         account = accounts.get(wanted) if wanted else (list(accounts.values())[-1] if accounts else None)
         if account is None or request.args.get("deny", "").lower() in ("1", "true"):
-            return redirect(f"{pending.redirect_uri}{_sep(pending.redirect_uri)}{urlencode({'error': 'access_denied'})}")
+            return redirect(
+                f"{pending.redirect_uri}{_sep(pending.redirect_uri)}{urlencode({'error': 'access_denied'})}"
+            )
         conn = next((c for c in st.current.connections.values() if c.account_external_id == account.external_id), None)
         now = utcnow()
         if conn is None:
-            conn = ConnectionRecord(id=new_id(), seq=st.next_seq(), account_external_id=account.external_id,
-                                    account_display_name=account.display_name, scopes=list(account.scopes),
-                                    connected_at=now)
+            conn = ConnectionRecord(
+                id=new_id(),
+                seq=st.next_seq(),
+                account_external_id=account.external_id,
+                account_display_name=account.display_name,
+                scopes=list(account.scopes),
+                connected_at=now,
+            )
             st.current.connections[conn.id] = conn
         conn.status, conn.custom_id, conn.connected_at = "active", pending.custom_id, now
         params = {"connection_id": conn.id, "status": "ok"}
@@ -179,26 +193,41 @@ def picker_token(s: Services, request: EmulatorRequest, connection_id: str) -> R
         _require_active(conn)
         conn.last_used_at = utcnow()
         scopes = " ".join(conn.scopes)
-    return json_response({"access_token": "ya29.emulator-" + secrets.token_urlsafe(24),
-                          "expires_in": PICKER_TOKEN_SECONDS, "scope": scopes, "app_id": PICKER_APP_ID,
-                          "developer_key": "emulator-developer-key"})
+    return json_response(
+        {
+            "access_token": "ya29.emulator-" + secrets.token_urlsafe(24),
+            "expires_in": PICKER_TOKEN_SECONDS,
+            "scope": scopes,
+            "app_id": PICKER_APP_ID,
+            "developer_key": "emulator-developer-key",
+        }
+    )
 
 
 def create_redirect_uri(s: Services, request: EmulatorRequest) -> Response:
     body = parse_json_body(request, RedirectUriBody)
     parts = urlsplit(body.redirect_uri)
     host = parts.hostname or ""
-    if parts.scheme != "https" or not host or "*" in body.redirect_uri or host == "localhost" or \
-            host.replace(".", "").isdigit():
-        raise ApiError(422, "redirect_uri_invalid", f"{body.redirect_uri!r} must be an https URI on a public host, "
-                       "without wildcards.")
+    if (
+        parts.scheme != "https"
+        or not host
+        or "*" in body.redirect_uri
+        or host == "localhost"
+        or host.replace(".", "").isdigit()
+    ):
+        raise ApiError(
+            422,
+            "redirect_uri_invalid",
+            f"{body.redirect_uri!r} must be an https URI on a public host, without wildcards.",
+        )
     with s.rt.store.mutate() as st:
         if any(r.redirect_uri == body.redirect_uri for r in st.current.redirect_uris.values()):
             raise ApiError(409, "redirect_uri_already_exists", f"{body.redirect_uri} is already registered.")
         record = RedirectUriRecord(id=new_id(), seq=st.next_seq(), redirect_uri=body.redirect_uri, created_at=utcnow())
         st.current.redirect_uris[record.id] = record
-    return json_response({"_id": record.id, "redirect_uri": record.redirect_uri,
-                          "created_at": rfc3339(record.created_at)}, 201)
+    return json_response(
+        {"_id": record.id, "redirect_uri": record.redirect_uri, "created_at": rfc3339(record.created_at)}, 201
+    )
 
 
 def list_redirect_uris(s: Services, request: EmulatorRequest) -> Response:
@@ -217,8 +246,9 @@ def delete_redirect_uri(s: Services, request: EmulatorRequest, redirect_uri_id: 
 
 
 def _rejection(source_id: str, code: str) -> ConnectionImportItem:
-    return ConnectionImportItem(source_id=source_id, action="rejected",
-                                error=ErrorInfo(code=code, message=REJECTION_MESSAGES[code]))
+    return ConnectionImportItem(
+        source_id=source_id, action="rejected", error=ErrorInfo(code=code, message=REJECTION_MESSAGES[code])
+    )
 
 
 def _check_file(account: DriveAccount, source_id: str) -> tuple[Path, str] | str:
@@ -286,21 +316,42 @@ def create_import(s: Services, request: EmulatorRequest, connection_id: str) -> 
             s.assets.attach(earlier.id, target, digest)
             items.append(ConnectionImportItem(source_id=item.source_id, action="retried", asset_id=earlier.id))
             continue
-        source: dict[str, object] = {"type": "connector", "details": {
-            "provider": "google_drive", "source_id": item.source_id, "original_filename": filename,
-            "source_link": f"https://drive.google.com/file/d/{item.source_id}/view"}}
-        asset = s.assets.create(method="connector", path=target, filename=filename, content_hash=digest,
-                                enable_hls=True, enable_thumbnail=True, user_metadata=None, source=source,
-                                connection_key=key)
+        source: dict[str, object] = {
+            "type": "connector",
+            "details": {
+                "provider": "google_drive",
+                "source_id": item.source_id,
+                "original_filename": filename,
+                "source_link": f"https://drive.google.com/file/d/{item.source_id}/view",
+            },
+        }
+        asset = s.assets.create(
+            method="connector",
+            path=target,
+            filename=filename,
+            content_hash=digest,
+            enable_hls=True,
+            enable_thumbnail=True,
+            user_metadata=None,
+            source=source,
+            connection_key=key,
+        )
         existing[key] = asset
         items.append(ConnectionImportItem(source_id=item.source_id, action="created", asset_id=asset.id))
     with s.rt.store.mutate() as st:
-        record = ConnectionImportRecord(id=new_id(), seq=st.next_seq(), connection_id=connection_id,
-                                        custom_id=custom_id, created_at=utcnow(), items=items)
+        record = ConnectionImportRecord(
+            id=new_id(),
+            seq=st.next_seq(),
+            connection_id=connection_id,
+            custom_id=custom_id,
+            created_at=utcnow(),
+            items=items,
+        )
         st.current.connection_imports[record.id] = record
         data = [_item_json(st, i) for i in items]
-    return json_response({"_id": record.id, "has_failures": any(i.action == "rejected" for i in items),
-                          "items": data}, 202)
+    return json_response(
+        {"_id": record.id, "has_failures": any(i.action == "rejected" for i in items), "items": data}, 202
+    )
 
 
 def _item_json(st: State, item: ConnectionImportItem) -> dict[str, object]:
@@ -326,8 +377,11 @@ def _import_json(record: ConnectionImportRecord) -> dict[str, object]:
 def list_imports(s: Services, request: EmulatorRequest, connection_id: str) -> Response:
     with s.rt.store.read() as st:
         _connection(st, connection_id)
-        items = sorted((r for r in st.current.connection_imports.values() if r.connection_id == connection_id),
-                       key=lambda r: (r.created_at, r.seq), reverse=True)
+        items = sorted(
+            (r for r in st.current.connection_imports.values() if r.connection_id == connection_id),
+            key=lambda r: (r.created_at, r.seq),
+            reverse=True,
+        )
         page, info = paginate(items, request.args)
         return json_response({"data": [_import_json(r) for r in page], "page_info": info})
 

@@ -35,8 +35,21 @@ from twelvelabs_emulator.services import Services
 from twelvelabs_emulator.wire import hls_json
 
 INDEXED_ASSET_STATUSES = tuple(s for s in TASK_STATUSES if s != "uploading")
-LIST_PARAMS = {"page", "page_limit", "sort_by", "sort_option", "status", "filename", "duration", "fps", "width",
-               "height", "size", "created_at", "updated_at"}
+LIST_PARAMS = {
+    "page",
+    "page_limit",
+    "sort_by",
+    "sort_option",
+    "status",
+    "filename",
+    "duration",
+    "fps",
+    "width",
+    "height",
+    "size",
+    "created_at",
+    "updated_at",
+}
 # requested option -> stored segment option
 EMBEDDING_OPTIONS = {"visual": "visual-text", "visual-text": "visual-text", "audio": "audio", "transcription": None}
 MARENGO3_DIMENSIONS = 512
@@ -65,9 +78,13 @@ def marengo3_vector(vector: list[float]) -> list[float]:
 
 
 def marengo3_segment_json(seg: Segment, option_name: str) -> dict[str, object]:
-    return {"float": marengo3_vector(seg.vector), "start_offset_sec": seg.start_offset_sec,
-            "end_offset_sec": seg.end_offset_sec, "embedding_option": option_name,
-            "embedding_scope": seg.embedding_scope}
+    return {
+        "float": marengo3_vector(seg.vector),
+        "start_offset_sec": seg.start_offset_sec,
+        "end_offset_sec": seg.end_offset_sec,
+        "embedding_option": option_name,
+        "embedding_scope": seg.embedding_scope,
+    }
 
 
 def _index(st: State, index_id: str) -> IndexRecord:
@@ -91,10 +108,21 @@ def indexed_asset_json(st: State, task: TaskRecord) -> dict[str, object]:
     info = task.media or (asset.media if asset is not None else None)
     meta: dict[str, object] = {"filename": task.filename}
     if info is not None:
-        meta |= {"duration": info.duration, "fps": info.fps, "width": info.width, "height": info.height,
-                 "size": info.size}
-    body: dict[str, object] = {"_id": task.id, "asset_id": task.asset_id, "created_at": rfc3339(task.created_at),
-                               "updated_at": rfc3339(task.updated_at), "status": task.status, "system_metadata": meta}
+        meta |= {
+            "duration": info.duration,
+            "fps": info.fps,
+            "width": info.width,
+            "height": info.height,
+            "size": info.size,
+        }
+    body: dict[str, object] = {
+        "_id": task.id,
+        "asset_id": task.asset_id,
+        "created_at": rfc3339(task.created_at),
+        "updated_at": rfc3339(task.updated_at),
+        "status": task.status,
+        "system_metadata": meta,
+    }
     video = st.videos.get(task.video_id)
     if video is not None:
         body["indexed_at"] = rfc3339(video.indexed_at)
@@ -116,14 +144,23 @@ def create_indexed_asset(s: Services, request: EmulatorRequest, index_id: str) -
         if asset is None:
             raise not_found(body.asset_id, "assets")
         if asset.status != "ready" or asset.file_path is None:
-            raise invalid("asset_id", f"the asset {body.asset_id} is not ready (status {asset.status}); wait until "
-                          "it is ready.")
+            raise invalid(
+                "asset_id", f"the asset {body.asset_id} is not ready (status {asset.status}); wait until it is ready."
+            )
         if asset.kind != "video":
             raise invalid("asset_id", f"the asset {body.asset_id} is {asset.kind}; only video assets can be indexed.")
         path, filename, content_hash = Path(asset.file_path), asset.filename, asset.content_hash
-    task = s.indexer.create_task(index_id=index_id, file_path=path, filename=filename, content_hash=content_hash,
-                                 owns_file=False, user_metadata=metadata, enable_video_stream=body.enable_video_stream,
-                                 video_id_is_task_id=True, asset_id=body.asset_id)
+    task = s.indexer.create_task(
+        index_id=index_id,
+        file_path=path,
+        filename=filename,
+        content_hash=content_hash,
+        owns_file=False,
+        user_metadata=metadata,
+        enable_video_stream=body.enable_video_stream,
+        video_id_is_task_id=True,
+        asset_id=body.asset_id,
+    )
     location = f"/v1.3/indexes/{index_id}/indexed-assets/{task.id}"
     return json_response({"_id": task.id, "asset_id": body.asset_id}, 202, {"Location": location})
 
@@ -139,7 +176,7 @@ def list_indexed_assets(s: Services, request: EmulatorRequest, index_id: str) ->
     wanted_meta: dict[str, str] = {}
     for key in args:
         if key.startswith("user_metadata[") and key.endswith("]"):
-            wanted_meta[key[len("user_metadata["):-1]] = args.get(key, "")
+            wanted_meta[key[len("user_metadata[") : -1]] = args.get(key, "")
         elif key not in LIST_PARAMS and "[" not in key:
             wanted_meta[key] = args.get(key, "")
     filename = args.get("filename")
@@ -157,8 +194,9 @@ def list_indexed_assets(s: Services, request: EmulatorRequest, index_id: str) ->
                 continue
             if (created and not created(task.created_at)) or (updated and not updated(task.updated_at)):
                 continue
-            if not all(k in task.user_metadata and metadata_matches(task.user_metadata[k], v)
-                       for k, v in wanted_meta.items()):
+            if not all(
+                k in task.user_metadata and metadata_matches(task.user_metadata[k], v) for k, v in wanted_meta.items()
+            ):
                 continue
             items.append(task)
         page, info_page = paginate(sort_records(items, args), args)
@@ -188,8 +226,12 @@ def retrieve_indexed_asset(s: Services, request: EmulatorRequest, index_id: str,
         if video is not None and video.enable_video_stream:
             body["hls"] = hls_json(s.rt.public_url, video.id, True, rfc3339(video.indexed_at))
         if options and video is not None:
-            segments = [marengo3_segment_json(seg, option) for option in options
-                        for seg in video.segments if seg.embedding_option == EMBEDDING_OPTIONS[option]]
+            segments = [
+                marengo3_segment_json(seg, option)
+                for option in options
+                for seg in video.segments
+                if seg.embedding_option == EMBEDDING_OPTIONS[option]
+            ]
             model = next((m.model_name for m in index.models if m.model_name.startswith("marengo")), "marengo3.0")
             body["embedding"] = {"model_name": model, "video_embedding": {"segments": segments}}
     return json_response(body)

@@ -27,8 +27,20 @@ MODEL_NAMES = ("marengo2.7", "pegasus1.2")  # classic surface
 CURRENT_MODEL_NAMES = ("marengo3.0",)  # SDK 1.3.2+: Marengo 2.7 and Pegasus 1.2 indexes can no longer be created
 MODEL_OPTIONS = ("visual", "audio")
 ADDONS = ("thumbnail",)
-VIDEO_LIST_PARAMS = {"page", "page_limit", "sort_by", "sort_option", "filename", "duration", "fps", "width", "height",
-                     "size", "created_at", "updated_at"}
+VIDEO_LIST_PARAMS = {
+    "page",
+    "page_limit",
+    "sort_by",
+    "sort_option",
+    "filename",
+    "duration",
+    "fps",
+    "width",
+    "height",
+    "size",
+    "created_at",
+    "updated_at",
+}
 
 
 def _validate_models(body: CreateIndexBody, surface: str) -> list[IndexModel]:
@@ -73,8 +85,15 @@ def create_index(s: Services, request: EmulatorRequest) -> Response:
     with s.rt.store.mutate() as st:
         if _name_taken(st, body.index_name):
             raise ApiError(400, "index_name_already_exists", f"An index named {body.index_name!r} already exists.")
-        index = IndexRecord(id=new_id(), seq=st.next_seq(), index_name=body.index_name, models=models,
-                            addons=list(body.addons or []), created_at=now, updated_at=now)
+        index = IndexRecord(
+            id=new_id(),
+            seq=st.next_seq(),
+            index_name=body.index_name,
+            models=models,
+            addons=list(body.addons or []),
+            created_at=now,
+            updated_at=now,
+        )
         st.indexes[index.id] = index
     return json_response({"_id": index.id}, 201)
 
@@ -90,11 +109,15 @@ def list_indexes(s: Services, request: EmulatorRequest) -> Response:
             raise invalid("model_options", f"{option!r} is not one of visual, audio.")
     created, updated = time_filter(args, "created_at"), time_filter(args, "updated_at")
     with s.rt.store.read() as st:
-        items = [i for i in st.indexes.values()
-                 if (args.get("index_name") in (None, "") or i.index_name == args.get("index_name"))
-                 and (family is None or i.has_family(family))
-                 and set(options) <= i.options()
-                 and (created is None or created(i.created_at)) and (updated is None or updated(i.updated_at))]
+        items = [
+            i
+            for i in st.indexes.values()
+            if (args.get("index_name") in (None, "") or i.index_name == args.get("index_name"))
+            and (family is None or i.has_family(family))
+            and set(options) <= i.options()
+            and (created is None or created(i.created_at))
+            and (updated is None or updated(i.updated_at))
+        ]
         page, info = paginate(sort_records(items, args), args)
         return json_response({"data": [index_json(st, i) for i in page], "page_info": info})
 
@@ -135,7 +158,7 @@ def list_videos(s: Services, request: EmulatorRequest, index_id: str) -> Respons
     wanted_meta: dict[str, str] = {}
     for key in args:
         if key.startswith("user_metadata[") and key.endswith("]"):
-            wanted_meta[key[len("user_metadata["):-1]] = args.get(key, "")
+            wanted_meta[key[len("user_metadata[") : -1]] = args.get(key, "")
         elif key not in VIDEO_LIST_PARAMS and "[" not in key:
             wanted_meta[key] = args.get(key, "")  # bare keys are user-metadata filters (documented form)
     filename = args.get("filename")
@@ -150,8 +173,9 @@ def list_videos(s: Services, request: EmulatorRequest, index_id: str) -> Respons
                 continue
             if (created and not created(video.created_at)) or (updated and not updated(video.updated_at)):
                 continue
-            if not all(k in video.user_metadata and metadata_matches(video.user_metadata[k], v)
-                       for k, v in wanted_meta.items()):
+            if not all(
+                k in video.user_metadata and metadata_matches(video.user_metadata[k], v) for k, v in wanted_meta.items()
+            ):
                 continue
             items.append(video)
         page, info = paginate(sort_records(items, args), args)
@@ -172,16 +196,21 @@ def retrieve_video(s: Services, request: EmulatorRequest, index_id: str, video_i
             if option not in available:
                 raise invalid("embedding_option", f"{option!r} is not one of visual-text, audio.")
             if not index.has_family("marengo") or available[option] not in index.options("marengo"):
-                raise invalid("embedding_option", f"{option} needs the {available[option]} option of a Marengo model "
-                              "on this index.")
+                raise invalid(
+                    "embedding_option",
+                    f"{option} needs the {available[option]} option of a Marengo model on this index.",
+                )
         body = video_json(video, s.rt.public_url, detail=True, embedding_options=options or None)
         marengo = next((m.model_name for m in index.models if m.model_name.startswith("marengo")), None)
         if marengo == "marengo3.0" and "embedding" in body:
             # Marengo 3.0 indexes answer 512-d vectors (same folding as indexed assets).
             from twelvelabs_emulator.api_indexed_assets import marengo3_segment_json
 
-            segments = [marengo3_segment_json(seg, seg.embedding_option) for seg in video.segments
-                        if seg.embedding_option in options]
+            segments = [
+                marengo3_segment_json(seg, seg.embedding_option)
+                for seg in video.segments
+                if seg.embedding_option in options
+            ]
             body["embedding"] = {"model_name": marengo, "video_embedding": {"segments": segments}}
         return json_response(body)
 

@@ -77,8 +77,9 @@ def _new_urls(s: Services, upload: MultipartUploadRecord, start: int, count: int
     for index in range(start, start + count):
         token = secrets.token_urlsafe(24)
         upload.urls[token] = UploadUrlRecord(token=token, chunk_index=index, expires_at=expires)
-        urls.append({"chunk_index": index, "url": f"{s.rt.public_url}{UPLOADS_PREFIX}/{token}",
-                     "expires_at": rfc3339(expires)})
+        urls.append(
+            {"chunk_index": index, "url": f"{s.rt.public_url}{UPLOADS_PREFIX}/{token}", "expires_at": rfc3339(expires)}
+        )
     return urls
 
 
@@ -113,8 +114,13 @@ def create_upload(s: Services, request: EmulatorRequest) -> Response:
     for key, value in metadata.items():
         check_metadata_value(f"user_metadata.{key}", value, allow_null=True)
     kept = {k: v for k, v in metadata.items() if v not in (None, "", [])}
-    asset = s.assets.reserve(method="multipart", filename=body.filename, enable_hls=body.enable_hls,
-                             enable_thumbnail=body.enable_thumbnail, user_metadata=kept or None)  # type: ignore[arg-type]
+    asset = s.assets.reserve(
+        method="multipart",
+        filename=body.filename,
+        enable_hls=body.enable_hls,
+        enable_thumbnail=body.enable_thumbnail,
+        user_metadata=kept or None,
+    )  # type: ignore[arg-type]
     chunk_size = cfg.multipart_chunk_size
     total_chunks = math.ceil(body.total_size / chunk_size)
     data_path = s.rt.upload_dir / f"multipart-{asset.id}"
@@ -122,27 +128,58 @@ def create_upload(s: Services, request: EmulatorRequest) -> Response:
     now = utcnow()
     with s.rt.store.mutate() as st:
         upload = MultipartUploadRecord(
-            id=new_id(), seq=st.next_seq(), asset_id=asset.id, filename=body.filename, type=body.type,
-            total_size=body.total_size, chunk_size=chunk_size, total_chunks=total_chunks, created_at=now,
-            updated_at=now, expires_at=now + SESSION_LIFETIME, data_path=str(data_path),
-            chunks=[ChunkRecord(index=i, updated_at=now) for i in range(1, total_chunks + 1)])
+            id=new_id(),
+            seq=st.next_seq(),
+            asset_id=asset.id,
+            filename=body.filename,
+            type=body.type,
+            total_size=body.total_size,
+            chunk_size=chunk_size,
+            total_chunks=total_chunks,
+            created_at=now,
+            updated_at=now,
+            expires_at=now + SESSION_LIFETIME,
+            data_path=str(data_path),
+            chunks=[ChunkRecord(index=i, updated_at=now) for i in range(1, total_chunks + 1)],
+        )
         urls = _new_urls(s, upload, 1, min(total_chunks, cfg.multipart_initial_urls))
         st.current.uploads[upload.id] = upload
-    return json_response({"upload_id": upload.id, "asset_id": asset.id, "upload_urls": urls,
-                          "upload_headers": dict(UPLOAD_HEADERS), "chunk_size": chunk_size,
-                          "total_chunks": total_chunks, "expires_at": rfc3339(upload.expires_at)}, 201)
+    return json_response(
+        {
+            "upload_id": upload.id,
+            "asset_id": asset.id,
+            "upload_urls": urls,
+            "upload_headers": dict(UPLOAD_HEADERS),
+            "chunk_size": chunk_size,
+            "total_chunks": total_chunks,
+            "expires_at": rfc3339(upload.expires_at),
+        },
+        201,
+    )
 
 
 def list_uploads(s: Services, request: EmulatorRequest) -> Response:
     with s.rt.store.mutate() as st:
         for upload in st.current.uploads.values():
             _expire(s, st, upload)
-        items = sorted((u for u in st.current.uploads.values() if u.status == "active"),
-                       key=lambda u: (u.created_at, u.seq), reverse=True)
+        items = sorted(
+            (u for u in st.current.uploads.values() if u.status == "active"),
+            key=lambda u: (u.created_at, u.seq),
+            reverse=True,
+        )
         page, info = paginate(items, request.args)
-        data = [{"upload_id": u.id, "status": u.status, "total_size": u.total_size, "chunk_size": u.chunk_size,
-                 "total_chunks": u.total_chunks, "created_at": rfc3339(u.created_at),
-                 "expires_at": rfc3339(u.expires_at)} for u in page]
+        data = [
+            {
+                "upload_id": u.id,
+                "status": u.status,
+                "total_size": u.total_size,
+                "chunk_size": u.chunk_size,
+                "total_chunks": u.total_chunks,
+                "created_at": rfc3339(u.created_at),
+                "expires_at": rfc3339(u.expires_at),
+            }
+            for u in page
+        ]
     return json_response({"data": data, "page_info": info})
 
 
@@ -150,16 +187,30 @@ def upload_status(s: Services, request: EmulatorRequest, upload_id: str) -> Resp
     with s.rt.store.mutate() as st:
         upload = _upload(s, st, upload_id)
         page, info = paginate(upload.chunks, request.args)
-        chunks = [{"index": c.index, "status": c.status,
-                   "uploaded_at": rfc3339(c.uploaded_at) if c.uploaded_at else None,
-                   "updated_at": rfc3339(c.updated_at)} for c in page]
+        chunks = [
+            {
+                "index": c.index,
+                "status": c.status,
+                "uploaded_at": rfc3339(c.uploaded_at) if c.uploaded_at else None,
+                "updated_at": rfc3339(c.updated_at),
+            }
+            for c in page
+        ]
         done = [c for c in upload.chunks if c.status == "completed"]
         failed = sum(1 for c in upload.chunks if c.status == "failed")
-        body = {"upload_id": upload.id, "status": upload.status, "uploaded_chunks": chunks,
-                "chunks_completed": len(done), "chunks_failed": failed,
-                "chunks_pending": len(upload.chunks) - len(done) - failed, "total_size": upload.total_size,
-                "uploaded_size": sum(c.size for c in done), "created_at": rfc3339(upload.created_at),
-                "updated_at": rfc3339(upload.updated_at), "page_info": info}
+        body = {
+            "upload_id": upload.id,
+            "status": upload.status,
+            "uploaded_chunks": chunks,
+            "chunks_completed": len(done),
+            "chunks_failed": failed,
+            "chunks_pending": len(upload.chunks) - len(done) - failed,
+            "total_size": upload.total_size,
+            "uploaded_size": sum(c.size for c in done),
+            "created_at": rfc3339(upload.created_at),
+            "updated_at": rfc3339(upload.updated_at),
+            "page_info": info,
+        }
     return json_response(body)
 
 
@@ -170,13 +221,22 @@ def more_urls(s: Services, request: EmulatorRequest, upload_id: str) -> Response
         if upload.status != "active":
             raise invalid("upload_id", f"the upload session is {upload.status}, not active.")
         if body.start + body.count - 1 > upload.total_chunks:
-            raise invalid("count", f"chunks {body.start}..{body.start + body.count - 1} go past the last chunk "
-                          f"({upload.total_chunks}).")
+            raise invalid(
+                "count",
+                f"chunks {body.start}..{body.start + body.count - 1} go past the last chunk ({upload.total_chunks}).",
+            )
         urls = _new_urls(s, upload, body.start, body.count)
         now = utcnow()
-    return json_response({"upload_id": upload_id, "start_index": body.start, "count": body.count,
-                          "upload_urls": urls, "generated_at": rfc3339(now),
-                          "expires_at": rfc3339(now + URL_LIFETIME)})
+    return json_response(
+        {
+            "upload_id": upload_id,
+            "start_index": body.start,
+            "count": body.count,
+            "upload_urls": urls,
+            "generated_at": rfc3339(now),
+            "expires_at": rfc3339(now + URL_LIFETIME),
+        }
+    )
 
 
 def report_chunks(s: Services, request: EmulatorRequest, upload_id: str) -> Response:
@@ -191,7 +251,9 @@ def report_chunks(s: Services, request: EmulatorRequest, upload_id: str) -> Resp
         for n, item in enumerate(body.completed_chunks):
             field = f"completed_chunks[{n}]"
             if item.chunk_index > upload.total_chunks:
-                raise invalid(f"{field}.chunk_index", f"{item.chunk_index} is past the last chunk ({upload.total_chunks}).")
+                raise invalid(
+                    f"{field}.chunk_index", f"{item.chunk_index} is past the last chunk ({upload.total_chunks})."
+                )
             chunk = upload.chunks[item.chunk_index - 1]
             if chunk.etag is None:
                 raise invalid(f"{field}.proof", f"no bytes were received for chunk {item.chunk_index}.")
@@ -217,8 +279,12 @@ def report_chunks(s: Services, request: EmulatorRequest, upload_id: str) -> Resp
         target = s.rt.media_dir / f"asset-{asset_id}{Path(upload.filename).suffix[:10]}"
         data_path.replace(target)
         s.assets.attach(asset_id, target, hash_file(target))
-    body_out: dict[str, object] = {"asset_id": asset_id, "processed_chunks": processed,
-                                   "duplicate_chunks": duplicates, "total_completed": total_completed}
+    body_out: dict[str, object] = {
+        "asset_id": asset_id,
+        "processed_chunks": processed,
+        "duplicate_chunks": duplicates,
+        "total_completed": total_completed,
+    }
     if complete:
         body_out["url"] = f"{s.rt.public_url}/_emulator/assets/{asset_id}/file"
     return json_response(body_out)
@@ -258,7 +324,11 @@ def put_chunk(s: Services, request: EmulatorRequest, token: str) -> Response:
         if upload.status != "active":
             raise ApiError(403, "upload_session_closed", f"The upload session is {upload.status}.")
         url.used = True  # claimed before the bytes arrive: a second PUT on the same URL is refused
-        index, expected, offset = url.chunk_index, _expected_size(upload, url.chunk_index), (url.chunk_index - 1) * upload.chunk_size
+        index, expected, offset = (
+            url.chunk_index,
+            _expected_size(upload, url.chunk_index),
+            (url.chunk_index - 1) * upload.chunk_size,
+        )
         data_path = Path(upload.data_path)
         upload_id = upload.id
     try:

@@ -32,12 +32,17 @@ UPLOAD_OVERHEAD = 1024 * 1024  # multipart framing and text fields on top of the
 
 
 def too_large(max_bytes: int, what: str) -> ApiError:
-    return ApiError(400, "video_filesize_too_large", f"The {what} is larger than the maximum of {max_bytes} bytes.",
-                    headers={"Connection": "close"})
+    return ApiError(
+        400,
+        "video_filesize_too_large",
+        f"The {what} is larger than the maximum of {max_bytes} bytes.",
+        headers={"Connection": "close"},
+    )
 
 
-def receive_video(s: Services, request: EmulatorRequest, url: str | None, field_url: str = "video_url",
-                  field_file: str = "video_file") -> tuple[Path, str, str, str | None]:
+def receive_video(
+    s: Services, request: EmulatorRequest, url: str | None, field_url: str = "video_url", field_file: str = "video_file"
+) -> tuple[Path, str, str, str | None]:
     """The video of a multipart request, from its URL (wins if both) or its file part, as a file in media_dir.
 
     Returns (path, filename, sha256, url)."""
@@ -70,9 +75,15 @@ def create_task(s: Services, request: EmulatorRequest) -> Response:
             raise not_found(form.index_id, "indexes")
     path, filename, digest, _ = receive_video(s, request, form.video_url)
     try:
-        task = s.indexer.create_task(index_id=form.index_id, file_path=path, filename=filename, content_hash=digest,
-                                     owns_file=True, user_metadata=metadata,
-                                     enable_video_stream=form.enable_video_stream)
+        task = s.indexer.create_task(
+            index_id=form.index_id,
+            file_path=path,
+            filename=filename,
+            content_hash=digest,
+            owns_file=True,
+            user_metadata=metadata,
+            enable_video_stream=form.enable_video_stream,
+        )
     except ApiError:
         path.unlink(missing_ok=True)
         raise
@@ -90,8 +101,11 @@ def list_tasks(s: Services, request: EmulatorRequest) -> Response:
     # Lenient-only extension: `user_metadata[key]=value` finds a task by the metadata it was created with
     # (undocumented, so a strict emulator ignores it like any unknown query parameter).
     lenient = s.rt.config.lenient
-    wanted = {k[len("user_metadata["):-1]: args.get(k, "") for k in args
-              if lenient and k.startswith("user_metadata[") and k.endswith("]")}
+    wanted = {
+        k[len("user_metadata[") : -1]: args.get(k, "")
+        for k in args
+        if lenient and k.startswith("user_metadata[") and k.endswith("]")
+    }
     with s.rt.store.read() as st:
         items = []
         for task in st.tasks.values():
@@ -100,18 +114,23 @@ def list_tasks(s: Services, request: EmulatorRequest) -> Response:
             values: dict[str, object] = task.media.model_dump() if task.media else {}
             if args.get("index_id") and task.index_id != args.get("index_id"):
                 continue
-            if (statuses and task.status not in statuses) or (args.get("filename") and task.filename != args.get("filename")):
+            if (statuses and task.status not in statuses) or (
+                args.get("filename") and task.filename != args.get("filename")
+            ):
                 continue
             if not all(check(values) for check in numeric):
                 continue
             if (created and not created(task.created_at)) or (updated and not updated(task.updated_at)):
                 continue
-            if not all(k in task.user_metadata and metadata_matches(task.user_metadata[k], v)
-                       for k, v in wanted.items()):
+            if not all(
+                k in task.user_metadata and metadata_matches(task.user_metadata[k], v) for k, v in wanted.items()
+            ):
                 continue
             items.append(task)
         page, info = paginate(sort_records(items, args), args)
-        return json_response({"data": [task_json(t, s.rt.public_url, detail=False, lenient=lenient) for t in page], "page_info": info})
+        return json_response(
+            {"data": [task_json(t, s.rt.public_url, detail=False, lenient=lenient) for t in page], "page_info": info}
+        )
 
 
 def retrieve_task(s: Services, request: EmulatorRequest, task_id: str) -> Response:
@@ -128,11 +147,17 @@ def delete_task(s: Services, request: EmulatorRequest, task_id: str) -> Response
         if task is None or task.asset_id is not None:
             raise not_found(task_id, "tasks")
         if task.status not in ("ready", "failed"):
-            raise ApiError(400, "task_cannot_be_deleted",
-                           f"The task {task_id} is {task.status}; only ready or failed tasks can be deleted.")
+            raise ApiError(
+                400,
+                "task_cannot_be_deleted",
+                f"The task {task_id} is {task.status}; only ready or failed tasks can be deleted.",
+            )
         if task.status == "ready" and task.video_id in st.videos:
-            raise ApiError(400, "task_cannot_be_deleted",
-                           f"The task {task_id} has a video ({task.video_id}); delete the video first.")
+            raise ApiError(
+                400,
+                "task_cannot_be_deleted",
+                f"The task {task_id} has a video ({task.video_id}); delete the video first.",
+            )
         s.rt.remove_file(task.file_path, task.owns_file)
         del st.tasks[task_id]
     return empty_response()
@@ -140,8 +165,9 @@ def delete_task(s: Services, request: EmulatorRequest, task_id: str) -> Response
 
 def start_import(s: Services, request: EmulatorRequest, integration_id: str) -> Response:
     body = parse_json_body(request, ImportBody)
-    result = s.importer.start(integration_id, body.index_id, body.incremental_import, body.retry_failed,
-                              body.user_metadata or {})
+    result = s.importer.start(
+        integration_id, body.index_id, body.incremental_import, body.retry_failed, body.user_metadata or {}
+    )
     return json_response(result, 201)
 
 

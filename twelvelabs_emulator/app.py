@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -28,8 +27,8 @@ from twelvelabs_emulator import (
 from twelvelabs_emulator.config import EmulatorConfig
 from twelvelabs_emulator.error_shapes import rate_limit_shape
 from twelvelabs_emulator.errors import ApiError, ErrorShape
-from twelvelabs_emulator.idempotency import MAX_KEY_LENGTH, Entry, fingerprint, replay
 from twelvelabs_emulator.httpkit import EmulatorRequest, error_response
+from twelvelabs_emulator.idempotency import MAX_KEY_LENGTH, Entry, fingerprint, replay
 from twelvelabs_emulator.ratelimit import RateDecision
 from twelvelabs_emulator.services import Services
 
@@ -45,6 +44,7 @@ FINGERPRINT_BODY_LIMIT = 4 * 1024 * 1024
 
 def error_shape(path: str) -> ErrorShape:
     return "wrapped" if path.startswith(WRAPPED_ERROR_PREFIXES) else "flat"
+
 
 Handler = Callable[..., Response]
 
@@ -79,10 +79,16 @@ API_ROUTES: list[tuple[str, list[str], Handler]] = [
 ]
 
 # Seed operations the current API no longer serves: they answer like any unknown route.
-REMOVED_IN_CURRENT: frozenset[Handler] = frozenset({
-    api_generate.gist, api_generate.summarize, api_generate.generate,
-    api_tasks.start_import, api_tasks.import_status, api_tasks.import_logs,
-})
+REMOVED_IN_CURRENT: frozenset[Handler] = frozenset(
+    {
+        api_generate.gist,
+        api_generate.summarize,
+        api_generate.generate,
+        api_tasks.start_import,
+        api_tasks.import_status,
+        api_tasks.import_logs,
+    }
+)
 
 # Operations added after the seed (SDK 1.1.0 .. 1.3.6): served in the current surface only.
 CURRENT_ONLY_ROUTES: list[tuple[str, list[str], Handler]] = [
@@ -175,25 +181,43 @@ class EmulatorApp:
         if rt.faults.take_rate_limit(path):
             limit = rt.limiter.peek(key).limit
             decision = RateDecision(False, limit, limit, int(rt.limiter.clock()) + 1)
-            return error_response(ApiError(429, "too_many_requests",
-                                           "Rate limit reached (injected fault); retry after 1 second.",
-                                           {"Retry-After": "1"},
-                                           shape=rate_limit_shape(path, rt.config.surface))), decision
+            return error_response(
+                ApiError(
+                    429,
+                    "too_many_requests",
+                    "Rate limit reached (injected fault); retry after 1 second.",
+                    {"Retry-After": "1"},
+                    shape=rate_limit_shape(path, rt.config.surface),
+                )
+            ), decision
         if key != rt.config.api_key:
-            return error_response(ApiError(401, "api_key_invalid",
-                                           "The x-api-key header is missing or the API key is invalid.")), None
+            return error_response(
+                ApiError(401, "api_key_invalid", "The x-api-key header is missing or the API key is invalid.")
+            ), None
         decision = rt.limiter.hit(key)
         if not decision.allowed:
             wait = decision.retry_after(rt.limiter.clock())
-            return error_response(ApiError(429, "too_many_requests",
-                                           f"You have exceeded the limit of {decision.limit} requests per minute; "
-                                           f"retry after {wait} seconds.", {"Retry-After": str(wait)},
-                                           shape=rate_limit_shape(path, rt.config.surface))), decision
+            return error_response(
+                ApiError(
+                    429,
+                    "too_many_requests",
+                    f"You have exceeded the limit of {decision.limit} requests per minute; retry after {wait} seconds.",
+                    {"Retry-After": str(wait)},
+                    shape=rate_limit_shape(path, rt.config.surface),
+                )
+            ), decision
         response = self._idempotent_route(request, key) if request.method == "POST" else self._route(request)
-        if (request.method == "POST" and path.rstrip("/") in CREATING_PATHS and 200 <= response.status_code < 300
-                and rt.faults.take_error_after_create(path)):
-            response = error_response(ApiError(500, "internal_error",
-                                               "Injected server error after the resource was created (emulator fault)."))
+        if (
+            request.method == "POST"
+            and path.rstrip("/") in CREATING_PATHS
+            and 200 <= response.status_code < 300
+            and rt.faults.take_error_after_create(path)
+        ):
+            response = error_response(
+                ApiError(
+                    500, "internal_error", "Injected server error after the resource was created (emulator fault)."
+                )
+            )
         return response, decision
 
     def _idempotent_route(self, request: EmulatorRequest, api_key: str) -> Response:
@@ -203,8 +227,14 @@ class EmulatorApp:
             return self._route(request)
         shape = error_shape(request.path)
         if not idem_key.strip() or len(idem_key) > MAX_KEY_LENGTH:
-            return error_response(ApiError(400, "parameter_invalid", "The Idempotency-Key header must be 1 to "
-                                           f"{MAX_KEY_LENGTH} characters.", shape=shape))
+            return error_response(
+                ApiError(
+                    400,
+                    "parameter_invalid",
+                    f"The Idempotency-Key header must be 1 to {MAX_KEY_LENGTH} characters.",
+                    shape=shape,
+                )
+            )
         declared = request.content_length or 0
         multipart = request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded")
         if declared > (self.s.rt.config.max_video_bytes + 1024 * 1024 if multipart else FINGERPRINT_BODY_LIMIT):
@@ -220,12 +250,24 @@ class EmulatorApp:
         if isinstance(found, Entry):
             return replay(found)
         if found == "conflict":
-            return error_response(ApiError(409, "idempotency_key_conflict", "This Idempotency-Key was already used "
-                                           "with a different request body; use a new key for a new request.",
-                                           shape=shape))
+            return error_response(
+                ApiError(
+                    409,
+                    "idempotency_key_conflict",
+                    "This Idempotency-Key was already used "
+                    "with a different request body; use a new key for a new request.",
+                    shape=shape,
+                )
+            )
         if found == "in_flight":
-            return error_response(ApiError(409, "idempotency_key_in_use", "A request with this Idempotency-Key is "
-                                           "still being processed; retry later.", shape=shape))
+            return error_response(
+                ApiError(
+                    409,
+                    "idempotency_key_in_use",
+                    "A request with this Idempotency-Key is still being processed; retry later.",
+                    shape=shape,
+                )
+            )
         try:
             response = self._route(request)
         except BaseException:
@@ -241,15 +283,19 @@ class EmulatorApp:
         except NotFound:
             return error_response(ApiError(404, "resource_not_exist", f"No route for {request.method} {request.path}."))
         except MethodNotAllowed:
-            return error_response(ApiError(405, "method_not_allowed",
-                                           f"{request.method} is not allowed on {request.path}."))
+            return error_response(
+                ApiError(405, "method_not_allowed", f"{request.method} is not allowed on {request.path}.")
+            )
         try:
             return self.handlers[endpoint](self.s, request, **args)
         except ApiError as error:
             return error_response(error)
         except RequestEntityTooLarge:
-            return error_response(ApiError(400, "parameter_invalid", "A form field is larger than 1 MiB, or the form "
-                                           "has more than 1000 parts."))
+            return error_response(
+                ApiError(
+                    400, "parameter_invalid", "A form field is larger than 1 MiB, or the form has more than 1000 parts."
+                )
+            )
         except HTTPException as exc:  # werkzeug's own rejections of malformed requests
             return error_response(ApiError(exc.code or 400, "parameter_invalid", exc.description or exc.name))
         except Exception:  # a bug in the emulator, never bad input: answer JSON 500 and keep the traceback

@@ -45,10 +45,18 @@ def ready_asset_media(services: Services, asset_id: str) -> AssetMedia:
         if asset is None:
             raise not_found(asset_id, "assets")
         if asset.status != "ready" or asset.file_path is None or asset.kind is None:
-            raise ApiError(400, "parameter_invalid",
-                           f"The asset {asset_id} is not ready (status {asset.status}); wait until it is ready.")
-        return AssetMedia(asset_id=asset.id, path=Path(asset.file_path), filename=asset.filename, kind=asset.kind,
-                          duration=asset.duration)
+            raise ApiError(
+                400,
+                "parameter_invalid",
+                f"The asset {asset_id} is not ready (status {asset.status}); wait until it is ready.",
+            )
+        return AssetMedia(
+            asset_id=asset.id,
+            path=Path(asset.file_path),
+            filename=asset.filename,
+            kind=asset.kind,
+            duration=asset.duration,
+        )
 
 
 @dataclass(frozen=True)
@@ -63,7 +71,9 @@ def mime_type(filename: str, kind: AssetKind | None = None) -> str:
     guessed, _ = mimetypes.guess_type(filename)
     if guessed:
         return guessed
-    return {"video": "video/mp4", "audio": "audio/mpeg", "image": "image/jpeg"}.get(kind or "", "application/octet-stream")
+    return {"video": "video/mp4", "audio": "audio/mpeg", "image": "image/jpeg"}.get(
+        kind or "", "application/octet-stream"
+    )
 
 
 def inspect_file(path: Path, filename: str) -> Inspection:
@@ -79,14 +89,19 @@ def inspect_file(path: Path, filename: str) -> Inspection:
             total = container.duration / av.time_base if container.duration else None
             tech["total_video_streams"], tech["total_audio_streams"] = len(videos), len(audios)
             tech["has_audio"] = bool(audios)
-            is_image = bool(videos) and not audios and (
-                container.format.name in IMAGE_FORMATS or videos[0].codec_context.name in IMAGE_CODECS)
+            is_image = (
+                bool(videos)
+                and not audios
+                and (container.format.name in IMAGE_FORMATS or videos[0].codec_context.name in IMAGE_CODECS)
+            )
             if is_image:
                 ctx = videos[0].codec_context
                 tech.update(image_width=ctx.width, image_height=ctx.height, image_format=ctx.name)
                 if size > IMAGE_MAX_BYTES:
-                    raise MediaProblem("media_filesize_too_large",
-                                       f"The image {filename} is {size} bytes; the maximum is {IMAGE_MAX_BYTES}.")
+                    raise MediaProblem(
+                        "media_filesize_too_large",
+                        f"The image {filename} is {size} bytes; the maximum is {IMAGE_MAX_BYTES}.",
+                    )
                 return Inspection("image", None, tech, None)
             if audios:
                 actx = audios[0].codec_context
@@ -104,8 +119,11 @@ def inspect_file(path: Path, filename: str) -> Inspection:
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
         raise MediaProblem("media_file_broken", f"The file {filename} cannot be decoded: {exc}") from exc
     info = media.probe_video(path, filename)  # raises MediaProblem(video_file_broken)
-    tech.update(video_fps=info.fps, video_duration_seconds=info.duration,
-                storage_aspect_ratio=round(info.width / info.height, 4))
+    tech.update(
+        video_fps=info.fps,
+        video_duration_seconds=info.duration,
+        storage_aspect_ratio=round(info.width / info.height, 4),
+    )
     return Inspection("video", info.duration, tech, info)
 
 
@@ -115,16 +133,35 @@ class AssetService:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
 
-    def reserve(self, *, method: str, filename: str, enable_hls: bool, enable_thumbnail: bool,
-                user_metadata: dict[str, MetadataValue | list[str]] | None, source: dict[str, object] | None = None,
-                connection_key: str | None = None) -> AssetRecord:
+    def reserve(
+        self,
+        *,
+        method: str,
+        filename: str,
+        enable_hls: bool,
+        enable_thumbnail: bool,
+        user_metadata: dict[str, MetadataValue | list[str]] | None,
+        source: dict[str, object] | None = None,
+        connection_key: str | None = None,
+    ) -> AssetRecord:
         """An asset in `processing` without bytes yet (multipart uploads fill it later)."""
         now = utcnow()
         with self.rt.store.mutate() as st:
-            asset = AssetRecord(id=new_id(), seq=st.next_seq(), method=method, status="processing",  # type: ignore[arg-type]
-                                filename=filename, file_type=mime_type(filename), created_at=now, updated_at=now,
-                                user_metadata=user_metadata or None, source=source, enable_hls=enable_hls,
-                                enable_thumbnail=enable_thumbnail, connection_key=connection_key)
+            asset = AssetRecord(
+                id=new_id(),
+                seq=st.next_seq(),
+                method=method,
+                status="processing",  # type: ignore[arg-type]
+                filename=filename,
+                file_type=mime_type(filename),
+                created_at=now,
+                updated_at=now,
+                user_metadata=user_metadata or None,
+                source=source,
+                enable_hls=enable_hls,
+                enable_thumbnail=enable_thumbnail,
+                connection_key=connection_key,
+            )
             st.current.assets[asset.id] = asset
         return asset
 
@@ -139,11 +176,28 @@ class AssetService:
             asset.error_message, asset.updated_at = None, utcnow()
         self.rt.scheduler.call_later(self.rt.step_seconds, lambda: self.process(asset_id))
 
-    def create(self, *, method: str, path: Path, filename: str, content_hash: str, enable_hls: bool,
-               enable_thumbnail: bool, user_metadata: dict[str, MetadataValue | list[str]] | None,
-               source: dict[str, object] | None = None, connection_key: str | None = None) -> AssetRecord:
-        asset = self.reserve(method=method, filename=filename, enable_hls=enable_hls, enable_thumbnail=enable_thumbnail,
-                             user_metadata=user_metadata, source=source, connection_key=connection_key)
+    def create(
+        self,
+        *,
+        method: str,
+        path: Path,
+        filename: str,
+        content_hash: str,
+        enable_hls: bool,
+        enable_thumbnail: bool,
+        user_metadata: dict[str, MetadataValue | list[str]] | None,
+        source: dict[str, object] | None = None,
+        connection_key: str | None = None,
+    ) -> AssetRecord:
+        asset = self.reserve(
+            method=method,
+            filename=filename,
+            enable_hls=enable_hls,
+            enable_thumbnail=enable_thumbnail,
+            user_metadata=user_metadata,
+            source=source,
+            connection_key=connection_key,
+        )
         self.attach(asset.id, path, content_hash)
         with self.rt.store.read() as st:
             return st.current.assets[asset.id].model_copy(deep=True)

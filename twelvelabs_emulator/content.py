@@ -26,13 +26,15 @@ def audio_tokens(clip: ClipContent, filename: str) -> dict[str, float]:
     return vectors.expand(clip.audio) | named
 
 
-def analyse(path: Path, info: MediaInfo, clip_length: float = INDEX_CLIP_SECONDS, start: float = 0.0,
-            end: float | None = None) -> list[ClipContent]:
+def analyse(
+    path: Path, info: MediaInfo, clip_length: float = INDEX_CLIP_SECONDS, start: float = 0.0, end: float | None = None
+) -> list[ClipContent]:
     return media_lib.analyze_clips(path, info, media_lib.clip_bounds(info.duration, clip_length, start, end))
 
 
-def build_segments(clips: list[ClipContent], filename: str, content_hash: str, options: list[str],
-                   scopes: list[str]) -> list[Segment]:
+def build_segments(
+    clips: list[ClipContent], filename: str, content_hash: str, options: list[str], scopes: list[str]
+) -> list[Segment]:
     """Clip-scope segments per option, plus a video-scope segment (mean of the clips) when asked."""
     segments: list[Segment] = []
     for option in options:
@@ -42,10 +44,23 @@ def build_segments(clips: list[ClipContent], filename: str, content_hash: str, o
             vec = vectors.embed_tokens(tokens, salt=f"{content_hash}:{option}:{n}")
             clip_vectors.append(vec)
             if "clip" in scopes:
-                segments.append(Segment(start_offset_sec=clip.start, end_offset_sec=clip.end, embedding_option=option,
-                                        embedding_scope="clip", vector=vectors.rounded(vec)))
+                segments.append(
+                    Segment(
+                        start_offset_sec=clip.start,
+                        end_offset_sec=clip.end,
+                        embedding_option=option,
+                        embedding_scope="clip",
+                        vector=vectors.rounded(vec),
+                    )
+                )
         if "video" in scopes and clips:
-            segments.append(Segment(start_offset_sec=clips[0].start, end_offset_sec=clips[-1].end,
-                                    embedding_option=option, embedding_scope="video",
-                                    vector=vectors.rounded(vectors.mean_vector(clip_vectors))))
+            segments.append(
+                Segment(
+                    start_offset_sec=clips[0].start,
+                    end_offset_sec=clips[-1].end,
+                    embedding_option=option,
+                    embedding_scope="video",
+                    vector=vectors.rounded(vectors.mean_vector(clip_vectors)),
+                )
+            )
     return segments

@@ -20,9 +20,17 @@ def url_filename(url: str, default: str = "video.mp4") -> str:
     return name or default
 
 
-def download(url: str, field: str, target_dir: Path, max_bytes: int, timeout: float,
-             too_large_code: str = "video_filesize_too_large") -> tuple[Path, str, int]:
-    """GET `url` into a new file under `target_dir`; returns (path, sha256 hex, size). Errors are 400s naming `field`."""
+def download(
+    url: str,
+    field: str,
+    target_dir: Path,
+    max_bytes: int,
+    timeout: float,
+    too_large_code: str = "video_filesize_too_large",
+) -> tuple[Path, str, int]:
+    """GET `url` into a new file under `target_dir`; returns (path, sha256 hex, size).
+
+    Errors are 400s naming `field`."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise invalid(field, f"{url!r} is not an http(s) URL.")
@@ -36,7 +44,9 @@ def download(url: str, field: str, target_dir: Path, max_bytes: int, timeout: fl
                 raise invalid(field, f"{url} could not be downloaded (HTTP {response.status_code}).")
             declared = response.headers.get("content-length")
             if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-                raise ApiError(400, too_large_code, f"The file at {field} is {declared} bytes; the maximum is {max_bytes}.")
+                raise ApiError(
+                    400, too_large_code, f"The file at {field} is {declared} bytes; the maximum is {max_bytes}."
+                )
             for chunk in response.iter_bytes(CHUNK):
                 size += len(chunk)
                 if size > max_bytes:

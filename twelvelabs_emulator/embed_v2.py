@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from twelvelabs_emulator.services import Services
 
 MODEL = "marengo3.0"
-DIMS = vectors.V2_DIMENSIONS
 TEXT_TOKEN_LIMIT = 500
 IMAGE_MAX_BYTES = 32 * 1024 * 1024
 IMAGE_MIN_SIDE = 128
@@ -157,7 +156,7 @@ def _image_vector(path: Path, field: str) -> list[float]:
         tokens = media.image_file_tokens(path, field)
     except MediaProblem as problem:
         raise invalid(field, problem.message) from problem
-    return vectors.embed_tokens(vectors.expand(tokens), dims=DIMS)
+    return vectors.embed_tokens(vectors.expand(tokens))
 
 
 def _text_vector(text: str, field: str) -> list[float]:
@@ -165,7 +164,7 @@ def _text_vector(text: str, field: str) -> list[float]:
         raise invalid(field, "it is empty.")
     if generation_tokens(text) > TEXT_TOKEN_LIMIT:
         raise invalid(field, f"it is longer than {TEXT_TOKEN_LIMIT} tokens.")
-    return vectors.embed_text(text, dims=DIMS)
+    return vectors.embed_text(text)
 
 
 def generation_tokens(text: str) -> int:
@@ -182,7 +181,7 @@ def entry(
     end: float | None = None,
 ) -> dict[str, object]:
     return {
-        "embedding": vectors.rounded(vec),
+        "embedding": vectors.marengo3(vec),
         "embedding_option": option,
         "embedding_scope": scope,
         "start_sec": start,
@@ -335,7 +334,7 @@ def embed_media(
         vecs: list[list[float]] = []
         for option in per_option:
             tokens = content.visual_tokens(clip, name) if option == "visual" else content.audio_tokens(clip, name)
-            vec = vectors.embed_tokens(tokens, salt=f"{salt}:{option}:{n}", dims=DIMS)
+            vec = vectors.embed_tokens(tokens, salt=f"{salt}:{option}:{n}")
             per_option[option].append(vec)
             vecs.append(vec)
             if "clip" in p.scopes and p.separate:

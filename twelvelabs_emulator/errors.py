@@ -13,8 +13,15 @@ ErrorShape = Literal["flat", "wrapped", "empty"]
 class ApiError(Exception):
     """An error answered as `{code, message}` with an HTTP status."""
 
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None,
-                 shape: ErrorShape = "flat", details: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        shape: ErrorShape = "flat",
+        details: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(f"{code}: {message}")
         self.status = status
         self.code = code

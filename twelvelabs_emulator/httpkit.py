@@ -32,8 +32,13 @@ class EmulatorRequest(Request):
         self.upload_dir = upload_dir
         self.spooled: list[Path] = []
 
-    def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
-                         filename: str | None = None, content_length: int | None = None) -> IO[bytes]:
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:
         handle = tempfile.NamedTemporaryFile(dir=self.upload_dir, prefix="upload-", delete=False)  # noqa: SIM115
         self.spooled.append(Path(handle.name))
         return handle  # type: ignore[return-value]
@@ -170,8 +175,12 @@ def number_filters(args: MultiDict[str, str], fields: Iterable[str]) -> list[Cal
     """`field=v` (exact) and `field[gte|lte|gt|lt]=v` range filters over numeric fields."""
     checks: list[Callable[[dict[str, object]], bool]] = []
     ops: dict[str, Callable[[float, float], bool]] = {
-        "": lambda a, b: math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-6), "gte": lambda a, b: a >= b,
-        "lte": lambda a, b: a <= b, "gt": lambda a, b: a > b, "lt": lambda a, b: a < b}
+        "": lambda a, b: math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-6),
+        "gte": lambda a, b: a >= b,
+        "lte": lambda a, b: a <= b,
+        "gt": lambda a, b: a > b,
+        "lt": lambda a, b: a < b,
+    }
     for name in fields:
         for op, compare in ops.items():
             key = f"{name}[{op}]" if op else name
@@ -183,8 +192,12 @@ def number_filters(args: MultiDict[str, str], fields: Iterable[str]) -> list[Cal
             except ValueError as exc:
                 raise invalid(key, f"{raw!r} is not a number.") from exc
 
-            def check(values: dict[str, object], name: str = name, bound: float = bound,
-                      compare: Callable[[float, float], bool] = compare) -> bool:
+            def check(
+                values: dict[str, object],
+                name: str = name,
+                bound: float = bound,
+                compare: Callable[[float, float], bool] = compare,
+            ) -> bool:
                 value = values.get(name)
                 return isinstance(value, (int, float)) and compare(float(value), bound)
 
@@ -207,9 +220,13 @@ def paginate(items: list[Any], args: MultiDict[str, str]) -> tuple[list[Any], di
     page = query_int(args, "page", 1, 1)
     limit = query_int(args, "page_limit", 10, 1, 50)
     total = len(items)
-    chunk = items[(page - 1) * limit: page * limit]
-    return chunk, {"page": page, "limit_per_page": limit, "total_page": max(1, math.ceil(total / limit)),
-                   "total_results": total}
+    chunk = items[(page - 1) * limit : page * limit]
+    return chunk, {
+        "page": page,
+        "limit_per_page": limit,
+        "total_page": max(1, math.ceil(total / limit)),
+        "total_results": total,
+    }
 
 
 def sort_records(items: list[Any], args: MultiDict[str, str]) -> list[Any]:

@@ -24,8 +24,16 @@ from werkzeug.wrappers import Request, Response
 MAX_KEY_LENGTH = 255
 HASH_CHUNK = 1024 * 1024
 # Headers recomputed for every answer, never replayed.
-NOT_REPLAYED = {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-used", "x-ratelimit-reset",
-                "content-length", "date", "server", "retry-after"}
+NOT_REPLAYED = {
+    "x-ratelimit-limit",
+    "x-ratelimit-remaining",
+    "x-ratelimit-used",
+    "x-ratelimit-reset",
+    "content-length",
+    "date",
+    "server",
+    "retry-after",
+}
 
 
 @dataclass

@@ -8,8 +8,8 @@ from twelvelabs_emulator import content, media
 from twelvelabs_emulator.clock import new_id, utcnow
 from twelvelabs_emulator.errors import MediaProblem, not_found
 from twelvelabs_emulator.models import (
-    ClipContent,
     TERMINAL,
+    ClipContent,
     ErrorInfo,
     MetadataValue,
     Segment,
@@ -28,10 +28,20 @@ class Indexer:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
 
-    def create_task(self, *, index_id: str, file_path: Path, filename: str, content_hash: str, owns_file: bool,
-                    user_metadata: dict[str, MetadataValue], enable_video_stream: bool = True,
-                    import_id: str | None = None, video_id_is_task_id: bool = False,
-                    asset_id: str | None = None) -> TaskRecord:
+    def create_task(
+        self,
+        *,
+        index_id: str,
+        file_path: Path,
+        filename: str,
+        content_hash: str,
+        owns_file: bool,
+        user_metadata: dict[str, MetadataValue],
+        enable_video_stream: bool = True,
+        import_id: str | None = None,
+        video_id_is_task_id: bool = False,
+        asset_id: str | None = None,
+    ) -> TaskRecord:
         """A `/tasks` task, or (with `asset_id`) an indexed asset: its id is also the id of the video it becomes."""
         now = utcnow()
         with self.rt.store.mutate() as st:
@@ -39,11 +49,23 @@ class Indexer:
                 raise not_found(index_id, "indexes")
             task_id = new_id()
             task = TaskRecord(
-                id=task_id, seq=st.next_seq(), index_id=index_id, video_id=task_id if video_id_is_task_id else new_id(),
-                status="validating", created_at=now, updated_at=now, filename=filename, file_path=str(file_path),
-                owns_file=owns_file, content_hash=content_hash, user_metadata=user_metadata,
-                enable_video_stream=enable_video_stream, force_fail=self.rt.faults.take_fail_task(), import_id=import_id,
-                asset_id=asset_id)
+                id=task_id,
+                seq=st.next_seq(),
+                index_id=index_id,
+                video_id=task_id if video_id_is_task_id else new_id(),
+                status="validating",
+                created_at=now,
+                updated_at=now,
+                filename=filename,
+                file_path=str(file_path),
+                owns_file=owns_file,
+                content_hash=content_hash,
+                user_metadata=user_metadata,
+                enable_video_stream=enable_video_stream,
+                force_fail=self.rt.faults.take_fail_task(),
+                import_id=import_id,
+                asset_id=asset_id,
+            )
             st.tasks[task.id] = task
         self.rt.scheduler.call_later(self.rt.step_seconds, lambda: self._validate(task.id))
         return task
@@ -125,10 +147,22 @@ class Indexer:
             if index is None:
                 return
             st.videos[task.video_id] = VideoRecord(
-                id=task.video_id, seq=st.next_seq(), index_id=task.index_id, task_id=task.id, created_at=task.created_at,
-                updated_at=now, indexed_at=now, media=task.media, user_metadata=dict(task.user_metadata), clips=clips,
-                segments=segments, content_hash=task.content_hash, file_path=task.file_path,
-                enable_video_stream=task.enable_video_stream, asset_id=task.asset_id)
+                id=task.video_id,
+                seq=st.next_seq(),
+                index_id=task.index_id,
+                task_id=task.id,
+                created_at=task.created_at,
+                updated_at=now,
+                indexed_at=now,
+                media=task.media,
+                user_metadata=dict(task.user_metadata),
+                clips=clips,
+                segments=segments,
+                content_hash=task.content_hash,
+                file_path=task.file_path,
+                enable_video_stream=task.enable_video_stream,
+                asset_id=task.asset_id,
+            )
             task.status = "ready"
             task.updated_at = now
             index.updated_at = now

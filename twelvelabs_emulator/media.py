@@ -8,8 +8,9 @@ feed the embeddings (so search ranks something meaningful) and the generated tex
 from __future__ import annotations
 
 import array
-import io
 import colorsys
+import io
+import itertools
 import math
 from pathlib import Path
 
@@ -46,8 +47,15 @@ def probe_video(path: Path, filename: str) -> MediaInfo:
         raise MediaProblem("video_file_broken", f"The video file {filename} cannot be decoded: {exc}") from exc
     if width <= 0 or height <= 0 or duration <= 0:
         raise MediaProblem("video_file_broken", f"The video file {filename} has no decodable frames.")
-    return MediaInfo(filename=filename, duration=round(duration, 3), width=width, height=height,
-                     fps=round(fps, 3), size=size, has_audio=has_audio)
+    return MediaInfo(
+        filename=filename,
+        duration=round(duration, 3),
+        width=width,
+        height=height,
+        fps=round(fps, 3),
+        size=size,
+        has_audio=has_audio,
+    )
 
 
 def _duration(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float:
@@ -58,9 +66,12 @@ def _duration(container: av.container.InputContainer, stream: av.video.stream.Vi
     return 0.0
 
 
-def clip_bounds(duration: float, clip_length: float, start: float = 0.0, end: float | None = None,
-                min_last: float = 2.0) -> list[tuple[float, float]]:
-    """Fixed-length clips over [start, end); a final clip shorter than `min_last` is dropped (kept if it is the only one)."""
+def clip_bounds(
+    duration: float, clip_length: float, start: float = 0.0, end: float | None = None, min_last: float = 2.0
+) -> list[tuple[float, float]]:
+    """Fixed-length clips over [start, end).
+
+    A final clip shorter than `min_last` is dropped (kept if it is the only one)."""
     stop = duration if end is None else min(end, duration)
     bounds: list[tuple[float, float]] = []
     t = start
@@ -191,7 +202,7 @@ def sound_tokens(samples: array.array) -> dict[str, float]:
     rms = math.sqrt(sum(s * s for s in samples) / len(samples)) / 32768
     if rms < 0.01:
         return {"silence": 1.0}
-    crossings = sum(1 for a, b in zip(samples, samples[1:]) if (a < 0) != (b < 0))
+    crossings = sum(1 for a, b in itertools.pairwise(samples) if (a < 0) != (b < 0))
     pitch = crossings / 2 / (len(samples) / AUDIO_RATE)
     return {"tone": 1.0, "low" if pitch < LOW_PITCH_HZ else "high": 0.7, "loud" if rms > 0.2 else "quiet": 0.3}
 
@@ -213,7 +224,9 @@ def _audio_tokens(container: av.container.InputContainer, start: float, end: flo
     return sound_tokens(_pcm(frames))
 
 
-def audio_file_tokens(path: Path, field: str, offset: float, length: float = 10.0) -> tuple[dict[str, float], float, float]:
+def audio_file_tokens(
+    path: Path, field: str, offset: float, length: float = 10.0
+) -> tuple[dict[str, float], float, float]:
     """Tokens of [offset, offset+length) of an audio file, with the real segment bounds."""
     try:
         with av.open(str(path)) as container:
@@ -225,7 +238,9 @@ def audio_file_tokens(path: Path, field: str, offset: float, length: float = 10.
     except av.error.FFmpegError as exc:
         raise MediaProblem("parameter_invalid", f"The {field} parameter is not decodable audio: {exc}") from exc
     if total and offset >= total:
-        raise MediaProblem("parameter_invalid", f"audio_start_offset_sec {offset} is beyond the audio's end ({total:.2f} s).")
+        raise MediaProblem(
+            "parameter_invalid", f"audio_start_offset_sec {offset} is beyond the audio's end ({total:.2f} s)."
+        )
     end = min(offset + length, total) if total else offset + length
     return sound_tokens(_pcm(frames)), offset, round(end, 3)
 

@@ -253,8 +253,17 @@ class DriveFile(BaseModel):
 
     path: str | None = None
     filename: str | None = None  # `original_filename`; default: the path's name
-    reject: Literal["source_unavailable", "source_not_authorized", "unsupported_media_type",
-                    "video_filesize_too_large", "audio_filesize_too_large", "media_filesize_too_large"] | None = None
+    reject: (
+        Literal[
+            "source_unavailable",
+            "source_not_authorized",
+            "unsupported_media_type",
+            "video_filesize_too_large",
+            "audio_filesize_too_large",
+            "media_filesize_too_large",
+        ]
+        | None
+    ) = None
 
 
 class DriveAccount(BaseModel):

@@ -25,8 +25,12 @@ class RateDecision:
         return max(0, self.limit - self.used)
 
     def headers(self) -> dict[str, str]:
-        return {"X-Ratelimit-Limit": str(self.limit), "X-Ratelimit-Remaining": str(self.remaining),
-                "X-Ratelimit-Used": str(self.used), "X-Ratelimit-Reset": str(self.reset_epoch)}
+        return {
+            "X-Ratelimit-Limit": str(self.limit),
+            "X-Ratelimit-Remaining": str(self.remaining),
+            "X-Ratelimit-Used": str(self.used),
+            "X-Ratelimit-Reset": str(self.reset_epoch),
+        }
 
     def retry_after(self, now: float | None = None) -> int:
         return max(1, math.ceil(self.reset_epoch - (time.time() if now is None else now)))

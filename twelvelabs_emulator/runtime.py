@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 
 from twelvelabs_emulator.config import EmulatorConfig
@@ -31,9 +31,13 @@ class Runtime:
         self.limiter = RateLimiter(config.rate_limit_per_minute)
         self.idempotency = IdempotencyStore(config.idempotency_ttl_seconds)
         self.webhooks = WebhookDispatcher(
-            self.scheduler, self.faults, lambda: (self.config.webhook_url, self.config.webhook_secret),
-            max_attempts=config.webhook_max_attempts, retry_base_seconds=config.webhook_retry_base_seconds,
-            timeout_seconds=config.webhook_timeout_seconds)
+            self.scheduler,
+            self.faults,
+            lambda: (self.config.webhook_url, self.config.webhook_secret),
+            max_attempts=config.webhook_max_attempts,
+            retry_base_seconds=config.webhook_retry_base_seconds,
+            timeout_seconds=config.webhook_timeout_seconds,
+        )
         self._log_lock = threading.Lock()
         self.request_log: deque[dict[str, object]] = deque(maxlen=config.request_log_size)
         self.import_lock = threading.Lock()

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 class QuietRequestHandler(WSGIRequestHandler):
     """Per-request access lines go to the `twelvelabs_emulator` logger at DEBUG, not to stderr."""
 
-    def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 - werkzeug's signature
+    def log(self, type: str, message: str, *args: Any) -> None:
         log.debug("%s - %s", self.address_string(), message % args)
 
 
@@ -63,16 +63,21 @@ class Emulator:
     def start(self) -> Emulator:
         if self._server is not None:
             return self
-        self._server = make_server(self.config.host, self.config.port, self.app, threaded=True,
-                                   request_handler=QuietRequestHandler)
+        self._server = make_server(
+            self.config.host, self.config.port, self.app, threaded=True, request_handler=QuietRequestHandler
+        )
         self.runtime.public_url = self.root_url
         self.runtime.scheduler.start()
         self.services.indexer.resume()
         self.services.embed_tasks.resume()
         self.services.assets.resume()
         self.services.assets.register_drive_accounts(self.config.drive_accounts)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name=f"tl-emulator-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"tl-emulator-{self.port}",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -92,6 +97,7 @@ class Emulator:
     def __enter__(self) -> Emulator:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()

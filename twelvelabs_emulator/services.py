@@ -28,7 +28,13 @@ class Services:
     @classmethod
     def build(cls, rt: Runtime) -> Services:
         indexer = Indexer(rt)
-        return cls(rt=rt, indexer=indexer, embed_tasks=EmbedTaskRunner(rt), importer=Importer(rt, indexer),
-                   searches=SearchSessions(rt.config.search_token_ttl_seconds),
-                   assets=AssetService(rt), analyze_tasks=AnalyzeTaskRunner(rt),
-                   embed_v2=EmbedV2TaskRunner(rt))
+        return cls(
+            rt=rt,
+            indexer=indexer,
+            embed_tasks=EmbedTaskRunner(rt),
+            importer=Importer(rt, indexer),
+            searches=SearchSessions(rt.config.search_token_ttl_seconds),
+            assets=AssetService(rt),
+            analyze_tasks=AnalyzeTaskRunner(rt),
+            embed_v2=EmbedV2TaskRunner(rt),
+        )

@@ -16,25 +16,47 @@ from twelvelabs_emulator.models import (
 
 def index_json(st: State, index: IndexRecord) -> dict[str, object]:
     videos = [v for v in st.videos.values() if v.index_id == index.id]
-    return {"_id": index.id, "index_name": index.index_name,
-            "models": [m.model_dump() for m in index.models], "addons": list(index.addons),
-            "video_count": len(videos), "total_duration": round(sum(v.media.duration for v in videos), 3),
-            "created_at": rfc3339(index.created_at), "updated_at": rfc3339(index.updated_at), "expires_at": None}
+    return {
+        "_id": index.id,
+        "index_name": index.index_name,
+        "models": [m.model_dump() for m in index.models],
+        "addons": list(index.addons),
+        "video_count": len(videos),
+        "total_duration": round(sum(v.media.duration for v in videos), 3),
+        "created_at": rfc3339(index.created_at),
+        "updated_at": rfc3339(index.updated_at),
+        "expires_at": None,
+    }
 
 
 def hls_json(public_url: str, video_id: str, ready: bool, updated: str) -> dict[str, object]:
-    return {"video_url": f"{public_url}/_emulator/media/{video_id}" if ready else None, "thumbnail_urls": [],
-            "status": "COMPLETE" if ready else "PROCESSING", "updated_at": updated}
+    return {
+        "video_url": f"{public_url}/_emulator/media/{video_id}" if ready else None,
+        "thumbnail_urls": [],
+        "status": "COMPLETE" if ready else "PROCESSING",
+        "updated_at": updated,
+    }
 
 
-def video_json(video: VideoRecord, public_url: str, detail: bool, embedding_options: list[str] | None = None) -> dict[str, object]:
+def video_json(
+    video: VideoRecord, public_url: str, detail: bool, embedding_options: list[str] | None = None
+) -> dict[str, object]:
     m = video.media
     body: dict[str, object] = {
-        "_id": video.id, "created_at": rfc3339(video.created_at), "updated_at": rfc3339(video.updated_at),
+        "_id": video.id,
+        "created_at": rfc3339(video.created_at),
+        "updated_at": rfc3339(video.updated_at),
         "indexed_at": rfc3339(video.indexed_at),
-        "system_metadata": {"filename": m.filename, "duration": m.duration, "fps": m.fps, "width": m.width,
-                            "height": m.height, "size": m.size},
-        "user_metadata": dict(video.user_metadata)}
+        "system_metadata": {
+            "filename": m.filename,
+            "duration": m.duration,
+            "fps": m.fps,
+            "width": m.width,
+            "height": m.height,
+            "size": m.size,
+        },
+        "user_metadata": dict(video.user_metadata),
+    }
     if video.asset_id is not None:  # videos made from indexed assets (current surface)
         body["asset_id"] = video.asset_id
     if detail and video.enable_video_stream:
@@ -46,8 +68,13 @@ def video_json(video: VideoRecord, public_url: str, detail: bool, embedding_opti
 
 
 def segment_json(seg: Segment) -> dict[str, object]:
-    return {"start_offset_sec": seg.start_offset_sec, "end_offset_sec": seg.end_offset_sec,
-            "embedding_option": seg.embedding_option, "embedding_scope": seg.embedding_scope, "float": seg.vector}
+    return {
+        "start_offset_sec": seg.start_offset_sec,
+        "end_offset_sec": seg.end_offset_sec,
+        "embedding_option": seg.embedding_option,
+        "embedding_scope": seg.embedding_scope,
+        "float": seg.vector,
+    }
 
 
 def task_json(task: TaskRecord, public_url: str, detail: bool, lenient: bool = False) -> dict[str, object]:
@@ -56,9 +83,14 @@ def task_json(task: TaskRecord, public_url: str, detail: bool, lenient: bool = F
     if task.media:
         meta |= {"duration": task.media.duration, "width": task.media.width, "height": task.media.height}
     body: dict[str, object] = {
-        "_id": task.id, "index_id": task.index_id, "video_id": task.video_id, "status": task.status,
-        "created_at": rfc3339(task.created_at), "updated_at": rfc3339(task.updated_at),
-        "system_metadata": meta}
+        "_id": task.id,
+        "index_id": task.index_id,
+        "video_id": task.video_id,
+        "status": task.status,
+        "created_at": rfc3339(task.created_at),
+        "updated_at": rfc3339(task.updated_at),
+        "system_metadata": meta,
+    }
     if lenient:
         body["user_metadata"] = dict(task.user_metadata)
         if task.error:
@@ -81,9 +113,14 @@ def embed_metadata(task: EmbedTaskRecord) -> dict[str, object]:
 
 
 def embed_task_json(task: EmbedTaskRecord, segments: bool, options: list[str] | None = None) -> dict[str, object]:
-    body: dict[str, object] = {"_id": task.id, "model_name": task.model_name, "status": task.status,
-                               "created_at": rfc3339(task.created_at), "updated_at": rfc3339(task.updated_at),
-                               "video_embedding": {"metadata": embed_metadata(task)}}
+    body: dict[str, object] = {
+        "_id": task.id,
+        "model_name": task.model_name,
+        "status": task.status,
+        "created_at": rfc3339(task.created_at),
+        "updated_at": rfc3339(task.updated_at),
+        "video_embedding": {"metadata": embed_metadata(task)},
+    }
     if task.error:
         body["error"] = task.error.model_dump()
     if segments and task.status == "ready":

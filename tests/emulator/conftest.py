@@ -32,7 +32,12 @@ def make_emulator() -> Iterator[Callable[..., Emulator]]:
     started: list[Emulator] = []
 
     def factory(**overrides: object) -> Emulator:
-        settings: dict[str, object] = {"api_key": "test-key", "port": 0, "processing_seconds": 0.2, "surface": "classic"} | overrides
+        settings: dict[str, object] = {
+            "api_key": "test-key",
+            "port": 0,
+            "processing_seconds": 0.2,
+            "surface": "classic",
+        } | overrides
         emu = Emulator(EmulatorConfig.model_validate(settings)).start()
         started.append(emu)
         return emu

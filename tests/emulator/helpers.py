@@ -7,15 +7,17 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from fractions import Fraction
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer, SimpleHTTPRequestHandler
 from functools import partial
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import av
 import httpx
 
-BOTH = [{"model_name": "marengo2.7", "model_options": ["visual", "audio"]},
-        {"model_name": "pegasus1.2", "model_options": ["visual", "audio"]}]
+BOTH = [
+    {"model_name": "marengo2.7", "model_options": ["visual", "audio"]},
+    {"model_name": "pegasus1.2", "model_options": ["visual", "audio"]},
+]
 MARENGO_ONLY = [{"model_name": "marengo2.7", "model_options": ["visual", "audio"]}]
 PEGASUS_ONLY = [{"model_name": "pegasus1.2", "model_options": ["visual", "audio"]}]
 
@@ -62,8 +64,14 @@ def index_video(api: httpx.Client, index_id: str, path: Path, user_metadata: str
     return task
 
 
-def solid_video(path: Path, width: int, height: int, seconds: float, fps: Fraction = Fraction(1),
-                rgb: tuple[int, int, int] = (30, 60, 200)) -> Path:
+def solid_video(
+    path: Path,
+    width: int,
+    height: int,
+    seconds: float,
+    fps: Fraction = Fraction(1),
+    rgb: tuple[int, int, int] = (30, 60, 200),
+) -> Path:
     """A real H.264 video of one solid colour; low fps keeps even long or huge videos quick to encode."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), mode="w") as container:
@@ -75,7 +83,7 @@ def solid_video(path: Path, width: int, height: int, seconds: float, fps: Fracti
         row = bytes(rgb) * width + b"\x00" * (plane.line_size - width * 3)
         plane.update(row * height)
         frame = rgb_frame.reformat(format="yuv420p")
-        frames = max(1, int(round(seconds * fps)))
+        frames = max(1, round(seconds * fps))
         for i in range(frames + 1):
             frame.pts = i
             frame.time_base = 1 / fps
@@ -91,7 +99,7 @@ def file_server(root: Path) -> Iterator[str]:
     """A loopback HTTP server for `root` on a free port; yields its base URL."""
 
     class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(root)))
@@ -115,7 +123,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with receiver.lock:
                     receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
@@ -124,7 +132,7 @@ class Receiver:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -170,12 +178,27 @@ def sdk136():  # type: ignore[no-untyped-def]
     if not (package / "__init__.py").exists():  # pytest run without `make`: install it like `make sdk136` does
         import subprocess
 
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--upgrade", "--target",
-                        str(SDK136_DIR), "twelvelabs==1.3.6", "httpx-sse==0.4.0"], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--no-deps",
+                "--upgrade",
+                "--target",
+                str(SDK136_DIR),
+                "twelvelabs==1.3.6",
+                "httpx-sse==0.4.0",
+            ],
+            check=True,
+        )
     if str(SDK136_DIR) not in sys.path:
         sys.path.append(str(SDK136_DIR))
-    spec = importlib.util.spec_from_file_location(SDK136_MODULE, package / "__init__.py",
-                                                  submodule_search_locations=[str(package)])
+    spec = importlib.util.spec_from_file_location(
+        SDK136_MODULE, package / "__init__.py", submodule_search_locations=[str(package)]
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[SDK136_MODULE] = module
@@ -186,8 +209,9 @@ def sdk136():  # type: ignore[no-untyped-def]
 MARENGO3 = [{"model_name": "marengo3.0", "model_options": ["visual", "audio"]}]
 
 
-def wait_status(api: httpx.Client, path: str, timeout: float = 15.0,
-                terminal: tuple[str, ...] = ("ready", "failed")) -> dict[str, object]:
+def wait_status(
+    api: httpx.Client, path: str, timeout: float = 15.0, terminal: tuple[str, ...] = ("ready", "failed")
+) -> dict[str, object]:
     """Poll `GET path` until its `status` is terminal."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import httpx
-
 from helpers import create_current_index, file_server, post_asset, ready_asset, wait_status
 
 
@@ -35,8 +34,11 @@ def test_direct_upload_processes_to_ready_with_technical_metadata(capi: httpx.Cl
 
 def test_audio_and_image_assets(capi: httpx.Client, samples: Path) -> None:
     audio = ready_asset(capi, samples / "media" / "tone.mp3")
-    assert audio["duration"] and audio["technical_metadata"]["audio_codec"] and "video_codec" not in audio[
-        "technical_metadata"]
+    assert (
+        audio["duration"]
+        and audio["technical_metadata"]["audio_codec"]
+        and "video_codec" not in audio["technical_metadata"]
+    )
     image = ready_asset(capi, samples / "media" / "still.png", enable_hls="false")
     assert "duration" not in image and "hls" not in image
     assert image["technical_metadata"]["image_width"] > 0
@@ -60,11 +62,15 @@ def test_url_upload_and_errors(capi: httpx.Client, samples: Path) -> None:
         assert wait_status(capi, f"/assets/{r.json()['_id']}")["status"] == "ready"
         r = capi.post("/assets", data={"method": "url", "url": f"{base}/missing.mp4"}, files={"_": ("", b"")})
         assert r.status_code == 400 and "url" in r.json()["message"]
-    for data, field in [({"method": "url"}, "url"), ({"method": "direct"}, "file"), ({"method": "ftp"}, "method"),
-                        ({"method": "direct", "user_metadata": "{nope"}, "user_metadata"),
-                        ({"method": "direct", "user_metadata": '{"a": {"b": 1}}'}, "user_metadata.a"),
-                        ({"method": "direct", "user_metadata": '{"big": 9007199254740993}'}, "user_metadata.big"),
-                        ({"method": "direct", "enable_hls": "maybe"}, "enable_hls")]:
+    for data, field in [
+        ({"method": "url"}, "url"),
+        ({"method": "direct"}, "file"),
+        ({"method": "ftp"}, "method"),
+        ({"method": "direct", "user_metadata": "{nope"}, "user_metadata"),
+        ({"method": "direct", "user_metadata": '{"a": {"b": 1}}'}, "user_metadata.a"),
+        ({"method": "direct", "user_metadata": '{"big": 9007199254740993}'}, "user_metadata.big"),
+        ({"method": "direct", "enable_hls": "maybe"}, "enable_hls"),
+    ]:
         r = capi.post("/assets", data=data, files={"_": ("", b"")})
         assert r.status_code == 400 and field in r.json()["message"], (data, r.text)
     r = capi.post("/assets", json={"method": "direct"})
@@ -98,8 +104,11 @@ def test_list_filters_and_pagination(capi: httpx.Client, samples: Path) -> None:
     page = capi.get("/assets", params={"page": 2, "page_limit": 2}).json()
     assert [a["_id"] for a in page["data"]] == [first["_id"]]
     assert page["page_info"] == {"page": 2, "limit_per_page": 2, "total_page": 2, "total_results": 3}
-    for params, field in [({"page_limit": 51}, "page_limit"), ({"asset_types": "document"}, "asset_types"),
-                          ({"page": 0}, "page")]:
+    for params, field in [
+        ({"page_limit": 51}, "page_limit"),
+        ({"asset_types": "document"}, "asset_types"),
+        ({"page": 0}, "page"),
+    ]:
         r = capi.get("/assets", params=params)
         assert r.status_code == 400 and field in r.json()["message"]
 
@@ -125,8 +134,11 @@ def test_delete_rules(capi: httpx.Client, samples: Path) -> None:
 
 
 def test_user_metadata_semantics(capi: httpx.Client, samples: Path) -> None:
-    asset = ready_asset(capi, samples / "videos" / "forest-walk.mp4",
-                        user_metadata=json.dumps({"a": "1", "b": 2, "c": True, "tags": ["x", "y"]}))
+    asset = ready_asset(
+        capi,
+        samples / "videos" / "forest-walk.mp4",
+        user_metadata=json.dumps({"a": "1", "b": 2, "c": True, "tags": ["x", "y"]}),
+    )
     path = f"/assets/{asset['_id']}"
 
     def metadata() -> object:
@@ -134,7 +146,9 @@ def test_user_metadata_semantics(capi: httpx.Client, samples: Path) -> None:
 
     assert metadata() == {"a": "1", "b": 2, "c": True, "tags": ["x", "y"]}
     # PATCH: value sets, null deletes, "" and [] are ignored, omitted keys stay
-    r = capi.patch(f"{path}/user-metadata", json={"user_metadata": {"a": "2", "b": None, "c": "", "tags": [], "d": 1.5}})
+    r = capi.patch(
+        f"{path}/user-metadata", json={"user_metadata": {"a": "2", "b": None, "c": "", "tags": [], "d": 1.5}}
+    )
     assert r.status_code == 204 and r.content == b""
     assert metadata() == {"a": "2", "c": True, "tags": ["x", "y"], "d": 1.5}
     # PUT: omitted keys go, null/""/[] are ignored
@@ -154,11 +168,10 @@ def test_user_metadata_semantics(capi: httpx.Client, samples: Path) -> None:
 def test_ready_asset_media_for_other_modules(current, samples: Path) -> None:  # type: ignore[no-untyped-def]
     """The function analysis/embedding code calls: 404 unknown, 400 not ready, the media once ready."""
     import pytest
+    from conftest import client_for
 
     from twelvelabs_emulator.assets import ready_asset_media
     from twelvelabs_emulator.errors import ApiError
-
-    from conftest import client_for
 
     with client_for(current) as api:
         created = post_asset(api, samples / "videos" / "ocean-waves.mp4").json()

@@ -8,19 +8,24 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-
-from twelvelabs_emulator import Emulator
-
 from conftest import client_for
 from helpers import wait_status
 
+from twelvelabs_emulator import Emulator
+
 
 def _account(samples: Path, **files: dict[str, str]) -> dict[str, object]:
-    return {"external_id": "drive-user-1", "display_name": "ann@example.com",
-            "files": {"vid": {"path": str(samples / "videos" / "ocean-waves.mp4")},
-                      "img": {"path": str(samples / "media" / "still.jpg"), "filename": "holiday.jpg"},
-                      "secret": {"reject": "source_not_authorized"},
-                      "doc": {"path": str(samples.parent.parent / "README.md")}, **files}}
+    return {
+        "external_id": "drive-user-1",
+        "display_name": "ann@example.com",
+        "files": {
+            "vid": {"path": str(samples / "videos" / "ocean-waves.mp4")},
+            "img": {"path": str(samples / "media" / "still.jpg"), "filename": "holiday.jpg"},
+            "secret": {"reject": "source_not_authorized"},
+            "doc": {"path": str(samples.parent.parent / "README.md")},
+            **files,
+        },
+    }
 
 
 def connect(api: httpx.Client, custom_id: str | None = "user-42", **consent: str) -> str:
@@ -30,8 +35,7 @@ def connect(api: httpx.Client, custom_id: str | None = "user-42", **consent: str
     r = api.post("/connections:authorize", json=body)
     assert r.status_code == 200, r.text
     assert set(r.json()) == {"authorize_url", "state"}
-    consent_answer = httpx.get(httpx.URL(r.json()["authorize_url"]).copy_merge_params(consent),
-                                follow_redirects=False)
+    consent_answer = httpx.get(httpx.URL(r.json()["authorize_url"]).copy_merge_params(consent), follow_redirects=False)
     assert consent_answer.status_code == 302
     location = urlsplit(consent_answer.headers["Location"])
     assert f"{location.scheme}://{location.netloc}{location.path}" == "https://app.example.com/oauth/done"
@@ -71,13 +75,16 @@ def test_connection_lifecycle(emu: Emulator) -> None:
 
 def test_authorize_errors_and_denial(emu: Emulator) -> None:
     with client_for(emu) as api:
-        for body, field in [({"provider": "dropbox", "redirect_uri": "https://a.example.com/"}, "provider"),
-                            ({"provider": "google_drive", "redirect_uri": "not a uri"}, "redirect_uri"),
-                            ({"provider": "google_drive"}, "redirect_uri")]:
+        for body, field in [
+            ({"provider": "dropbox", "redirect_uri": "https://a.example.com/"}, "provider"),
+            ({"provider": "google_drive", "redirect_uri": "not a uri"}, "redirect_uri"),
+            ({"provider": "google_drive"}, "redirect_uri"),
+        ]:
             r = api.post("/connections:authorize", json=body)
             assert r.status_code == 400 and field in r.json()["message"], body
-        url = api.post("/connections:authorize", json={"provider": "google_drive",
-                                                       "redirect_uri": "https://a.example.com/cb"}).json()["authorize_url"]
+        url = api.post(
+            "/connections:authorize", json={"provider": "google_drive", "redirect_uri": "https://a.example.com/cb"}
+        ).json()["authorize_url"]
         denied = httpx.get(httpx.URL(url).copy_merge_params({"deny": "true"}), follow_redirects=False)
         assert parse_qs(urlsplit(denied.headers["Location"]).query) == {"error": ["access_denied"]}
         assert httpx.get(url, follow_redirects=False).status_code == 400  # a state is used once
@@ -89,15 +96,20 @@ def test_redirect_uris(emu: Emulator) -> None:
         r = api.post("/connections/redirect-uris", json={"redirect_uri": "https://app.example.com/oauth/done"})
         assert r.status_code == 201 and set(r.json()) == {"_id", "redirect_uri", "created_at"}
         uri_id = r.json()["_id"]
-        assert api.post("/connections/redirect-uris",
-                        json={"redirect_uri": "https://app.example.com/oauth/done"}).status_code == 409
+        assert (
+            api.post(
+                "/connections/redirect-uris", json={"redirect_uri": "https://app.example.com/oauth/done"}
+            ).status_code
+            == 409
+        )
         for bad in ("http://app.example.com/cb", "https://localhost/cb", "https://*.example.com/cb"):
             r = api.post("/connections/redirect-uris", json={"redirect_uri": bad})
             assert r.status_code == 422 and r.json()["code"] == "redirect_uri_invalid", bad
         assert [u["_id"] for u in api.get("/connections/redirect-uris").json()["data"]] == [uri_id]
         # with one registered, authorize only accepts registered URIs
-        r = api.post("/connections:authorize", json={"provider": "google_drive",
-                                                     "redirect_uri": "https://other.example.com/cb"})
+        r = api.post(
+            "/connections:authorize", json={"provider": "google_drive", "redirect_uri": "https://other.example.com/cb"}
+        )
         assert r.status_code == 400 and "registered" in r.json()["message"]
         connect(api)  # the registered one works
         assert api.delete(f"/connections/redirect-uris/{uri_id}").status_code == 204
@@ -110,23 +122,41 @@ def test_imports(make_emulator: Callable[..., Emulator], samples: Path) -> None:
     with client_for(emu) as api:
         connection_id = connect(api)
         imports = f"/connections/{connection_id}/imports"
-        r = api.post(imports, json={"items": [{"source_id": s} for s in ("vid", "secret", "doc", "gone", "flaky", "img")]})
+        r = api.post(
+            imports, json={"items": [{"source_id": s} for s in ("vid", "secret", "doc", "gone", "flaky", "img")]}
+        )
         assert r.status_code == 202, r.text
         result = r.json()
         assert result["has_failures"] is True
         actions = {i["source_id"]: i["action"] for i in result["items"]}
-        assert actions == {"vid": "created", "secret": "rejected", "doc": "rejected", "gone": "rejected",
-                           "flaky": "created", "img": "created"}
+        assert actions == {
+            "vid": "created",
+            "secret": "rejected",
+            "doc": "rejected",
+            "gone": "rejected",
+            "flaky": "created",
+            "img": "created",
+        }
         codes = {i["source_id"]: i["error"]["code"] for i in result["items"] if i["action"] == "rejected"}
-        assert codes == {"secret": "source_not_authorized", "doc": "unsupported_media_type", "gone": "source_unavailable"}
+        assert codes == {
+            "secret": "source_not_authorized",
+            "doc": "unsupported_media_type",
+            "gone": "source_unavailable",
+        }
         by_id = {i["source_id"]: i for i in result["items"]}
         assert by_id["vid"]["status"] == "processing" and "error" not in by_id["vid"]
         assert set(by_id["secret"]) == {"source_id", "action", "error"}
         asset = wait_status(api, f"/assets/{by_id['vid']['asset_id']}")
         assert asset["status"] == "ready" and asset["method"] == "connector"
-        assert asset["source"] == {"type": "connector", "details": {
-            "provider": "google_drive", "source_id": "vid", "original_filename": "ocean-waves.mp4",
-            "source_link": "https://drive.google.com/file/d/vid/view"}}
+        assert asset["source"] == {
+            "type": "connector",
+            "details": {
+                "provider": "google_drive",
+                "source_id": "vid",
+                "original_filename": "ocean-waves.mp4",
+                "source_link": "https://drive.google.com/file/d/vid/view",
+            },
+        }
         assert wait_status(api, f"/assets/{by_id['img']['asset_id']}")["filename"] == "holiday.jpg"
         assert wait_status(api, f"/assets/{by_id['flaky']['asset_id']}")["status"] == "failed"
 
@@ -142,7 +172,9 @@ def test_imports(make_emulator: Callable[..., Emulator], samples: Path) -> None:
         again = api.post(imports, json={"items": [{"source_id": "vid"}, {"source_id": "flaky"}]}).json()
         assert again["has_failures"] is False
         assert [(i["action"], i["asset_id"]) for i in again["items"]] == [
-            ("skipped", by_id["vid"]["asset_id"]), ("retried", by_id["flaky"]["asset_id"])]
+            ("skipped", by_id["vid"]["asset_id"]),
+            ("retried", by_id["flaky"]["asset_id"]),
+        ]
         assert wait_status(api, f"/assets/{by_id['flaky']['asset_id']}")["status"] == "ready"
 
         listed = api.get(imports).json()["data"]
@@ -153,8 +185,11 @@ def test_imports(make_emulator: Callable[..., Emulator], samples: Path) -> None:
         detail = api.get(f"{imports}/{result['_id']}").json()
         assert len(detail["items"]) == 5 and detail["item_count"] == 6
 
-        for body, field in [({"items": []}, "items"), ({"items": [{"source_id": "a"}, {"source_id": "a"}]}, "items[1]"),
-                            ({"items": [{"source_id": str(n)} for n in range(101)]}, "items")]:
+        for body, field in [
+            ({"items": []}, "items"),
+            ({"items": [{"source_id": "a"}, {"source_id": "a"}]}, "items[1]"),
+            ({"items": [{"source_id": str(n)} for n in range(101)]}, "items"),
+        ]:
             r = api.post(imports, json=body)
             assert r.status_code == 400 and field in r.json()["message"], body
         all_rejected = api.post(imports, json={"items": [{"source_id": "nope"}]})

@@ -9,10 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
+from helpers import MARENGO3
 
 from twelvelabs_emulator import Emulator
-
-from helpers import MARENGO3
 
 INDEX = {"index_name": "idem", "models": MARENGO3}
 
@@ -46,12 +45,23 @@ def test_replay_and_conflict(capi: httpx.Client) -> None:
 
 def test_multipart_retry_with_a_new_boundary_is_a_replay(capi: httpx.Client, samples: Path) -> None:
     video = samples / "videos" / "forest-walk.mp4"
-    answers = [capi.post("/assets", data={"method": "direct", "filename": "f.mp4"},
-                         files={"file": (video.name, video.read_bytes())}, headers=_key("upload-1")) for _ in range(2)]
+    answers = [
+        capi.post(
+            "/assets",
+            data={"method": "direct", "filename": "f.mp4"},
+            files={"file": (video.name, video.read_bytes())},
+            headers=_key("upload-1"),
+        )
+        for _ in range(2)
+    ]
     assert [a.status_code for a in answers] == [201, 201] and answers[0].json() == answers[1].json()
     assert len(capi.get("/assets").json()["data"]) == 1
-    changed = capi.post("/assets", data={"method": "direct", "filename": "f.mp4"},
-                        files={"file": (video.name, video.read_bytes() + b"\0")}, headers=_key("upload-1"))
+    changed = capi.post(
+        "/assets",
+        data={"method": "direct", "filename": "f.mp4"},
+        files={"file": (video.name, video.read_bytes() + b"\0")},
+        headers=_key("upload-1"),
+    )
     assert changed.status_code == 409
 
 
@@ -61,7 +71,7 @@ def blocking_server(payload: bytes) -> Iterator[tuple[str, threading.Event, thre
     asked, release = threading.Event(), threading.Event()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             asked.set()
             release.wait(timeout=30)
             self.send_response(200)
@@ -69,7 +79,7 @@ def blocking_server(payload: bytes) -> Iterator[tuple[str, threading.Event, thre
             self.end_headers()
             self.wfile.write(payload)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -88,10 +98,15 @@ def test_same_key_while_the_first_is_in_flight(current: Emulator, samples: Path)
     video = (samples / "videos" / "forest-walk.mp4").read_bytes()
     form = {"method": "url"}
     results: list[httpx.Response] = []
-    with blocking_server(video) as (url, asked, release), \
-            httpx.Client(base_url=current.base_url, headers={"x-api-key": "test-key"}, timeout=30) as api:
-        first = threading.Thread(target=lambda: results.append(
-            api.post("/assets", data=form | {"url": url}, files={"_": ("", b"")}, headers=_key("slow"))))
+    with (
+        blocking_server(video) as (url, asked, release),
+        httpx.Client(base_url=current.base_url, headers={"x-api-key": "test-key"}, timeout=30) as api,
+    ):
+        first = threading.Thread(
+            target=lambda: results.append(
+                api.post("/assets", data=form | {"url": url}, files={"_": ("", b"")}, headers=_key("slow"))
+            )
+        )
         first.start()
         assert asked.wait(timeout=30)  # the first request is downloading now
         busy = api.post("/assets", data=form | {"url": url}, files={"_": ("", b"")}, headers=_key("slow"))
@@ -115,8 +130,9 @@ def test_the_window_is_24_hours(current: Emulator, capi: httpx.Client) -> None:
     assert fresh.status_code == 201 and fresh.json() != first.json()  # forgotten: it ran again
 
 
-def test_a_retry_after_an_ambiguous_500_gets_the_original_answer(current: Emulator, capi: httpx.Client,
-                                                                 cadmin: httpx.Client) -> None:
+def test_a_retry_after_an_ambiguous_500_gets_the_original_answer(
+    current: Emulator, capi: httpx.Client, cadmin: httpx.Client
+) -> None:
     cadmin.post("/faults", json={"error_after_create_next": 1})
     lost = capi.post("/indexes", json=INDEX, headers=_key("ambiguous"))
     assert lost.status_code == 500

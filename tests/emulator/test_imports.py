@@ -8,9 +8,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from helpers import create_index, wait_for
 
 from tests.emulator.conftest import client_for
-from helpers import create_index, wait_for
 
 
 def _import(api: httpx.Client, integration: str, index_id: str, **extra: object) -> httpx.Response:
@@ -38,7 +38,9 @@ def test_directory_import(make_emulator, samples: Path, tmp_path: Path) -> None:
         body = r.json()
         assert sorted(v["filename"] for v in body["videos"]) == ["clips/ocean-waves.mp4", "forest-walk.mp4"]
         assert sorted((f["filename"], f["error_message"]) for f in body["failed_files"]) == [
-            ("empty.mp4", "video_file_broken"), ("short-2s.mp4", "video_duration_too_short")]
+            ("empty.mp4", "video_file_broken"),
+            ("short-2s.mp4", "video_duration_too_short"),
+        ]
         again = _import(api, "local", index_id)  # one import at a time
         assert again.status_code == 400 and again.json()["code"] == "parameter_invalid"
 
@@ -71,13 +73,22 @@ def test_directory_import(make_emulator, samples: Path, tmp_path: Path) -> None:
         assert len(logs) == 5
         first = logs[0]
         assert first["index_id"] == index_id and first["index_name"] == "idx" and first["ended_at"]
-        assert first["video_status"] == {"ready": 2, "validating": 0, "queued": 0, "pending": 0, "indexing": 0, "failed": 0}
+        assert first["video_status"] == {
+            "ready": 2,
+            "validating": 0,
+            "queued": 0,
+            "pending": 0,
+            "indexing": 0,
+            "failed": 0,
+        }
         assert len(first["failed_files"]) == 2
         for r in (api.get("/tasks/transfers/import/nope/logs"), _import(api, "nope", index_id)):
             assert r.status_code == 404 and r.json()["code"] == "resource_not_exist"
         assert _import(api, "local", "0" * 24).status_code == 404
         r = api.get("/tasks/transfers/import/local/status")
-        assert r.status_code == 400 and r.json()["code"] == "parameter_not_provided" and "index_id" in r.json()["message"]
+        assert (
+            r.status_code == 400 and r.json()["code"] == "parameter_not_provided" and "index_id" in r.json()["message"]
+        )
         r = api.post("/tasks/transfers/import/local", json={})
         assert r.status_code == 400 and "index_id" in r.json()["message"]
 
@@ -90,8 +101,12 @@ def moto_s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
-    for key, value in {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for key, value in {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(key, value)
     yield endpoint
     server.stop()
@@ -108,13 +123,17 @@ def test_s3_import_and_presigned_url(make_emulator, moto_s3: str, samples: Path)
     with client_for(emu) as api:
         index_id = create_index(api)
         body = _import(api, "s3int", index_id).json()
-        assert body == {"videos": [{"video_id": body["videos"][0]["video_id"], "filename": "media/in/forest-walk.mp4"}],
-                        "failed_files": []}
+        assert body == {
+            "videos": [{"video_id": body["videos"][0]["video_id"], "filename": "media/in/forest-walk.mp4"}],
+            "failed_files": [],
+        }
         wait_for(lambda: len(_status(api, "s3int", index_id)["ready"]) == 1)  # type: ignore[arg-type]
         video = api.get(f"/indexes/{index_id}/videos/{body['videos'][0]['video_id']}").json()
         assert video["system_metadata"]["duration"] == 5.0
 
-        url = s3.generate_presigned_url("get_object", Params={"Bucket": "media", "Key": "in/forest-walk.mp4"}, ExpiresIn=300)
+        url = s3.generate_presigned_url(
+            "get_object", Params={"Bucket": "media", "Key": "in/forest-walk.mp4"}, ExpiresIn=300
+        )
         r = api.post("/tasks", data={"index_id": index_id, "video_url": url}, files={"_": ("", b"")})
         assert r.status_code == 200, r.text
         wait_for(lambda: api.get(f"/tasks/{r.json()['_id']}").json()["status"] == "ready")

@@ -8,11 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-
-from twelvelabs_emulator import Emulator
-
 from conftest import client_for
 from helpers import Receiver, create_current_index, ready_asset, wait_for, wait_status
+
+from twelvelabs_emulator import Emulator
 
 ORDER = ["validating", "pending", "queued", "indexing", "ready"]
 
@@ -23,8 +22,10 @@ def test_lifecycle_webhook_and_video(make_emulator: Callable[..., Emulator], sam
         with client_for(emu) as api:
             asset = ready_asset(api, samples / "videos" / "ocean-waves.mp4")
             index_id = create_current_index(api)
-            r = api.post(f"/indexes/{index_id}/indexed-assets",
-                         json={"asset_id": asset["_id"], "user_metadata": {"league": "A", "round": 3}})
+            r = api.post(
+                f"/indexes/{index_id}/indexed-assets",
+                json={"asset_id": asset["_id"], "user_metadata": {"league": "A", "round": 3}},
+            )
             assert r.status_code == 202, r.text
             created = r.json()
             assert created == {"_id": created["_id"], "asset_id": asset["_id"]}
@@ -42,8 +43,14 @@ def test_lifecycle_webhook_and_video(make_emulator: Callable[..., Emulator], sam
             assert seen[-1] == "ready" and seen == sorted(seen, key=ORDER.index), seen
             detail = api.get(path).json()
             assert detail["asset_id"] == asset["_id"] and detail["indexed_at"]
-            assert detail["system_metadata"] == {"filename": "ocean-waves.mp4", "duration": 8.0, "fps": 10.0,
-                                                 "width": 640, "height": 360, "size": asset["size"]}
+            assert detail["system_metadata"] == {
+                "filename": "ocean-waves.mp4",
+                "duration": 8.0,
+                "fps": 10.0,
+                "width": 640,
+                "height": 360,
+                "size": asset["size"],
+            }
             assert detail["user_metadata"] == {"league": "A", "round": 3}
             assert detail["hls"]["status"] == "COMPLETE"
             # the same id is a video of the index, carrying asset_id
@@ -77,9 +84,12 @@ def test_failed_indexing_and_requirements(make_emulator: Callable[..., Emulator]
 def test_create_errors(capi: httpx.Client, current: Emulator, samples: Path) -> None:
     index_id = create_current_index(capi)
     audio = ready_asset(capi, samples / "media" / "tone.wav")
-    for body, status, field in [({}, 400, "asset_id"), ({"asset_id": "0" * 24}, 404, "0" * 24),
-                                ({"asset_id": audio["_id"]}, 400, "audio"),
-                                ({"asset_id": audio["_id"], "user_metadata": {"x": {"y": 1}}}, 400, "user_metadata.x")]:
+    for body, status, field in [
+        ({}, 400, "asset_id"),
+        ({"asset_id": "0" * 24}, 404, "0" * 24),
+        ({"asset_id": audio["_id"]}, 400, "audio"),
+        ({"asset_id": audio["_id"], "user_metadata": {"x": {"y": 1}}}, 400, "user_metadata.x"),
+    ]:
         r = capi.post(f"/indexes/{index_id}/indexed-assets", json=body)
         assert r.status_code == status and field in r.json()["message"], (body, r.text)
     r = capi.post(f"/indexes/{'0' * 24}/indexed-assets", json={"asset_id": audio["_id"]})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import httpx
-
 from helpers import BOTH, MARENGO_ONLY, PEGASUS_ONLY, create_index, index_video
 
 
@@ -30,8 +29,10 @@ def test_create_retrieve_list_update_delete(api: httpx.Client) -> None:
     assert r.status_code == 204 and r.content == b""
     r = api.get(f"/indexes/{index_id}")
     assert r.status_code == 404
-    assert r.json() == {"code": "resource_not_exist",
-                        "message": f"Resource with id {index_id} does not exist in indexes."}
+    assert r.json() == {
+        "code": "resource_not_exist",
+        "message": f"Resource with id {index_id} does not exist in indexes.",
+    }
 
 
 def test_list_filters_sort_and_pagination(api: httpx.Client) -> None:
@@ -64,12 +65,21 @@ def test_create_errors_name_the_field(api: httpx.Client) -> None:
         ({"models": BOTH}, "parameter_not_provided", "index_name"),
         ({"index_name": "x"}, "parameter_not_provided", "models"),
         ({"index_name": "x", "models": []}, "parameter_invalid", "models"),
-        ({"index_name": "x", "models": [{"model_name": "gpt", "model_options": ["visual"]}]}, "parameter_invalid",
-         "models[0].model_name"),
-        ({"index_name": "x", "models": [{"model_name": "marengo2.7", "model_options": ["smell"]}]},
-         "parameter_invalid", "models[0].model_options"),
-        ({"index_name": "x", "models": [{"model_name": "marengo2.7"}]}, "parameter_not_provided",
-         "models.0.model_options"),
+        (
+            {"index_name": "x", "models": [{"model_name": "gpt", "model_options": ["visual"]}]},
+            "parameter_invalid",
+            "models[0].model_name",
+        ),
+        (
+            {"index_name": "x", "models": [{"model_name": "marengo2.7", "model_options": ["smell"]}]},
+            "parameter_invalid",
+            "models[0].model_options",
+        ),
+        (
+            {"index_name": "x", "models": [{"model_name": "marengo2.7"}]},
+            "parameter_not_provided",
+            "models.0.model_options",
+        ),
         ({"index_name": "x", "models": PEGASUS_ONLY, "addons": ["thumbnail"]}, "parameter_invalid", "addons"),
         ({"index_name": 5, "models": BOTH}, "parameter_invalid", "index_name"),
     ]

@@ -8,13 +8,12 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import httpx
+from helpers import create_index, index_video, upload, wait_task
 
 from tests.emulator.conftest import client_for
-from helpers import create_index, index_video, upload, wait_task
 from twelvelabs_emulator import Emulator, EmulatorConfig
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,7 +26,9 @@ def test_state_dir_survives_a_restart(make_emulator, samples: Path, tmp_path: Pa
         index_id = create_index(api)
         done = index_video(api, index_id, samples / "videos" / "ocean-waves.mp4", '{"k": "v"}')
     emu.stop()
-    slow = Emulator(EmulatorConfig(api_key="test-key", surface="classic", port=0, processing_seconds=30, state_dir=state)).start()
+    slow = Emulator(
+        EmulatorConfig(api_key="test-key", surface="classic", port=0, processing_seconds=30, state_dir=state)
+    ).start()
     with client_for(slow) as api:
         pending = upload(api, index_id, samples / "videos" / "forest-walk.mp4").json()
         assert api.get(f"/tasks/{pending['_id']}").json()["status"] == "validating"
@@ -42,8 +43,11 @@ def test_state_dir_survives_a_restart(make_emulator, samples: Path, tmp_path: Pa
         assert httpx.get(video["hls"]["video_url"]).status_code == 200  # the file is in the state dir
         resumed = wait_task(api, pending["_id"])  # an unfinished task resumes after the restart
         assert resumed["status"] == "ready"
-        hits = api.post("/search", data={"index_id": index_id, "search_options": ["visual"], "query_text": "blue ocean"},
-                        files={"_": ("", b"")}).json()["data"]
+        hits = api.post(
+            "/search",
+            data={"index_id": index_id, "search_options": ["visual"], "query_text": "blue ocean"},
+            files={"_": ("", b"")},
+        ).json()["data"]
         assert hits[0]["video_id"] == done["video_id"]
 
 
@@ -71,11 +75,34 @@ def _free_port() -> int:
 
 def test_cli(tmp_path: Path) -> None:
     port = _free_port()
-    cmd = [sys.executable, "-m", "twelvelabs_emulator", "--host", "127.0.0.1", "--port", str(port), "--api-key", "KEY",
-           "--integration", f"local={tmp_path}", "--rate-limit", "100/MINUTE", "--processing-seconds", "0.2",
-           "--webhook-url", "http://127.0.0.1:9/h", "--webhook-secret", "s", "--state-dir", str(tmp_path / "state"),
-           "--surface", "classic"]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ | {"PYTHONUNBUFFERED": "1"})
+    cmd = [
+        sys.executable,
+        "-m",
+        "twelvelabs_emulator",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--api-key",
+        "KEY",
+        "--integration",
+        f"local={tmp_path}",
+        "--rate-limit",
+        "100/MINUTE",
+        "--processing-seconds",
+        "0.2",
+        "--webhook-url",
+        "http://127.0.0.1:9/h",
+        "--webhook-secret",
+        "s",
+        "--state-dir",
+        str(tmp_path / "state"),
+        "--surface",
+        "classic",
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ | {"PYTHONUNBUFFERED": "1"}
+    )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline().decode()
@@ -87,6 +114,10 @@ def test_cli(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=15) == 0
-    bad = subprocess.run([sys.executable, "-m", "twelvelabs_emulator", "--api-key", "k", "--rate-limit", "fast"],
-                         cwd=REPO, capture_output=True, timeout=30)
+    bad = subprocess.run(
+        [sys.executable, "-m", "twelvelabs_emulator", "--api-key", "k", "--rate-limit", "fast"],
+        cwd=REPO,
+        capture_output=True,
+        timeout=30,
+    )
     assert bad.returncode == 2 and b"N/MINUTE" in bad.stderr

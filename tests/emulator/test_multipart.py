@@ -8,11 +8,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from twelvelabs_emulator import Emulator
-
 from conftest import client_for
 from helpers import wait_status
+
+from twelvelabs_emulator import Emulator
 
 CHUNK = 20_000
 
@@ -27,20 +26,33 @@ def _put(url: str, data: bytes) -> httpx.Response:
 
 
 def _proof(index: int, response: httpx.Response, size: int) -> dict[str, object]:
-    return {"chunk_index": index, "proof": response.headers["ETag"].strip('"'), "proof_type": "etag",
-            "chunk_size": size}
+    return {
+        "chunk_index": index,
+        "proof": response.headers["ETag"].strip('"'),
+        "proof_type": "etag",
+        "chunk_size": size,
+    }
 
 
 def test_full_session(emu: Emulator, samples: Path) -> None:
     video = samples / "videos" / "ocean-waves.mp4"
     data = video.read_bytes()
     with client_for(emu) as api:
-        r = api.post("/assets/multipart-uploads", json={"filename": video.name, "type": "video",
-                                                        "total_size": len(data), "user_metadata": {"k": "v"}})
+        r = api.post(
+            "/assets/multipart-uploads",
+            json={"filename": video.name, "type": "video", "total_size": len(data), "user_metadata": {"k": "v"}},
+        )
         assert r.status_code == 201, r.text
         session = r.json()
-        assert set(session) == {"upload_id", "asset_id", "upload_urls", "upload_headers", "chunk_size",
-                                "total_chunks", "expires_at"}
+        assert set(session) == {
+            "upload_id",
+            "asset_id",
+            "upload_urls",
+            "upload_headers",
+            "chunk_size",
+            "total_chunks",
+            "expires_at",
+        }
         total = math.ceil(len(data) / CHUNK)
         assert session["chunk_size"] == CHUNK and session["total_chunks"] == total and total > 3
         assert [u["chunk_index"] for u in session["upload_urls"]] == [1, 2]  # the first set does not cover all
@@ -56,7 +68,7 @@ def test_full_session(emu: Emulator, samples: Path) -> None:
         urls |= {u["chunk_index"]: u["url"] for u in more.json()["upload_urls"]}
         proofs = []
         for index in reversed(range(1, total + 1)):  # any order
-            part = data[(index - 1) * CHUNK: index * CHUNK]
+            part = data[(index - 1) * CHUNK : index * CHUNK]
             answer = _put(urls[index], part)
             assert answer.status_code == 200, answer.text
             proofs.append(_proof(index, answer, len(part)))
@@ -64,8 +76,12 @@ def test_full_session(emu: Emulator, samples: Path) -> None:
         assert _put(urls[1], data[:CHUNK]).status_code == 403
 
         first = api.post(upload, json={"completed_chunks": proofs[:2]}).json()
-        assert first == {"asset_id": session["asset_id"], "processed_chunks": 2, "duplicate_chunks": 0,
-                         "total_completed": 2}
+        assert first == {
+            "asset_id": session["asset_id"],
+            "processed_chunks": 2,
+            "duplicate_chunks": 0,
+            "total_completed": 2,
+        }
         status = api.get(upload, params={"page_limit": 50}).json()
         assert status["status"] == "active" and status["chunks_completed"] == 2
         assert status["chunks_pending"] == total - 2 and status["total_size"] == len(data)
@@ -86,22 +102,29 @@ def test_full_session(emu: Emulator, samples: Path) -> None:
 def test_rejections(emu: Emulator, samples: Path) -> None:
     data = (samples / "videos" / "forest-walk.mp4").read_bytes()
     with client_for(emu) as api:
-        for body, field in [({"filename": "a.mp4", "type": "document", "total_size": 5}, "type"),
-                            ({"filename": "", "type": "video", "total_size": 5}, "filename"),
-                            ({"filename": "a.png", "type": "image", "total_size": 33 * 1024 * 1024}, "total_size"),
-                            ({"filename": "a.mp4", "type": "video", "total_size": 0}, "total_size")]:
+        for body, field in [
+            ({"filename": "a.mp4", "type": "document", "total_size": 5}, "type"),
+            ({"filename": "", "type": "video", "total_size": 5}, "filename"),
+            ({"filename": "a.png", "type": "image", "total_size": 33 * 1024 * 1024}, "total_size"),
+            ({"filename": "a.mp4", "type": "video", "total_size": 0}, "total_size"),
+        ]:
             r = api.post("/assets/multipart-uploads", json=body)
             assert r.status_code == 400 and field in r.json()["message"], (body, r.text)
-        session = api.post("/assets/multipart-uploads", json={"filename": "f.mp4", "type": "video",
-                                                               "total_size": len(data)}).json()
+        session = api.post(
+            "/assets/multipart-uploads", json={"filename": "f.mp4", "type": "video", "total_size": len(data)}
+        ).json()
         upload = f"/assets/multipart-uploads/{session['upload_id']}"
         url = session["upload_urls"][0]["url"]
         assert _put(url, data[: CHUNK - 1]).status_code == 400  # wrong size: the URL stays usable
         good = _put(url, data[:CHUNK])
         assert good.status_code == 200
         report = _proof(1, good, CHUNK)
-        for change, field in [({"proof": "0" * 32}, "proof"), ({"chunk_size": 5}, "chunk_size"),
-                              ({"chunk_index": 99}, "chunk_index"), ({"proof_type": "md5"}, "proof_type")]:
+        for change, field in [
+            ({"proof": "0" * 32}, "proof"),
+            ({"chunk_size": 5}, "chunk_size"),
+            ({"chunk_index": 99}, "chunk_index"),
+            ({"proof_type": "md5"}, "proof_type"),
+        ]:
             r = api.post(upload, json={"completed_chunks": [report | change]})
             assert r.status_code == 400 and field in r.json()["message"], (change, r.text)
         r = api.post(upload, json={"completed_chunks": [_proof(2, good, CHUNK)]})

@@ -11,10 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from helpers import sdk136
 
 from twelvelabs_emulator import Emulator
-
-from helpers import sdk136
 
 NO_RETRY: dict[str, Any] = {"max_retries": 0}  # the SDK retries 409s; these tests want the first answer
 
@@ -30,11 +29,17 @@ def until(fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float 
 
 @pytest.fixture()
 def emu(make_emulator: Callable[..., Emulator], samples: Path) -> Emulator:
-    account = {"external_id": "drive-1", "display_name": "ann@example.com",
-               "files": {"vid": {"path": str(samples / "videos" / "forest-walk.mp4")},
-                         "locked": {"reject": "source_not_authorized"}}}
-    return make_emulator(surface="current", drive_accounts=[account], multipart_chunk_size=25_000,
-                         multipart_initial_urls=1)
+    account = {
+        "external_id": "drive-1",
+        "display_name": "ann@example.com",
+        "files": {
+            "vid": {"path": str(samples / "videos" / "forest-walk.mp4")},
+            "locked": {"reject": "source_not_authorized"},
+        },
+    }
+    return make_emulator(
+        surface="current", drive_accounts=[account], multipart_chunk_size=25_000, multipart_initial_urls=1
+    )
 
 
 @pytest.fixture()
@@ -78,15 +83,19 @@ def test_multipart_upload_endpoints(client: Any, samples: Path) -> None:
     session = client.multipart_upload.create(filename="forest.mp4", type="video", total_size=len(data))
     assert isinstance(session, sdk.CreateAssetUploadResponse) and len(session.upload_urls) == 1
     assert [u.upload_id for u in client.multipart_upload.list_incomplete_uploads()] == [session.upload_id]
-    more = client.multipart_upload.get_additional_presigned_urls(session.upload_id, start=2,
-                                                                  count=session.total_chunks - 1)
+    more = client.multipart_upload.get_additional_presigned_urls(
+        session.upload_id, start=2, count=session.total_chunks - 1
+    )
     urls = {u.chunk_index: u.url for u in [*session.upload_urls, *more.upload_urls]}
     chunks = []
     for index in range(1, session.total_chunks + 1):
-        part = data[(index - 1) * session.chunk_size: index * session.chunk_size]
+        part = data[(index - 1) * session.chunk_size : index * session.chunk_size]
         answer = httpx.put(urls[index], content=part, headers=session.upload_headers)
-        chunks.append(sdk.CompletedChunk(chunk_index=index, proof=answer.headers["ETag"].strip('"'),
-                                         proof_type="etag", chunk_size=len(part)))
+        chunks.append(
+            sdk.CompletedChunk(
+                chunk_index=index, proof=answer.headers["ETag"].strip('"'), proof_type="etag", chunk_size=len(part)
+            )
+        )
     report = client.multipart_upload.report_chunk_batch(session.upload_id, completed_chunks=chunks)
     assert isinstance(report, sdk.ReportChunkBatchResponse) and report.url and report.total_completed == len(chunks)
     statuses = list(client.multipart_upload.get_status(session.upload_id, page_limit=1))
@@ -100,10 +109,13 @@ def test_indexes_and_indexed_assets(client: Any, samples: Path) -> None:
     from twelvelabs_sdk136.indexes import IndexesCreateRequestModelsItem
 
     with pytest.raises(sdk.BadRequestError):
-        client.indexes.create(index_name="old", models=[IndexesCreateRequestModelsItem(
-            model_name="marengo2.7", model_options=["visual"])])  # type: ignore[arg-type]
-    index = client.indexes.create(index_name="sdk", models=[IndexesCreateRequestModelsItem(
-        model_name="marengo3.0", model_options=["visual", "audio"])])
+        client.indexes.create(
+            index_name="old", models=[IndexesCreateRequestModelsItem(model_name="marengo2.7", model_options=["visual"])]
+        )  # type: ignore[arg-type]
+    index = client.indexes.create(
+        index_name="sdk",
+        models=[IndexesCreateRequestModelsItem(model_name="marengo3.0", model_options=["visual", "audio"])],
+    )
     client.indexes.update(index.id, index_name="sdk-2")
     assert client.indexes.retrieve(index.id).index_name == "sdk-2"
     assert [i.id for i in client.indexes.list()] == [index.id]
@@ -112,17 +124,20 @@ def test_indexes_and_indexed_assets(client: Any, samples: Path) -> None:
     until(lambda: client.assets.retrieve(created.id), lambda a: a.status == "ready")
     indexed = client.indexes.indexed_assets.create(index.id, asset_id=created.id, user_metadata={"k": "v"})
     assert indexed.id and indexed.asset_id == created.id
-    ready = until(lambda: client.indexes.indexed_assets.retrieve(index.id, indexed.id),
-                  lambda a: a.status in ("ready", "failed"))
+    ready = until(
+        lambda: client.indexes.indexed_assets.retrieve(index.id, indexed.id), lambda a: a.status in ("ready", "failed")
+    )
     assert ready.status == "ready" and ready.system_metadata.duration == 8.0 and ready.user_metadata == {"k": "v"}
     detail = client.indexes.indexed_assets.retrieve(index.id, indexed.id, embedding_option=["visual"])
     segments = detail.embedding.video_embedding.segments
     assert segments and all(len(s.float_) == 512 for s in segments)
     assert [a.id for a in client.indexes.indexed_assets.list(index.id, status=["ready"], duration={"gte": 5})] == [
-        indexed.id]
+        indexed.id
+    ]
     assert [a.id for a in client.indexes.indexed_assets.list(index.id, user_metadata={"k": "v"})] == [indexed.id]
     assert [(s.id, s.index.id) for s in client.indexes.indexed_assets.list_by_asset(created.id)] == [
-        (indexed.id, index.id)]
+        (indexed.id, index.id)
+    ]
     with pytest.raises(sdk.ConflictError):
         client.assets.delete(created.id, request_options=NO_RETRY)
     client.indexes.indexed_assets.update(index.id, indexed.id, user_metadata={"k": None})
@@ -151,8 +166,11 @@ def test_connections_and_imports(client: Any, emu: Emulator) -> None:
         client.data_connectors.authorize_connection(provider="google_drive", redirect_uri=uri.redirect_uri)
     from twelvelabs_sdk136.data_connectors.types import AuthorizeConnectionResponse
 
-    raw = httpx.post(f"{emu.base_url}/connections:authorize", headers={"x-api-key": "test-key"},
-                     json={"provider": "google_drive", "redirect_uri": uri.redirect_uri, "custom_id": "user-1"})
+    raw = httpx.post(
+        f"{emu.base_url}/connections:authorize",
+        headers={"x-api-key": "test-key"},
+        json={"provider": "google_drive", "redirect_uri": uri.redirect_uri, "custom_id": "user-1"},
+    )
     auth = AuthorizeConnectionResponse.model_validate(raw.json())
     consent = httpx.get(auth.authorize_url, follow_redirects=False)
     connection_id = parse_qs(urlsplit(consent.headers["Location"]).query)["connection_id"][0]
@@ -164,15 +182,18 @@ def test_connections_and_imports(client: Any, emu: Emulator) -> None:
     result = client.imports.import_files(connection_id, items=[{"source_id": "vid"}, {"source_id": "locked"}])
     assert isinstance(result, sdk.ImportResult) and result.has_failures
     assert [(i.action, i.error.code if i.error else None) for i in result.items] == [
-        ("created", None), ("rejected", "source_not_authorized")]
+        ("created", None),
+        ("rejected", "source_not_authorized"),
+    ]
     # an idempotent retry of the same import (Idempotency-Key through the SDK's request options)
     options = {"additional_headers": {"Idempotency-Key": "imp-1"}}
     again = client.imports.import_files(connection_id, items=[{"source_id": "vid"}], request_options=options)
     replay = client.imports.import_files(connection_id, items=[{"source_id": "vid"}], request_options=options)
     assert again.id == replay.id and again.items[0].action == "skipped"
     assert [i.id for i in client.imports.list_imports(connection_id).data] == [again.id, result.id]
-    detail = until(lambda: client.imports.retrieve_import(connection_id, result.id),
-                   lambda d: d.items[0].status != "processing")
+    detail = until(
+        lambda: client.imports.retrieve_import(connection_id, result.id), lambda d: d.items[0].status != "processing"
+    )
     assert detail.items[0].status == "ready" and detail.item_count == 2
     asset = client.assets.retrieve(detail.items[0].asset_id)
     assert asset.method == "connector" and asset.source.details.source_id == "vid"

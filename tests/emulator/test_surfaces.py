@@ -13,13 +13,22 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from conftest import client_for
+from helpers import (
+    BOTH,
+    create_current_index,
+    create_index,
+    index_video,
+    post_asset,
+    ready_asset,
+    sdk136,
+    upload,
+    wait_status,
+    wait_task,
+)
 from pydantic import BaseModel
 
 from twelvelabs_emulator import Emulator
-
-from conftest import client_for
-from helpers import BOTH, create_current_index, create_index, index_video, post_asset, ready_asset, sdk136, \
-    upload, wait_status, wait_task
 
 
 def undeclared(value: Any, path: str = "$") -> list[str]:
@@ -62,8 +71,11 @@ def test_current_objects_carry_only_sdk_136_fields(make_emulator: Callable[..., 
     from twelvelabs_sdk136.indexes.videos.types import VideosListResponse, VideosRetrieveResponse
     from twelvelabs_sdk136.tasks.types import TasksListResponse, TasksRetrieveResponse
 
-    account = {"external_id": "a1", "display_name": "a@example.com",
-               "files": {"v": {"path": str(samples / "videos" / "forest-walk.mp4")}, "x": {"reject": "source_unavailable"}}}
+    account = {
+        "external_id": "a1",
+        "display_name": "a@example.com",
+        "files": {"v": {"path": str(samples / "videos" / "forest-walk.mp4")}, "x": {"reject": "source_unavailable"}},
+    }
     emu = make_emulator(surface="current", drive_accounts=[account], multipart_chunk_size=30_000)
     with client_for(emu) as api:
         index_id = create_current_index(api)
@@ -77,8 +89,9 @@ def test_current_objects_carry_only_sdk_136_fields(make_emulator: Callable[..., 
         exact(sdk.AssetDetail, failed)
         exact(sdk.AssetDetail, api.get("/assets").json()["data"][0])
         data = (samples / "videos" / "forest-walk.mp4").read_bytes()
-        session = api.post("/assets/multipart-uploads", json={"filename": "f.mp4", "type": "video",
-                                                              "total_size": len(data)}).json()
+        session = api.post(
+            "/assets/multipart-uploads", json={"filename": "f.mp4", "type": "video", "total_size": len(data)}
+        ).json()
         exact(sdk.CreateAssetUploadResponse, session)
         upload_path = f"/assets/multipart-uploads/{session['upload_id']}"
         exact(sdk.ListIncompleteUploadsResponse, api.get("/assets/multipart-uploads").json())
@@ -86,8 +99,14 @@ def test_current_objects_carry_only_sdk_136_fields(make_emulator: Callable[..., 
         more = api.post(f"{upload_path}/presigned-urls", json={"start": 1, "count": 2}).json()
         exact(sdk.RequestAdditionalPresignedUrLsResponse, more)
         put = httpx.put(more["upload_urls"][0]["url"], content=data[:30_000])
-        report = api.post(upload_path, json={"completed_chunks": [{"chunk_index": 1, "proof": put.headers["ETag"],
-                                                                   "proof_type": "etag", "chunk_size": 30_000}]})
+        report = api.post(
+            upload_path,
+            json={
+                "completed_chunks": [
+                    {"chunk_index": 1, "proof": put.headers["ETag"], "proof_type": "etag", "chunk_size": 30_000}
+                ]
+            },
+        )
         exact(sdk.ReportChunkBatchResponse, report.json())
 
         r = api.post(f"/indexes/{index_id}/indexed-assets", json={"asset_id": asset["_id"], "user_metadata": {"k": 1}})
@@ -96,14 +115,17 @@ def test_current_objects_carry_only_sdk_136_fields(make_emulator: Callable[..., 
         exact(sdk.IndexedAsset, api.get(f"/indexes/{index_id}/indexed-assets").json()["data"][0])  # while validating
         wait_status(api, path)
         exact(IndexedAssetsListResponse, api.get(f"/indexes/{index_id}/indexed-assets").json())
-        exact(sdk.IndexedAssetDetailed, api.get(path, params={"embedding_option": ["visual", "audio"],
-                                                               "transcription": "true"}).json())
+        exact(
+            sdk.IndexedAssetDetailed,
+            api.get(path, params={"embedding_option": ["visual", "audio"], "transcription": "true"}).json(),
+        )
         exact(IndexedAssetsListByAssetResponse, api.get(f"/assets/{asset['_id']}/indexed-assets").json())
         # the same id as a video (list items also carry the documented user_metadata the 1.3.6 list type omits)
         videos = api.get(f"/indexes/{index_id}/videos").json()
         assert set(videos["data"][0]) - set(sdk.VideoVector.model_fields) - {"_id"} == {"user_metadata"}
-        retrieved = api.get(f"/indexes/{index_id}/videos/{r.json()['_id']}",
-                            params={"embedding_option": "visual-text"}).json()
+        retrieved = api.get(
+            f"/indexes/{index_id}/videos/{r.json()['_id']}", params={"embedding_option": "visual-text"}
+        ).json()
         # `system_metadata.size` is documented (classic reference §4.1) though the 1.3.6 retrieve type omits it
         assert retrieved["system_metadata"].pop("size") == asset["size"]
         exact(VideosRetrieveResponse, retrieved)
@@ -114,26 +136,40 @@ def test_current_objects_carry_only_sdk_136_fields(make_emulator: Callable[..., 
         exact(TasksRetrieveResponse, task)
         exact(TasksListResponse, api.get("/tasks").json())
 
-        auth = api.post("/connections:authorize", json={"provider": "google_drive", "custom_id": "c",
-                                                        "redirect_uri": "https://app.example.com/cb"}).json()
+        auth = api.post(
+            "/connections:authorize",
+            json={"provider": "google_drive", "custom_id": "c", "redirect_uri": "https://app.example.com/cb"},
+        ).json()
         exact(AuthorizeConnectionResponse, auth)
         consent = httpx.get(auth["authorize_url"], follow_redirects=False)
         connection_id = parse_qs(urlsplit(consent.headers["Location"]).query)["connection_id"][0]
         exact(sdk.Connection, api.get(f"/connections/{connection_id}").json())
         exact(ListConnectionsResponse, api.get("/connections").json())
         exact(CreateConnectionPickerTokenResponse, api.post(f"/connections/{connection_id}/picker-token").json())
-        exact(sdk.RedirectUri, api.post("/connections/redirect-uris",
-                                        json={"redirect_uri": "https://app.example.com/cb"}).json())
+        exact(
+            sdk.RedirectUri,
+            api.post("/connections/redirect-uris", json={"redirect_uri": "https://app.example.com/cb"}).json(),
+        )
         exact(ListRedirectUrisResponse, api.get("/connections/redirect-uris").json())
-        result = api.post(f"/connections/{connection_id}/imports",
-                          json={"items": [{"source_id": "v"}, {"source_id": "x"}]}).json()
+        result = api.post(
+            f"/connections/{connection_id}/imports", json={"items": [{"source_id": "v"}, {"source_id": "x"}]}
+        ).json()
         exact(sdk.ImportResult, result)
         exact(ListImportsResponse, api.get(f"/connections/{connection_id}/imports").json())
         exact(sdk.ImportDetail, api.get(f"/connections/{connection_id}/imports/{result['_id']}").json())
 
 
-INDEX_FIELDS = {"_id", "index_name", "models", "addons", "video_count", "total_duration", "created_at", "updated_at",
-                "expires_at"}
+INDEX_FIELDS = {
+    "_id",
+    "index_name",
+    "models",
+    "addons",
+    "video_count",
+    "total_duration",
+    "created_at",
+    "updated_at",
+    "expires_at",
+}
 VIDEO_LIST_FIELDS = {"_id", "created_at", "updated_at", "indexed_at", "system_metadata", "user_metadata"}
 TASK_FIELDS = {"_id", "index_id", "video_id", "status", "created_at", "updated_at", "system_metadata"}
 
@@ -162,12 +198,23 @@ def test_lenient_keeps_the_emulator_extras(lenient_api: httpx.Client, samples: P
     assert failed["error"]["code"] == "video_file_broken"
 
 
-REMOVED_IN_CURRENT = [("POST", "/gist"), ("POST", "/summarize"), ("POST", "/generate"),
-                      ("POST", "/tasks/transfers/import/x"), ("GET", "/tasks/transfers/import/x/status"),
-                      ("GET", "/tasks/transfers/import/x/logs")]
-CURRENT_ONLY = [("POST", "/assets"), ("GET", "/assets"), ("POST", "/assets/multipart-uploads"),
-                ("GET", f"/indexes/{'0' * 24}/indexed-assets"), ("POST", "/connections:authorize"),
-                ("GET", "/connections"), ("GET", "/connections/redirect-uris")]
+REMOVED_IN_CURRENT = [
+    ("POST", "/gist"),
+    ("POST", "/summarize"),
+    ("POST", "/generate"),
+    ("POST", "/tasks/transfers/import/x"),
+    ("GET", "/tasks/transfers/import/x/status"),
+    ("GET", "/tasks/transfers/import/x/logs"),
+]
+CURRENT_ONLY = [
+    ("POST", "/assets"),
+    ("GET", "/assets"),
+    ("POST", "/assets/multipart-uploads"),
+    ("GET", f"/indexes/{'0' * 24}/indexed-assets"),
+    ("POST", "/connections:authorize"),
+    ("GET", "/connections"),
+    ("GET", "/connections/redirect-uris"),
+]
 
 
 @pytest.mark.parametrize(("method", "path"), REMOVED_IN_CURRENT)
@@ -188,15 +235,18 @@ def test_classic_serves_no_presigned_upload_urls(emulator: Emulator) -> None:
 
 @pytest.mark.parametrize("model", ["marengo2.7", "pegasus1.2", "pegasus1.5"])
 def test_current_refuses_removed_index_models(capi: httpx.Client, model: str) -> None:
-    r = capi.post("/indexes", json={"index_name": "old", "models": [{"model_name": model, "model_options": ["visual"]}]})
+    r = capi.post(
+        "/indexes", json={"index_name": "old", "models": [{"model_name": model, "model_options": ["visual"]}]}
+    )
     assert r.status_code == 400 and r.json()["code"] == "parameter_invalid" and "marengo3.0" in r.json()["message"]
     assert capi.get("/indexes").json()["data"] == []
 
 
 def test_classic_keeps_its_models(api: httpx.Client) -> None:
     assert api.post("/indexes", json={"index_name": "both", "models": BOTH}).status_code == 201
-    r = api.post("/indexes", json={"index_name": "new", "models": [{"model_name": "marengo3.0",
-                                                                     "model_options": ["visual"]}]})
+    r = api.post(
+        "/indexes", json={"index_name": "new", "models": [{"model_name": "marengo3.0", "model_options": ["visual"]}]}
+    )
     assert r.status_code == 400
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from helpers import BOTH, MARENGO_ONLY, create_index, file_server, index_video, solid_video, upload, wait_task
 
 
@@ -45,7 +44,9 @@ def test_upload_lifecycle_and_metadata(api: httpx.Client, samples: Path) -> None
 def test_video_url_download(api: httpx.Client, samples: Path) -> None:
     index_id = create_index(api)
     with file_server(samples / "videos") as base:
-        r = api.post("/tasks", data={"index_id": index_id, "video_url": f"{base}/city-traffic.mov"}, files={"x": ("", b"")})
+        r = api.post(
+            "/tasks", data={"index_id": index_id, "video_url": f"{base}/city-traffic.mov"}, files={"x": ("", b"")}
+        )
         assert r.status_code == 200, r.text
         task = wait_task(api, r.json()["_id"])
         assert task["status"] == "ready"
@@ -53,20 +54,26 @@ def test_video_url_download(api: httpx.Client, samples: Path) -> None:
         assert task["system_metadata"]["duration"] == 6.0
         r = api.post("/tasks", data={"index_id": index_id, "video_url": f"{base}/missing.mp4"}, files={"x": ("", b"")})
         assert r.status_code == 400 and r.json()["code"] == "parameter_invalid" and "video_url" in r.json()["message"]
-    r = api.post("/tasks", data={"index_id": index_id, "video_url": "http://127.0.0.1:9/nothing.mp4"}, files={"x": ("", b"")})
+    r = api.post(
+        "/tasks", data={"index_id": index_id, "video_url": "http://127.0.0.1:9/nothing.mp4"}, files={"x": ("", b"")}
+    )
     assert r.status_code == 400 and r.json()["code"] == "parameter_invalid" and "video_url" in r.json()["message"]
     r = api.post("/tasks", data={"index_id": index_id, "video_url": "ftp://example/a.mp4"}, files={"x": ("", b"")})
     assert r.status_code == 400 and "video_url" in r.json()["message"]
 
 
-@pytest.mark.parametrize(("name", "code"), [
-    ("bad/tiny-320x240.mp4", "video_resolution_too_low"),
-    ("bad/short-2s.mp4", "video_duration_too_short"),
-    ("bad/empty.mp4", "video_file_broken"),
-    ("bad/not-a-video.mp4", "video_file_broken"),
-])
-def test_bad_samples_fail_with_the_documented_code(lenient_api: httpx.Client, samples: Path, name: str,
-                                                  code: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("bad/tiny-320x240.mp4", "video_resolution_too_low"),
+        ("bad/short-2s.mp4", "video_duration_too_short"),
+        ("bad/empty.mp4", "video_file_broken"),
+        ("bad/not-a-video.mp4", "video_file_broken"),
+    ],
+)
+def test_bad_samples_fail_with_the_documented_code(
+    lenient_api: httpx.Client, samples: Path, name: str, code: str
+) -> None:
     # The failure code is only visible on a lenient emulator (the documented task object has no `error`).
     api = lenient_api
     index_id = create_index(api)
@@ -83,8 +90,11 @@ def test_generated_media_rules(lenient_api: httpx.Client, tmp_path: Path) -> Non
     wide = solid_video(tmp_path / "wide.mp4", 1000, 400, 5)
     huge = solid_video(tmp_path / "huge.mp4", 4000, 2250, 5)
     long = solid_video(tmp_path / "long.mp4", 640, 360, 3700, fps=Fraction(1, 10))
-    expectations = [(both, wide, "video_resolution_invalid_aspect_ratio"), (both, huge, "video_resolution_too_high"),
-                    (both, long, "video_duration_too_long")]
+    expectations = [
+        (both, wide, "video_resolution_invalid_aspect_ratio"),
+        (both, huge, "video_resolution_too_high"),
+        (both, long, "video_duration_too_long"),
+    ]
     for index_id, path, code in expectations:
         task = wait_task(api, upload(api, index_id, path).json()["_id"])
         assert task["status"] == "failed" and task["error"]["code"] == code, (path, task)
@@ -102,8 +112,9 @@ def test_size_limit_is_a_synchronous_400(make_emulator, samples: Path) -> None: 
         r = upload(api, index_id, samples / "videos" / "ocean-waves.mp4")
         assert r.status_code == 400 and r.json()["code"] == "video_filesize_too_large"
         with file_server(samples / "videos") as base:
-            r = api.post("/tasks", data={"index_id": index_id, "video_url": f"{base}/ocean-waves.mp4"},
-                         files={"x": ("", b"")})
+            r = api.post(
+                "/tasks", data={"index_id": index_id, "video_url": f"{base}/ocean-waves.mp4"}, files={"x": ("", b"")}
+            )
         assert r.status_code == 400 and r.json()["code"] == "video_filesize_too_large"
         assert api.get("/tasks").json()["data"] == []
         assert not list((emu.runtime.media_dir).iterdir())  # rejected files are not kept
@@ -178,8 +189,13 @@ def test_list_filters_and_pagination(lenient_api: httpx.Client, samples: Path) -
     assert ids(sort_option="asc")[0] == ok["_id"]
     page = api.get("/tasks", params={"page_limit": 2, "page": 2}).json()
     assert len(page["data"]) == 1 and page["page_info"]["total_page"] == 2
-    for params, field in [({"status": "done"}, "status"), ({"page_limit": 51}, "page_limit"), ({"page": 0}, "page"),
-                          ({"sort_by": "name"}, "sort_by"), ({"duration": "long"}, "duration"),
-                          ({"created_at": "yesterday"}, "created_at")]:
+    for params, field in [
+        ({"status": "done"}, "status"),
+        ({"page_limit": 51}, "page_limit"),
+        ({"page": 0}, "page"),
+        ({"sort_by": "name"}, "sort_by"),
+        ({"duration": "long"}, "duration"),
+        ({"created_at": "yesterday"}, "created_at"),
+    ]:
         r = api.get("/tasks", params=params)
         assert r.status_code == 400 and r.json()["code"] == "parameter_invalid" and field in r.json()["message"]

@@ -6,10 +6,9 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
+from helpers import create_index, index_video, upload, wait_task
 
 from tests.emulator.conftest import client_for
-from helpers import create_index, index_video, upload, wait_task
 
 
 def test_auth_and_unknown_routes(emulator, api: httpx.Client) -> None:  # type: ignore[no-untyped-def]
@@ -18,7 +17,11 @@ def test_auth_and_unknown_routes(emulator, api: httpx.Client) -> None:  # type: 
         assert r.status_code == 401 and r.json()["code"] == "api_key_invalid" and r.json()["message"]
         assert r.headers["X-Api-Version"] == "1.3"
     r = api.get("/nothing/here")
-    assert r.status_code == 404 and r.json()["code"] == "resource_not_exist" and "/v1.3/nothing/here" in r.json()["message"]
+    assert (
+        r.status_code == 404
+        and r.json()["code"] == "resource_not_exist"
+        and "/v1.3/nothing/here" in r.json()["message"]
+    )
     r = api.patch("/indexes")
     assert r.status_code == 405 and r.json()["code"] == "method_not_allowed"
     assert httpx.get(emulator.base_url.replace("/v1.3", "/v1.2/indexes")).status_code == 404
@@ -82,7 +85,10 @@ def test_faults(emulator, api: httpx.Client, admin: httpx.Client, samples: Path)
 
     # error_after_create_next: the resource exists although the answer was a 500
     admin.post("/faults", json={"error_after_create_next": 1})
-    r = api.post("/indexes", json={"index_name": "ambiguous", "models": [{"model_name": "marengo2.7", "model_options": ["visual"]}]})
+    r = api.post(
+        "/indexes",
+        json={"index_name": "ambiguous", "models": [{"model_name": "marengo2.7", "model_options": ["visual"]}]},
+    )
     assert r.status_code == 500 and r.json()["code"] == "internal_error"
     assert [i["index_name"] for i in api.get("/indexes").json()["data"]] == ["ambiguous"]
     index_id = api.get("/indexes").json()["data"][0]["_id"]
@@ -96,7 +102,9 @@ def test_faults(emulator, api: httpx.Client, admin: httpx.Client, samples: Path)
     admin.post("/faults", json={"fail_next_tasks": 1})
     failed = wait_task(api, upload(api, index_id, samples / "videos" / "forest-walk.mp4").json()["_id"])
     assert failed["status"] == "failed" and "error" not in failed  # strict: the code is not on the task object
-    assert wait_task(api, upload(api, index_id, samples / "videos" / "forest-walk.mp4").json()["_id"])["status"] == "ready"
+    assert (
+        wait_task(api, upload(api, index_id, samples / "videos" / "forest-walk.mp4").json()["_id"])["status"] == "ready"
+    )
 
     r = admin.post("/faults", json={"server_error_rate": 2})
     assert r.status_code == 400 and "server_error_rate" in r.json()["message"]
@@ -115,39 +123,81 @@ def test_requests_log_and_reset(emulator, api: httpx.Client, admin: httpx.Client
     assert not [p for p in emulator.runtime.media_dir.iterdir()]
 
 
-JUNK = [b"", b"null", b"[]", b'"x"', b"{", b'{"index_name": null}', b'{"models": "x"}', b"\xff\xfe",
-        b'{"video_id": 5, "types": {}}', b'{"user_metadata": "x"}', b'{"index_id": []}']
+JUNK = [
+    b"",
+    b"null",
+    b"[]",
+    b'"x"',
+    b"{",
+    b'{"index_name": null}',
+    b'{"models": "x"}',
+    b"\xff\xfe",
+    b'{"video_id": 5, "types": {}}',
+    b'{"user_metadata": "x"}',
+    b'{"index_id": []}',
+]
 
 
 def test_bad_input_never_answers_500(emulator, api: httpx.Client, admin: httpx.Client, samples: Path) -> None:  # type: ignore[no-untyped-def]
     index_id = create_index(api)
     video = index_video(api, index_id, samples / "videos" / "forest-walk.mp4")
     ids = {"index": index_id, "video": str(video["video_id"]), "task": str(video["_id"])}
-    json_posts = ["/indexes", "/gist", "/summarize", "/analyze", "/generate", "/tasks/transfers/import/x",
-                  f"/indexes/{ids['index']}", f"/indexes/{ids['index']}/videos/{ids['video']}"]
+    json_posts = [
+        "/indexes",
+        "/gist",
+        "/summarize",
+        "/analyze",
+        "/generate",
+        "/tasks/transfers/import/x",
+        f"/indexes/{ids['index']}",
+        f"/indexes/{ids['index']}/videos/{ids['video']}",
+    ]
     for path in json_posts:
         for junk in JUNK:
             for method in ("POST", "PUT", "PATCH"):
                 r = api.request(method, path, content=junk, headers={"content-type": "application/json"})
                 assert r.status_code < 500, (method, path, junk, r.text)
     form_posts = ["/tasks", "/embed", "/embed/tasks", "/search"]
-    forms = [{}, {"index_id": ids["index"]}, {"model_name": "Marengo-retrieval-2.7", "video_clip_length": "abc"},
-             {"index_id": ids["index"], "search_options": "visual", "query_text": "", "page_limit": "-1"},
-             {"index_id": ids["index"], "user_metadata": "[1]", "video_url": "not a url"},
-             {"model_name": "Marengo-retrieval-2.7", "audio_start_offset_sec": "x", "text": "a"}]
+    forms = [
+        {},
+        {"index_id": ids["index"]},
+        {"model_name": "Marengo-retrieval-2.7", "video_clip_length": "abc"},
+        {"index_id": ids["index"], "search_options": "visual", "query_text": "", "page_limit": "-1"},
+        {"index_id": ids["index"], "user_metadata": "[1]", "video_url": "not a url"},
+        {"model_name": "Marengo-retrieval-2.7", "audio_start_offset_sec": "x", "text": "a"},
+    ]
     for path in form_posts:
         for form in forms:
             r = api.post(path, data=form, files={"video_file": ("a.mp4", b"\x00garbage", "video/mp4")})
             assert r.status_code < 500, (path, form, r.text)
-            r = api.post(path, content=b"--zzz\r\nbroken", headers={"content-type": "multipart/form-data; boundary=zzz"})
+            r = api.post(
+                path, content=b"--zzz\r\nbroken", headers={"content-type": "multipart/form-data; boundary=zzz"}
+            )
             assert r.status_code < 500, (path, r.text)
         r = api.post(path, data={"index_id": "x" * (2 * 1024 * 1024)}, files={"_": ("", b"")})
         assert r.status_code == 400 and r.json()["code"] == "parameter_invalid", (path, r.text)
-    queries = [{"page": "x"}, {"page_limit": "0"}, {"sort_option": "up"}, {"created_at": "z"}, {"status": "x"},
-               {"embedding_option": "x"}, {"width": "wide"}, {"include_user_metadata": "maybe"}, {"transcription": "x"}]
-    gets = ["/indexes", f"/indexes/{ids['index']}/videos", f"/indexes/{ids['index']}/videos/{ids['video']}", "/tasks",
-            "/embed/tasks", f"/tasks/{ids['task']}", "/search/abc", "/tasks/transfers/import/x/status",
-            f"/embed/tasks/{'0' * 24}"]
+    queries = [
+        {"page": "x"},
+        {"page_limit": "0"},
+        {"sort_option": "up"},
+        {"created_at": "z"},
+        {"status": "x"},
+        {"embedding_option": "x"},
+        {"width": "wide"},
+        {"include_user_metadata": "maybe"},
+        {"transcription": "x"},
+    ]
+    gets = [
+        "/indexes",
+        f"/indexes/{ids['index']}/videos",
+        f"/indexes/{ids['index']}/videos/{ids['video']}",
+        "/tasks",
+        "/embed/tasks",
+        f"/tasks/{ids['task']}",
+        "/search/abc",
+        "/tasks/transfers/import/x/status",
+        f"/embed/tasks/{'0' * 24}",
+    ]
     for path in gets:
         for query in queries:
             r = api.get(path, params=query)
