@@ -20,7 +20,9 @@ REPO = Path(__file__).resolve().parents[1]
 CASES = {
     "from twelvelabs_client import TwelveLabsClient": "from twelvelabs_client import TwelveLabsClient",
     "client + models (all names resolved)": "from twelvelabs_client import TwelveLabsClient, ClientSettings; "
-    "import twelvelabs_client.models, twelvelabs_client.errors",
+    "import twelvelabs_client.models as m, twelvelabs_client.errors; [getattr(m, n) for n in m.__all__]",
+    "client + current-surface models (first use)": "from twelvelabs_client import TwelveLabsClient; "
+    "from twelvelabs_client.models import Asset, IndexedAsset, AnalyzeTask, EmbedV2Task, Connection",
     "twelvelabs_client.webhooks + requirements": "import twelvelabs_client.webhooks, twelvelabs_client.requirements",
     "baseline: httpx + pydantic only": "import httpx, pydantic",
 }
