@@ -1,4 +1,8 @@
-"""Routes: `/embed` (text, image, audio) and `/embed/tasks` (video)."""
+"""Routes: `/embed` (text, image, audio) and `/embed/tasks` (video).
+
+Classic surface: Marengo-retrieval-2.7, 1024-d, 77-token texts with `text_truncate`. Current surface (SDK 1.3.6):
+`marengo3.0` only, 512-d vectors, texts auto-truncated at 500 tokens (`text_truncate` ignored), video options
+named `visual` / `audio`."""
 
 from __future__ import annotations
 
@@ -28,15 +32,35 @@ from twelvelabs_emulator.services import Services
 from twelvelabs_emulator.wire import embed_task_json
 
 TEXT_TOKEN_LIMIT = 77
+CURRENT_MODEL = "marengo3.0"
+CURRENT_TEXT_TOKEN_LIMIT = 500
+CURRENT_OPTION_NAMES = {"visual-text": "visual", "audio": "audio"}
 TEXT_TOKEN = re.compile(r"\w+|[^\w\s]")
 IMAGE_MAX_BYTES = 5 * 1024 * 1024
 AUDIO_MAX_BYTES = 10 * 1024 * 1024
 ID_PATTERN = re.compile(r"^[0-9a-f]{24}$")
 
 
-def _check_model(name: str) -> None:
-    if name != EMBED_MODEL_NAME:
-        raise invalid("model_name", f"{name!r} is not supported; use {EMBED_MODEL_NAME}.")
+def _check_model(s: Services, name: str) -> str:
+    wanted = CURRENT_MODEL if s.rt.config.surface == "current" else EMBED_MODEL_NAME
+    if name != wanted:
+        raise invalid("model_name", f"{name!r} is not supported; use {wanted}.")
+    return wanted
+
+
+def _out(s: Services, vector: list[float]) -> list[float]:
+    """A vector as the surface's model answers it: 1024-d (Marengo 2.7) or 512-d (Marengo 3.0)."""
+    return vectors.marengo3(vector) if s.rt.config.surface == "current" else vectors.rounded(vector)
+
+
+def _current_segments(body: dict[str, object]) -> dict[str, object]:
+    """Marengo 3.0 shape of a stored task's segments: 512-d, options `visual` / `audio`."""
+    video = body.get("video_embedding")
+    segments = video.get("segments") if isinstance(video, dict) else None
+    for seg in segments if isinstance(segments, list) else []:
+        seg["float"] = vectors.marengo3(seg["float"])
+        seg["embedding_option"] = CURRENT_OPTION_NAMES.get(seg["embedding_option"], seg["embedding_option"])
+    return body
 
 
 def truncate_text(text: str, mode: str) -> str:
@@ -73,7 +97,8 @@ def _media_input(
 def create_embedding(s: Services, request: EmulatorRequest) -> Response:
     require_multipart(request)
     form = form_model(request.form, EmbedForm)
-    _check_model(form.model_name)
+    _check_model(s, form.model_name)
+    current = s.rt.config.surface == "current"
     body: dict[str, object] = {"model_name": form.model_name}
     with tempfile.TemporaryDirectory(dir=s.rt.upload_dir) as scratch_dir:
         scratch = Path(scratch_dir)
@@ -83,13 +108,18 @@ def create_embedding(s: Services, request: EmulatorRequest) -> Response:
             raise not_provided("text, image_url, image_file, audio_url or audio_file")
         try:
             if form.text is not None:
-                text = truncate_text(form.text, form.text_truncate)
-                body["text_embedding"] = {"segments": [{"float": vectors.rounded(vectors.embed_text(text))}]}
+                if current:  # Marengo 3.0 ignores text_truncate and keeps the first 500 tokens
+                    spans = [m.end() for m in TEXT_TOKEN.finditer(form.text)]
+                    cut = len(spans) > CURRENT_TEXT_TOKEN_LIMIT
+                    text = form.text[: spans[CURRENT_TEXT_TOKEN_LIMIT - 1]] if cut else form.text
+                else:
+                    text = truncate_text(form.text, form.text_truncate)
+                body["text_embedding"] = {"segments": [{"float": _out(s, vectors.embed_text(text))}]}
             if image is not None:
                 field = "image_url" if "input_url" in image[1] else "image_file"
                 tokens = vectors.expand(media.image_file_tokens(image[0], field))
                 body["image_embedding"] = {
-                    "segments": [{"float": vectors.rounded(vectors.embed_tokens(tokens))}],
+                    "segments": [{"float": _out(s, vectors.embed_tokens(tokens))}],
                     "metadata": image[1],
                 }
             if audio is not None:
@@ -97,7 +127,7 @@ def create_embedding(s: Services, request: EmulatorRequest) -> Response:
                 tokens, start, end = media.audio_file_tokens(audio[0], field, form.audio_start_offset_sec)
                 vec = vectors.embed_tokens(vectors.expand(tokens))
                 body["audio_embedding"] = {
-                    "segments": [{"float": vectors.rounded(vec), "start_offset_sec": start, "end_offset_sec": end}],
+                    "segments": [{"float": _out(s, vec), "start_offset_sec": start, "end_offset_sec": end}],
                     "metadata": audio[1],
                 }
         except MediaProblem as problem:
@@ -108,7 +138,7 @@ def create_embedding(s: Services, request: EmulatorRequest) -> Response:
 def create_embed_task(s: Services, request: EmulatorRequest) -> Response:
     require_multipart(request)
     form = form_model(request.form, EmbedTaskForm, lists=("video_embedding_scope",))
-    _check_model(form.model_name)
+    model_name = _check_model(s, form.model_name)
     start, end = form.video_start_offset_sec, form.video_end_offset_sec
     if end is not None and end <= (start or 0.0):
         raise invalid("video_end_offset_sec", "it must be greater than video_start_offset_sec.")
@@ -124,6 +154,7 @@ def create_embed_task(s: Services, request: EmulatorRequest) -> Response:
         scopes=list(dict.fromkeys(form.video_embedding_scope)),
         start=start,
         end=end,
+        model_name=model_name,
     )
     return json_response({"_id": task.id})
 
@@ -171,12 +202,17 @@ def embed_task_status(s: Services, request: EmulatorRequest, task_id: str) -> Re
 
 
 def retrieve_embed_task(s: Services, request: EmulatorRequest, task_id: str) -> Response:
+    current = s.rt.config.surface == "current"
+    allowed = ("visual", "audio", "transcription", "visual-text") if current else ("visual-text", "audio")
     options = [o for o in request.args.getlist("embedding_option") if o]
     for option in options:
-        if option not in ("visual-text", "audio"):
-            raise invalid("embedding_option", f"{option!r} is not one of visual-text, audio.")
+        if option not in allowed:
+            raise invalid("embedding_option", f"{option!r} is not one of {', '.join(allowed)}.")
+    # stored segments are named visual-text/audio; the media carry no speech, so transcription selects nothing
+    stored = ["visual-text" if o == "visual" else o for o in options]
     with s.rt.store.read() as st:
         task = st.embed_tasks.get(task_id)
         if task is None:
             raise not_found(task_id, "embed tasks")
-        return json_response(embed_task_json(task, segments=True, options=options or None))
+        body = embed_task_json(task, segments=True, options=stored or None)
+    return json_response(_current_segments(body) if current else body)

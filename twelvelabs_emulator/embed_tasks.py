@@ -30,13 +30,14 @@ class EmbedTaskRunner:
         scopes: list[str],
         start: float | None,
         end: float | None,
+        model_name: str = EMBED_MODEL_NAME,
     ) -> EmbedTaskRecord:
         now = utcnow()
         with self.rt.store.mutate() as st:
             task = EmbedTaskRecord(
                 id=new_id(),
                 seq=st.next_seq(),
-                model_name=EMBED_MODEL_NAME,
+                model_name=model_name,
                 status="processing",
                 created_at=now,
                 updated_at=now,

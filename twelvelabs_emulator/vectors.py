@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
 DIMENSIONS = 1024  # Marengo 2.7 (classic /embed, /embed/tasks, index segments)
-V2_DIMENSIONS = 512  # Marengo 3.0 (/embed-v2): the first 512 components of the same seeded vectors, renormalised
+MARENGO3_DIMENSIONS = 512  # Marengo 3.0 answers (/embed-v2, /embed and indexed assets on the current surface)
 CONTENT_SALT_WEIGHT = 0.15
 
 # Colour tokens pull in a few related words at a lower weight, so "ocean" finds blue footage.
@@ -160,3 +160,12 @@ def cosine(a: list[float], b: list[float]) -> float:
 
 def rounded(vector: list[float]) -> list[float]:
     return [round(x, 6) for x in vector]
+
+
+def marengo3(vector: list[float]) -> list[float]:
+    """A Marengo 3.0 (512-d) vector: the 1024-d content vector folded in half and re-normalised. Every 512-d
+    answer uses this one map (api_indexed_assets.marengo3_vector is the same), so they all share one space."""
+    if len(vector) <= MARENGO3_DIMENSIONS:
+        return vector
+    half = MARENGO3_DIMENSIONS
+    return rounded(normalise([vector[i] + vector[i + half] for i in range(half)]))

@@ -195,3 +195,55 @@ def test_embed_task_errors(api: httpx.Client, samples: Path) -> None:
     assert api.get("/embed/tasks/" + "0" * 24).status_code == 404
     r = api.get("/embed/tasks", params={"status": "done"})
     assert r.status_code == 400 and "status" in r.json()["message"]
+
+
+def test_current_surface_is_marengo_3_0_in_the_embed_v2_space(make_emulator, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    """SDK 1.3.6: `/embed` and `/embed/tasks` take marengo3.0 only and answer 512-d vectors that live in the same
+    space as /embed-v2 (one text gives one vector on both), options named visual/audio, 500-token texts."""
+    from tests.emulator.conftest import client_for
+
+    emu = make_emulator(surface="current")
+    with client_for(emu) as api:
+        r = api.post("/embed", data={"model_name": MODEL, "text": "sea"}, files=NO_FILE)
+        assert r.status_code == 400 and "marengo3.0" in r.json()["message"]
+        v1 = api.post("/embed", data={"model_name": "marengo3.0", "text": "blue ocean"}, files=NO_FILE).json()
+        assert v1["model_name"] == "marengo3.0"
+        text = v1["text_embedding"]["segments"][0]["float"]
+        v2 = api.post(
+            "/embed-v2", json={"input_type": "text", "model_name": "marengo3.0", "text": {"input_text": "blue ocean"}}
+        ).json()
+        assert len(text) == 512 and text == v2["data"][0]["embedding"]
+        long_text = " ".join(f"w{n}" for n in range(600))
+        first_500 = " ".join(f"w{n}" for n in range(500))
+        long_vec = api.post("/embed", data={"model_name": "marengo3.0", "text": long_text}, files=NO_FILE).json()
+        short_vec = api.post("/embed", data={"model_name": "marengo3.0", "text": first_500}, files=NO_FILE).json()
+        assert long_vec["text_embedding"] == short_vec["text_embedding"]  # auto-truncated at 500 tokens
+        videos = {}
+        for name in ("ocean-waves.mp4", "forest-walk.mp4"):
+            with (samples / "videos" / name).open("rb") as fh:
+                r = api.post(
+                    "/embed/tasks", data={"model_name": "marengo3.0"}, files={"video_file": (name, fh, "video/mp4")}
+                )
+            assert r.status_code == 200, r.text
+            assert wait_embed_task(api, r.json()["_id"])["status"] == "ready"
+            videos[name] = api.get(f"/embed/tasks/{r.json()['_id']}", params={"embedding_option": "visual"}).json()
+        ocean = videos["ocean-waves.mp4"]
+        assert ocean["model_name"] == "marengo3.0"
+        segments = ocean["video_embedding"]["segments"]
+        assert {s["embedding_option"] for s in segments} == {"visual"} and all(len(s["float"]) == 512 for s in segments)
+        forest = videos["forest-walk.mp4"]["video_embedding"]["segments"][0]["float"]
+        assert cos(text, segments[0]["float"]) > cos(text, forest)  # v2 text vs v1 video: one space
+        with file_server(samples / "videos") as base:
+            v2_video = api.post(
+                "/embed-v2",
+                json={
+                    "input_type": "video",
+                    "model_name": "marengo3.0",
+                    "video": {
+                        "media_source": {"url": f"{base}/forest-walk.mp4"},
+                        "embedding_option": ["visual"],
+                        "embedding_scope": ["asset"],
+                    },
+                },
+            ).json()["data"][0]["embedding"]
+        assert cos(v2_video, forest) > 0.9  # the same video through v1 and v2 lands in the same place
