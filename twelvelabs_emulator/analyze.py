@@ -13,6 +13,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from werkzeug.wrappers import Request
@@ -40,6 +41,7 @@ SYNC_MAX_SECONDS = 3600.0
 MIN_WINDOW_SECONDS = 1.0
 ANALYZE_CLIP_SECONDS = 6.0
 NAME = re.compile(r"^[A-Za-z0-9_]+$")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 PLACEHOLDER = re.compile(r"<@([^>]*)>")
 TIMESTAMP_FORMATS = ("seconds", "hh:mm:ss", "hh:mm:ss.fff")
 UNSUPPORTED_422 = {
@@ -305,8 +307,12 @@ def analyse_video(
 
 def analyse_image(s: Services, image: ImageIn | MediaSourceIn, field_name: str, scratch: Path) -> AnalysedImage:
     kind, value = _exactly_one(image, field_name)
-    if kind == "url" and not value.lower().startswith(("https://", "http://")):
-        raise invalid(f"{field_name}.url", "it must be an HTTPS URL.")
+    if kind == "url":
+        parts = urlsplit(value)
+        # The service rejects HTTP image URLs. Loopback hosts (which the real service could never reach anyway)
+        # may use http, so tests and the local stack need no TLS server.
+        if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS):
+            raise invalid(f"{field_name}.url", "it must be an HTTPS URL (HTTP image URLs are rejected).")
     path, _ = fetch_source(s, kind, value, field_name, scratch, IMAGE_MAX_BYTES)
     try:
         tokens = media.image_file_tokens(path, field_name)
@@ -569,6 +575,70 @@ def _boolean(video: VideoRecord, name: str, clip: ClipContent | None) -> bool:
 
 
 def _string(schema: dict[str, Any], video: VideoRecord, name: str, clip: ClipContent | None, prompt: str) -> str:
+    text = _plain_string(schema, video, name, clip, prompt)
+    pattern = schema.get("pattern")
+    if isinstance(pattern, str):
+        try:
+            compiled = re.compile(pattern)
+        except re.error as exc:
+            raise invalid(
+                "response_format.json_schema", f"pattern {pattern!r} is not a valid regular expression."
+            ) from exc
+        if not compiled.search(text):
+            return sample_pattern(pattern, text)
+    return text
+
+
+def sample_pattern(pattern: str, hint: str) -> str:
+    """A string matching `pattern`, built from its parse tree (literals kept, classes -> a member, repeats -> their
+    minimum, at least once); falls back to `hint` when the pattern uses constructs this does not cover."""
+    from re import _parser as parser  # type: ignore[attr-defined]  # the stdlib's own regex parser
+
+    def build(items: Any) -> str:
+        out = []
+        for op, arg in items:
+            name = str(op)
+            if name == "LITERAL":
+                out.append(chr(arg))
+            elif name == "ANY":
+                out.append("a")
+            elif name == "IN":
+                out.append(_member(arg))
+            elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                low, _high, sub_items = arg
+                out.append(build(sub_items) * max(low, 1))
+            elif name == "SUBPATTERN":
+                out.append(build(arg[-1]))
+            elif name == "BRANCH":
+                out.append(build(arg[1][0]))
+            elif name == "AT":
+                continue
+            else:
+                raise ValueError(name)
+        return "".join(out)
+
+    try:
+        candidate = build(parser.parse(pattern))
+    except (ValueError, TypeError, re.error):
+        return hint
+    return candidate if re.search(pattern, candidate) else hint
+
+
+def _member(items: list[tuple[Any, Any]]) -> str:
+    for op, arg in items:
+        name = str(op)
+        if name == "LITERAL":
+            return chr(arg)
+        if name == "RANGE":
+            return chr(arg[0])
+        if name == "CATEGORY":
+            return {"CATEGORY_DIGIT": "0", "CATEGORY_SPACE": " "}.get(str(arg), "a")
+        if name == "NEGATE":
+            continue
+    return "a"
+
+
+def _plain_string(schema: dict[str, Any], video: VideoRecord, name: str, clip: ClipContent | None, prompt: str) -> str:
     fmt = schema.get("format")
     if fmt in ("uuid", "date-time", "date", "time"):
         return generation._string(schema, video, name)

@@ -88,6 +88,8 @@ def test_stream_is_ndjson(api: httpx.Client, media_url: str) -> None:
     events = [json.loads(line) for line in r.text.splitlines() if line]
     assert events[0]["event_type"] == "stream_start" and events[-1]["event_type"] == "stream_end"
     assert {e["event_type"] for e in events[1:-1]} == {"text_generation"}
+    assert set(events[0]) == {"event_type", "metadata"} and set(events[0]["metadata"]) == {"generation_id"}
+    assert all(set(e) == {"event_type", "text"} for e in events[1:-1])
     end = events[-1]
     assert set(end) == {"event_type", "finish_reason", "metadata"} and end["finish_reason"] == "stop"
     assert end["metadata"]["generation_id"] == events[0]["metadata"]["generation_id"]
@@ -343,3 +345,30 @@ def test_429_bodies_per_endpoint_family(make_emulator: Callable[..., Emulator], 
             assert r.status_code == 429 and r.json()["error"]["code"] == "too_many_requests", path
         r = api.post("/analyze", json={"prompt": "x", "stream": False})
         assert r.status_code == 400  # the faults are used up: back to normal answers
+
+
+def test_http_image_urls_are_refused_except_on_loopback(api: httpx.Client, media_url: str) -> None:
+    r = analyze(api, model_name="pegasus1.6", prompt="x", image=[{"name": "a", "url": "http://example.com/a.png"}])
+    assert r.status_code == 400 and "HTTPS" in r.json()["message"]
+    r = analyze(api, model_name="pegasus1.6", prompt="x", image=[{"name": "a", "url": f"{media_url}/media/still.png"}])
+    assert r.status_code == 200, r.text  # loopback http: the emulator's concession to local tests
+
+
+def test_string_patterns_are_honoured(api: httpx.Client, media_url: str) -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "code": {"type": "string", "pattern": "^[A-Z]{3}-\\d{2}$"},
+            "answer": {"type": "string", "pattern": "^(yes|no)$"},
+            "title": {"type": "string", "pattern": "Waves"},
+        },
+    }
+    r = analyze(
+        api,
+        video={"type": "url", "url": f"{media_url}/videos/ocean-waves.mp4"},
+        prompt="x",
+        response_format={"type": "json_schema", "json_schema": schema},
+    )
+    data = json.loads(r.json()["data"])
+    assert data["code"] == "AAA-00" and data["answer"] == "yes"
+    assert data["title"] == "Ocean Waves in Blue"  # already matching: the content-derived text stays
