@@ -118,7 +118,7 @@ def verify(headers: dict[str, str], body: bytes, secret: str) -> None:
 
 
 def test_general_task_lifecycle_and_exact_fields(make_emulator: Callable[..., Emulator], media_url: str) -> None:
-    emu = make_emulator(surface="current", processing_seconds=1.0)
+    emu = make_emulator(surface="current", processing_seconds=3.0)  # 1.5 s in each state: observable under load
     with client_for(emu) as api:
         r = create(
             api, video=video(media_url), prompt="What is shown in this long prompt, described?", custom_id="cam-a_01"
@@ -379,7 +379,11 @@ def test_signed_webhooks_with_stable_ids_and_delivery_info(
 ) -> None:
     with Receiver(statuses=[500]) as receiver:
         emu = make_emulator(
-            surface="current", webhook_url=receiver.url, webhook_secret="s3cret", webhook_retry_base_seconds=0.05
+            surface="current",
+            webhook_url=receiver.url,
+            webhook_secret="s3cret",
+            webhook_retry_base_seconds=0.05,
+            processing_seconds=3.0,  # the task is still queued when the first GET shows `webhooks: []`
         )
         with client_for(emu) as api:
             task_id = create(api, video=video(media_url), prompt="x", custom_id="c1").json()["task_id"]

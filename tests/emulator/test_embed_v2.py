@@ -258,7 +258,7 @@ def test_errors_are_wrapped(api: httpx.Client, media_url: str, tmp_path: Path) -
 
 
 def test_tasks(make_emulator: Callable[..., Emulator], media_url: str, samples: Path) -> None:
-    emu = make_emulator(surface="current", processing_seconds=1.0)
+    emu = make_emulator(surface="current", processing_seconds=4.0)  # still processing at the first GET, under load
     with client_for(emu) as api:
         r = api.post(
             "/embed-v2/tasks",
