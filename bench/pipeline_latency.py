@@ -76,8 +76,10 @@ def main() -> None:
         if len(done) < args.videos:
             raise SystemExit(f"only {len(done)} of {args.videos} videos finished within {args.timeout} s")
         times = sorted(done.values())
-        print(f"upload -> terminal: min {times[0]:.1f} s, median {statistics.median(times):.1f} s, max {times[-1]:.1f} s "
-              f"({args.videos} videos at once, processing {args.processing_seconds} s)")
+        print(
+            f"upload -> terminal: min {times[0]:.1f} s, median {statistics.median(times):.1f} s, max {times[-1]:.1f} s "
+            f"({args.videos} videos at once, processing {args.processing_seconds} s)"
+        )
         if statuses["COMPLETED"] != args.videos:
             raise SystemExit(f"{args.videos - statuses['COMPLETED']} of {args.videos} videos did not complete")
 

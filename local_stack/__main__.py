@@ -26,7 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     def options(p: argparse.ArgumentParser, sub: bool) -> None:
         # Accepted before and after the sub-command; the sub-command copies must not reset the defaults.
         d = (lambda v: argparse.SUPPRESS) if sub else (lambda v: v)
-        p.add_argument("--state-dir", type=Path, default=d(DEFAULT_STATE_DIR), help="logs and state (default .local_stack/)")
+        p.add_argument(
+            "--state-dir", type=Path, default=d(DEFAULT_STATE_DIR), help="logs and state (default .local_stack/)"
+        )
         p.add_argument("--template", type=Path, default=d(None), help="SAM template (default template.yaml)")
         p.add_argument("--processing-seconds", type=float, default=d(2.0), help="emulated TwelveLabs task duration")
         p.add_argument("--schedule-seconds", type=float, default=d(10.0), help="how often Schedule functions run")
@@ -36,7 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     common = argparse.ArgumentParser(add_help=False)
     options(common, sub=True)
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", parents=[common], help="start, upload the sample videos, follow them, print the results, stop")
+    demo = sub.add_parser(
+        "demo", parents=[common], help="start, upload the sample videos, follow them, print the results, stop"
+    )
     demo.add_argument("--videos", type=Path, nargs="+", default=None)
     demo.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for every video")
     sub.add_parser("up", parents=[common], help="start the local stack in the background")

@@ -95,7 +95,11 @@ class Demo:
         return items
 
     def follow(
-        self, keys: dict[str, Path], timeout: float, every: float = 0.5, upload_errors: list[BaseException] | None = None
+        self,
+        keys: dict[str, Path],
+        timeout: float,
+        every: float = 0.5,
+        upload_errors: list[BaseException] | None = None,
     ) -> dict[str, dict[str, Any]]:
         seen: dict[str, str | None] = dict.fromkeys(keys)
         deadline = time.monotonic() + timeout
@@ -194,7 +198,8 @@ class Demo:
             for m in messages:
                 try:
                     body = json.loads(m["Body"])
-                    p(f"  {body.get('event_type')} {body.get('status')} {body.get('source', {}).get('key')} job={body.get('job_key')}")
+                    key = body.get("source", {}).get("key")
+                    p(f"  {body.get('event_type')} {body.get('status')} {key} job={body.get('job_key')}")
                 except ValueError:
                     p(f"  {m['Body'][:200]}")
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
@@ -236,7 +241,10 @@ def run_demo(
         if failures:
             for f in failures:
                 print(f"\nERROR: {f}", file=sys.stderr)
-            print(f"Look at {stack.logs_dir / 'record_failure.log'} and the other logs in {stack.logs_dir}", file=sys.stderr)
+            print(
+                f"Look at {stack.logs_dir / 'record_failure.log'} and the other logs in {stack.logs_dir}",
+                file=sys.stderr,
+            )
             return 1
         demo.say(f"all {len(keys)} videos COMPLETED")
     return 0

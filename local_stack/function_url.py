@@ -28,10 +28,18 @@ CFN_RESPONSE_PREFIX = "/__local_stack__/cfn-response/"
 log = logging.getLogger("local_stack.function_url")
 # The client hung up (e.g. the TwelveLabs emulator gave up on a slow webhook): nothing left to answer.
 _CLIENT_GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
-_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded", "application/javascript")
+_TEXT_TYPES = (
+    "text/",
+    "application/json",
+    "application/xml",
+    "application/x-www-form-urlencoded",
+    "application/javascript",
+)
 
 
-def build_event(method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str, url_id: str) -> dict[str, Any]:
+def build_event(
+    method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str, url_id: str
+) -> dict[str, Any]:
     """The Function URL request event, payload format version 2.0."""
     parts = urlsplit(target)
     lower = {k.lower(): v for k, v in headers.items()}
@@ -123,7 +131,7 @@ class FunctionUrlGateway:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+            def log_message(self, format: str, *args: Any) -> None:
                 return  # quiet: function logs are where to look
 
             def _handle(self) -> None:

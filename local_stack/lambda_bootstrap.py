@@ -74,7 +74,7 @@ def _invoke(handler: Any, request: dict[str, Any]) -> dict[str, Any]:
         return {"type": "result", "ok": False, "payload": payload | {"requestId": request_id, "stackTrace": []}}
     try:
         result = handler(event, context)
-    except Exception as exc:  # noqa: BLE001 - the unhandled-error payload is the contract
+    except Exception as exc:
         sys.stderr.write("".join(traceback.format_exception(exc)))
         return {"type": "result", "ok": False, "payload": _error_payload(exc, request_id)}
     try:
@@ -93,7 +93,7 @@ def main() -> int:
     try:
         # Init phase (imports, module-level code): failures are reported as Runtime.ImportModuleError.
         handler = getattr(importlib.import_module(module_name), function_name)
-    except Exception as exc:  # noqa: BLE001 - reported to the caller as AWS does
+    except Exception as exc:
         traceback.print_exc()
         payload = {
             "errorMessage": f"Unable to import module '{module_name}': {exc}",

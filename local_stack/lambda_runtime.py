@@ -23,6 +23,7 @@ The pool:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -77,7 +78,9 @@ class RuntimeSettings:
         if min(self.per_function_concurrency, self.total_concurrency, self.concurrent_inits) < 1:
             raise ValueError("Lambda concurrency caps and concurrent_inits must be at least 1")
         if self.max_workers < self.total_concurrency:
-            raise ValueError(f"max_workers ({self.max_workers}) must be >= total_concurrency ({self.total_concurrency})")
+            raise ValueError(
+                f"max_workers ({self.max_workers}) must be >= total_concurrency ({self.total_concurrency})"
+            )
 
 
 @dataclass(frozen=True)
@@ -211,10 +214,8 @@ class _Worker:
 
     def stop_process(self) -> None:
         """Kill the worker and whatever it started (its own session); its files stay readable."""
-        try:
+        with contextlib.suppress(ProcessLookupError):  # already gone
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass  # already gone
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -227,14 +228,10 @@ class _Worker:
 
     def retire(self) -> None:
         """An idle worker leaves: EOF on its request pipe ends it; killed if it does not go."""
-        try:
+        with contextlib.suppress(OSError):  # broken pipe: it is gone already
             self.requests.close()
-        except OSError:
-            pass  # broken pipe: it is gone already
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):  # killed just below
             self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass  # killed just below
         self.kill()
 
     def close(self) -> None:
@@ -242,10 +239,8 @@ class _Worker:
             if self._closed:
                 return  # never close an fd number twice: it may belong to someone else by now
             self._closed = True
-        try:
+        with contextlib.suppress(OSError):  # broken pipe on the final flush: the worker is gone
             self.requests.close()
-        except OSError:
-            pass  # broken pipe on the final flush: the worker is gone
         os.close(self.responses)
         shutil.rmtree(self.directory, ignore_errors=True)
 
@@ -582,7 +577,9 @@ class LambdaRuntime:
             init_logs = worker.new_output()
             if ready["type"] == "init_error":
                 self._discard(worker)
-                return self._finish(fn, worker, request_id, init_logs, "", ready["payload"], True, started, True, init_ms)
+                return self._finish(
+                    fn, worker, request_id, init_logs, "", ready["payload"], True, started, True, init_ms
+                )
             # Init beyond Lambda's 10 s comes out of the function's Timeout.
             budget = timeout - max(0.0, init_ms / 1000 - INIT_GRACE_SECONDS)
         started = time.monotonic()
@@ -605,7 +602,17 @@ class LambdaRuntime:
         logs = worker.new_output()
         self._park(worker)
         return self._finish(
-            fn, worker, request_id, init_logs, logs, message["payload"], not message["ok"], started, cold, init_ms, memory
+            fn,
+            worker,
+            request_id,
+            init_logs,
+            logs,
+            message["payload"],
+            not message["ok"],
+            started,
+            cold,
+            init_ms,
+            memory,
         )
 
     def _failed(

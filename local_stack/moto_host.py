@@ -43,7 +43,7 @@ def serve(
 
     from local_stack import moto_patches
     from local_stack.function_url import FunctionUrlGateway
-    from local_stack.lambda_runtime import RuntimeSettings, LambdaRuntime
+    from local_stack.lambda_runtime import LambdaRuntime, RuntimeSettings
 
     # One line per request would drown the function errors we echo.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -97,7 +97,6 @@ def serve(
     runtime.kill_all()
     gateway.stop()
     server.shutdown()
-
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -140,7 +140,11 @@ def patch_sfn_cloudformation(ctx: PatchContext, undo: list[Undo]) -> None:
             tags = TaggingService.convert_dict_to_tags_input(properties["Tags"])  # type: ignore[assignment]
         backend = stepfunctions_parser_backends[account_id][region_name]
         return backend.create_state_machine(
-            name, definition, properties.get("RoleArn", ""), tags=tags or None, sm_type=properties.get("StateMachineType")
+            name,
+            definition,
+            properties.get("RoleArn", ""),
+            tags=tags or None,
+            sm_type=properties.get("StateMachineType"),
         )
 
     _replace(StateMachine, "create_from_cloudformation_json", classmethod(create_from_cloudformation_json), undo)
@@ -205,7 +209,9 @@ def patch_sfn_status_events(ctx: PatchContext, undo: list[Undo]) -> None:
                 rule.send_to_targets(event)
             except Exception:
                 # An execution's end must not be turned into a worker crash; log it loudly instead.
-                log.exception("delivering the status-change event of %s to rule %s failed", execution.exec_arn, rule.name)
+                log.exception(
+                    "delivering the status-change event of %s to rule %s failed", execution.exec_arn, rule.name
+                )
 
     _replace(BaseExecutionWorkerCommunication, "terminated", terminated, undo)
 
@@ -473,7 +479,13 @@ def _build_models(ctx: PatchContext) -> list[type]:
             for attr in ("RawMessageDelivery", "FilterPolicy", "FilterPolicyScope", "RedrivePolicy"):
                 if attr in props:
                     value = props[attr]
-                    value = json.dumps(value) if isinstance(value, dict) else str(value).lower() if isinstance(value, bool) else str(value)
+                    value = (
+                        json.dumps(value)
+                        if isinstance(value, dict)
+                        else str(value).lower()
+                        if isinstance(value, bool)
+                        else str(value)
+                    )
                     backend.set_subscription_attributes(sub.arn, attr, value)
             return cls(sub.arn)
 
@@ -636,7 +648,9 @@ def patch_custom_resources(ctx: PatchContext, undo: list[Undo]) -> None:
             if isinstance(returned, dict) and ("Data" in returned or "Status" in returned):
                 response = returned  # handler returned the response instead of PUTting it
             else:
-                raise ValidationError(message=f"Custom resource {logical_id}: no response was sent to the ResponseURL ({where})")
+                raise ValidationError(
+                    message=f"Custom resource {logical_id}: no response was sent to the ResponseURL ({where})"
+                )
         if response.get("Status", "SUCCESS") != "SUCCESS":
             raise ValidationError(message=f"Custom resource {logical_id} FAILED: {response.get('Reason')} ({where})")
         resource.resource_name = response.get("PhysicalResourceId") or resource_name

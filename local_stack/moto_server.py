@@ -6,6 +6,7 @@ then cannot leak into other code (e.g. tests using `mock_aws` in the same pytest
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -112,10 +113,8 @@ class MotoServerProcess:
         proc, self.proc = self.proc, None
         if proc is None or proc.poll() is not None:
             return
-        try:
+        with contextlib.suppress(OSError):  # already closed: the process is going anyway
             proc.stdin.close()  # type: ignore[union-attr]
-        except OSError:
-            pass  # already closed: the process is going anyway
         proc.terminate()
         try:
             proc.wait(timeout=timeout)

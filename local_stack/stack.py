@@ -44,7 +44,9 @@ class LocalStack:
     def __enter__(self) -> LocalStack:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def start(self) -> LocalStack:
@@ -72,19 +74,28 @@ class LocalStack:
             self.timings["moto"] = time.monotonic() - started
             webhook_secret = cfg.webhook_secret or secrets.token_hex(16)
             if use_emulator(cfg.emulator):
-                self._emulator = EmulatorHandle(cfg.api_key, self.server.gateway_url, webhook_secret, cfg.processing_seconds)
+                self._emulator = EmulatorHandle(
+                    cfg.api_key, self.server.gateway_url, webhook_secret, cfg.processing_seconds
+                )
                 self.twelvelabs = self._emulator.start()
             else:
                 self.twelvelabs = real_endpoint(webhook_secret, cfg.api_key)
             self.timings["emulator"] = time.monotonic() - started
             self.secret_arn = self.client("secretsmanager").create_secret(
                 Name=f"{cfg.stack_name}/twelvelabs",
-                SecretString=json.dumps({"api_key": self.twelvelabs.api_key, "webhook_secret": self.twelvelabs.webhook_secret}),
+                SecretString=json.dumps(
+                    {"api_key": self.twelvelabs.api_key, "webhook_secret": self.twelvelabs.webhook_secret}
+                ),
             )["ARN"]
             parameters = {"TwelveLabsSecretArn": self.secret_arn, "TwelveLabsBaseUrl": self.twelvelabs.base_url}
             parameters.update(cfg.parameters)
             self.deployed = deploy(
-                cfg.template_path(), cfg.stack_name, parameters, self.client, cfg.region, timeout=cfg.deploy_timeout_seconds
+                cfg.template_path(),
+                cfg.stack_name,
+                parameters,
+                self.client,
+                cfg.region,
+                timeout=cfg.deploy_timeout_seconds,
             )
             self.timings["deploy"] = time.monotonic() - started
             self._scheduler = ScheduleRunner(self.client, cfg.region, cfg.schedule_seconds).start()
@@ -197,7 +208,8 @@ class LocalStack:
                 f"moto endpoint : {self.moto_url}",
                 f"media bucket  : {bucket}",
                 f"webhook URL   : {self.webhook_url}",
-                f"TwelveLabs    : {self.emulator_base_url}" + (" (emulator)" if self.twelvelabs and self.twelvelabs.emulated else ""),
+                f"TwelveLabs    : {self.emulator_base_url}"
+                + (" (emulator)" if self.twelvelabs and self.twelvelabs.emulated else ""),
                 f"function logs : {self.logs_dir}",
                 "upload a video:",
                 f"  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION={self.config.region} "

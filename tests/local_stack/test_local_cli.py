@@ -22,7 +22,11 @@ def cli(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=str(REPO))
     return subprocess.run(
         [sys.executable, "-m", "local_stack", "--state-dir", str(state_dir), "--template", str(FIXTURE), *args],
-        capture_output=True, text=True, timeout=120, cwd=REPO, env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+        env=env,
     )
 
 
@@ -61,14 +65,22 @@ class ScriptedDemo(Demo):
 
 def test_follow_prints_each_stage_once() -> None:
     out = io.StringIO()
-    snaps = [{}, {"videos/a.mp4": {"status": "RECEIVED"}}, {"videos/a.mp4": {"status": "INDEXING", "tl_task_id": "t1"}},
-             {"videos/a.mp4": {"status": "INDEXING", "tl_task_id": "t1"}}, {"videos/a.mp4": {"status": "COMPLETED"}}]
+    snaps = [
+        {},
+        {"videos/a.mp4": {"status": "RECEIVED"}},
+        {"videos/a.mp4": {"status": "INDEXING", "tl_task_id": "t1"}},
+        {"videos/a.mp4": {"status": "INDEXING", "tl_task_id": "t1"}},
+        {"videos/a.mp4": {"status": "COMPLETED"}},
+    ]
     demo = ScriptedDemo(FakeStack(snaps), out)  # type: ignore[arg-type]
     jobs = demo.follow({"videos/a.mp4": Path("a.mp4")}, timeout=5, every=0)
     assert jobs["videos/a.mp4"]["status"] == "COMPLETED"
     lines = out.getvalue().splitlines()
     assert [line.split("] ")[1] for line in lines] == [
-        "a.mp4: RECEIVED", "a.mp4: INDEXING (tl_task_id=t1)", "a.mp4: COMPLETED"]
+        "a.mp4: RECEIVED",
+        "a.mp4: INDEXING (tl_task_id=t1)",
+        "a.mp4: COMPLETED",
+    ]
 
 
 def test_follow_timeout_names_the_logs_to_read() -> None:

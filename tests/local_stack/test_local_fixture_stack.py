@@ -79,8 +79,9 @@ def test_upload_runs_the_pipeline_to_success(stack: LocalStack) -> None:
     stack.client("s3").put_object(Bucket=stack.outputs["MediaBucketName"], Key=key, Body=b"video")
     wait_for("the parked task token", lambda: item(stack, f"TOKEN#{key}"))
     body = json.dumps({"key": key, "result": "indexed"}).encode()
-    request = urllib.request.Request(stack.webhook_url + "hooks/tl?attempt=1", data=body, method="POST",
-                                     headers={"content-type": "application/json"})
+    request = urllib.request.Request(
+        stack.webhook_url + "hooks/tl?attempt=1", data=body, method="POST", headers={"content-type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.status == 200
         assert response.headers["x-fixture"] == "yes"
@@ -92,7 +93,11 @@ def test_upload_runs_the_pipeline_to_success(stack: LocalStack) -> None:
     assert message["outcome"] == "completed"
     assert message["callback"] == {"result": "indexed", "path": "/hooks/tl", "query": "attempt=1"}
     # Retry on the custom errorType: the first attempt raised FlakyError, the second succeeded.
-    assert message["work"]["work"] == {"index_id": "idx-fixture-index", "attempts": 2, "function": stack.function_name("work")}
+    assert message["work"]["work"] == {
+        "index_id": "idx-fixture-index",
+        "attempts": 2,
+        "function": stack.function_name("work"),
+    }
     assert "FlakyError" in stack.function_log("work")
 
 
@@ -161,8 +166,14 @@ def test_handler_exception_error_type_is_the_class_name(stack: LocalStack) -> No
 
 
 def test_exit_stops_everything(tmp_path: Path) -> None:
-    config = StackConfig(template=FIXTURE / "template.yaml", stack_name="short", emulator=False, state_dir=tmp_path,
-                         layer_dirs=[REPO / "shared", FIXTURE / "layer" / "python"], echo_errors=False)
+    config = StackConfig(
+        template=FIXTURE / "template.yaml",
+        stack_name="short",
+        emulator=False,
+        state_dir=tmp_path,
+        layer_dirs=[REPO / "shared", FIXTURE / "layer" / "python"],
+        echo_errors=False,
+    )
     with LocalStack(config) as running:
         moto_pid = running.server.pid  # type: ignore[union-attr]
         urls = [running.moto_url, running.webhook_url]

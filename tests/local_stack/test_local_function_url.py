@@ -17,8 +17,12 @@ from local_stack.function_url import FunctionUrlGateway, build_event, to_http_re
 
 def test_event_has_payload_format_2() -> None:
     event = build_event(
-        "POST", "/hooks/tl?a=1&b=two", {"Content-Type": "application/json", "TL-Signature": "t=1,v1=x", "Host": "h"},
-        b'{"id": 1}', "127.0.0.1", "abc",
+        "POST",
+        "/hooks/tl?a=1&b=two",
+        {"Content-Type": "application/json", "TL-Signature": "t=1,v1=x", "Host": "h"},
+        b'{"id": 1}',
+        "127.0.0.1",
+        "abc",
     )
     assert event["version"] == "2.0" and event["routeKey"] == "$default"
     assert event["rawPath"] == "/hooks/tl" and event["rawQueryString"] == "a=1&b=two"
@@ -37,7 +41,10 @@ def test_binary_body_is_base64() -> None:
 
 def test_response_mapping() -> None:
     assert to_http_response({"statusCode": 401, "headers": {"x": "y"}, "body": "no"}) == (401, {"x": "y"}, b"no")
-    assert to_http_response({"statusCode": 200, "body": base64.b64encode(b"\x01").decode(), "isBase64Encoded": True})[2] == b"\x01"
+    assert (
+        to_http_response({"statusCode": 200, "body": base64.b64encode(b"\x01").decode(), "isBase64Encoded": True})[2]
+        == b"\x01"
+    )
     assert to_http_response({"ok": True}) == (200, {"content-type": "application/json"}, b'{"ok": true}')
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from local_stack.lambda_runtime import FunctionSpec, InvocationResult, LambdaRuntime, RuntimeSettings
 
-HANDLER = '''
+HANDLER = """
 import os, sys, time
 
 INVOCATIONS = 0
@@ -57,7 +57,7 @@ def handler(event, context):
     return {"echo": event, "invocations": INVOCATIONS, "pid": os.getpid(),
             "deadline_ms": time.time() * 1000 + context.get_remaining_time_in_millis(),
             "request_id": context.aws_request_id, "trace": os.environ.get("_X_AMZN_TRACE_ID")}
-'''
+"""
 
 CODE = io.BytesIO()
 with zipfile.ZipFile(CODE, "w") as _zf:
@@ -231,9 +231,9 @@ def test_each_invocation_is_logged(runtime: LambdaRuntime) -> None:
     assert "CustomError: it broke" in log and 'ERROR {"errorMessage": "it broke"' in log
 
 
-def run_in_threads(runtime: LambdaRuntime, calls: list[tuple[FunctionSpec, dict[str, Any]]]) -> tuple[
-    list[threading.Thread], list[InvocationResult]
-]:
+def run_in_threads(
+    runtime: LambdaRuntime, calls: list[tuple[FunctionSpec, dict[str, Any]]]
+) -> tuple[list[threading.Thread], list[InvocationResult]]:
     results: list[InvocationResult] = []
     threads = [threading.Thread(target=lambda f=f, e=e: results.append(runtime.invoke(f, e))) for f, e in calls]
     for thread in threads:

@@ -23,12 +23,19 @@ def test_moto_is_the_pinned_version() -> None:
 
 
 def test_lambda_hook_point() -> None:
-    from moto.awslambda.models import LambdaFunction, LambdaBackend
+    from moto.awslambda.models import LambdaBackend, LambdaFunction
 
     assert params(LambdaFunction.__dict__["_invoke_lambda"]) == ["self", "event"]
     assert "_invoke_lambda(event=body)" in inspect.getsource(LambdaFunction.invoke)
     init = inspect.getsource(LambdaFunction.__init__)
-    for attr in ("self.code =", "self.handler =", "self.environment_vars =", "self.timeout =", "self.memory_size =", "self.function_arn"):
+    for attr in (
+        "self.code =",
+        "self.handler =",
+        "self.environment_vars =",
+        "self.timeout =",
+        "self.memory_size =",
+        "self.function_arn",
+    ):
         assert attr in init, attr
     assert "code_bytes" in inspect.getsource(LambdaFunction)
     # SQS event source mappings reach the hook through these:
@@ -54,7 +61,20 @@ def test_step_functions_internals() -> None:
     assert "create_from_cloudformation_json" in StateMachine.__dict__
     assert params(BaseExecutionWorkerCommunication.__dict__["terminated"]) == ["self"]
     source = inspect.getsource(Execution)
-    for attr in ("exec_status", "exec_arn", "state_machine_arn", "start_date", "stop_date", "input_data", "output", "error", "cause", "account_id", "region_name", "name"):
+    for attr in (
+        "exec_status",
+        "exec_arn",
+        "state_machine_arn",
+        "start_date",
+        "stop_date",
+        "input_data",
+        "output",
+        "error",
+        "cause",
+        "account_id",
+        "region_name",
+        "name",
+    ):
         assert f"self.{attr}" in source, attr
     assert stepfunctions_parser_backends is not None
 
@@ -132,8 +152,12 @@ def test_cloudformation_internals() -> None:
     assert hasattr(CustomModel, "set_data")
     abstract = set(getattr(CloudFormationModel, "__abstractmethods__", ()))
     assert abstract <= {
-        "cloudformation_name_type", "cloudformation_type", "has_cfn_attr", "create_from_cloudformation_json",
-        "update_from_cloudformation_json", "delete_from_cloudformation_json",
+        "cloudformation_name_type",
+        "cloudformation_type",
+        "has_cfn_attr",
+        "create_from_cloudformation_json",
+        "update_from_cloudformation_json",
+        "delete_from_cloudformation_json",
     }
     assert "message" in params(ValidationError.__init__)
     load = inspect.getsource(parsing.ResourceMap.load_parameters)
@@ -165,7 +189,9 @@ def test_s3_eventbridge_message_internals() -> None:
     from moto.s3.models import FakeBucket
 
     assert params(notifications._send_event_bridge_message) == ["account_id", "bucket", "event_name", "key"]
-    assert "_send_event_bridge_message(account_id, bucket, event_name, key)" in inspect.getsource(notifications.send_event)
+    assert "_send_event_bridge_message(account_id, bucket, event_name, key)" in inspect.getsource(
+        notifications.send_event
+    )
     assert notifications._detail_type("s3:ObjectCreated:Put") == "Object Created"
     assert isinstance(_BASE_EVENT_MESSAGE, dict)
     assert "is_versioned" in inspect.getsource(FakeBucket)

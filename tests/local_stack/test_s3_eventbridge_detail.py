@@ -30,7 +30,11 @@ def delivered() -> Iterator[tuple[Any, Any, str]]:
             )
             queue = sqs.create_queue(QueueName="events")["QueueUrl"]
             arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-            pattern = {"source": ["aws.s3"], "detail-type": ["Object Created", "Object Deleted"], "detail": {"bucket": {"name": [BUCKET]}, "object": {"key": [{"prefix": "videos/"}]}}}
+            pattern = {
+                "source": ["aws.s3"],
+                "detail-type": ["Object Created", "Object Deleted"],
+                "detail": {"bucket": {"name": [BUCKET]}, "object": {"key": [{"prefix": "videos/"}]}},
+            }
             events.put_rule(Name="objects", EventPattern=json.dumps(pattern))
             events.put_targets(Rule="objects", Targets=[{"Id": "q", "Arn": arn}])
             yield s3, sqs, queue

@@ -1,4 +1,5 @@
 """`.waitForTaskToken` task: park the token in DynamoDB; the Function URL resolves it."""
+
 import os
 
 import boto3

@@ -1,4 +1,5 @@
 """SQS (EventBridge S3 events) -> StartExecution, partial batch failures."""
+
 import hashlib
 import json
 import os

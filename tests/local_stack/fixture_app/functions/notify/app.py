@@ -1,4 +1,5 @@
 """Publish the outcome to SNS."""
+
 import json
 import os
 
@@ -8,6 +9,9 @@ sns = boto3.client("sns")
 
 
 def lambda_handler(event, context):
-    sns.publish(TopicArn=os.environ["TOPIC_ARN"], Message=json.dumps(event, default=str),
-                MessageAttributes={"outcome": {"DataType": "String", "StringValue": event["outcome"]}})
+    sns.publish(
+        TopicArn=os.environ["TOPIC_ARN"],
+        Message=json.dumps(event, default=str),
+        MessageAttributes={"outcome": {"DataType": "String", "StringValue": event["outcome"]}},
+    )
     return {"published": event["outcome"]}

@@ -1,4 +1,5 @@
 """Sleeps past its 1 s Timeout, or raises on request."""
+
 import time
 
 

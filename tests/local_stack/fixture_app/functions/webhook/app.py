@@ -1,4 +1,5 @@
 """Function URL: POST {"key": ..., "result": ...} resolves the parked token."""
+
 import base64
 import json
 import os
@@ -18,8 +19,20 @@ def lambda_handler(event, context):
     data = json.loads(body)
     item = table.get_item(Key={"pk": f"TOKEN#{data['key']}"}).get("Item")
     if not item:
-        return {"statusCode": 404, "headers": {"content-type": "application/json"}, "body": json.dumps({"error": "no token"})}
-    sfn.send_task_success(taskToken=item["token"], output=json.dumps({"result": data["result"], "path": event["rawPath"],
-                                                                     "query": event.get("rawQueryString", "")}))
+        return {
+            "statusCode": 404,
+            "headers": {"content-type": "application/json"},
+            "body": json.dumps({"error": "no token"}),
+        }
+    sfn.send_task_success(
+        taskToken=item["token"],
+        output=json.dumps(
+            {"result": data["result"], "path": event["rawPath"], "query": event.get("rawQueryString", "")}
+        ),
+    )
     table.delete_item(Key={"pk": f"TOKEN#{data['key']}"})
-    return {"statusCode": 200, "headers": {"content-type": "application/json", "x-fixture": "yes"}, "body": json.dumps({"resolved": data["key"]})}
+    return {
+        "statusCode": 200,
+        "headers": {"content-type": "application/json", "x-fixture": "yes"},
+        "body": json.dumps({"resolved": data["key"]}),
+    }

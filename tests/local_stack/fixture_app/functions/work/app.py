@@ -1,4 +1,5 @@
 """State machine task: raises FlakyError on the first attempt (Retry), Boom for keys with 'fail' (Catch)."""
+
 import os
 
 
