@@ -22,7 +22,7 @@ from twelvelabs_emulator import content, generation, media, vectors
 from twelvelabs_emulator.clock import utcnow
 from twelvelabs_emulator.downloads import download, url_filename
 from twelvelabs_emulator.errors import ApiError, MediaProblem, invalid, not_provided
-from twelvelabs_emulator.httpkit import JSON_BODY_LIMIT, validation_error
+from twelvelabs_emulator.httpkit import validation_error
 from twelvelabs_emulator.models import ClipContent, MediaInfo, VideoRecord
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ MAX_TOKENS_RANGE = (512, 98_304)
 DEFAULT_MAX_TOKENS = 4096
 DEFAULT_TEMPERATURE = 0.2
 BASE64_MAX_BYTES = 36 * 1024 * 1024
+BODY_LIMIT = 52 * 1024 * 1024  # 36 MB of media as base64 (x 4/3) plus the rest of the request
 IMAGE_MAX_BYTES = 20 * 1024 * 1024
 IMAGE_MAX_PIXELS = 16_777_216
 MIN_SIDE, MAX_LONG, MAX_SHORT = 360, 5184, 2160
@@ -112,8 +113,14 @@ class SyncAnalyzeIn(AnalyzeIn):
 
 
 def read_json_object(request: Request) -> dict[str, Any]:
-    if request.content_length is not None and request.content_length > JSON_BODY_LIMIT:
-        raise invalid("body", f"the JSON body is larger than {JSON_BODY_LIMIT} bytes.")
+    """The JSON object body. Base64 media (<= 36 MB decoded) make these bodies large: up to BODY_LIMIT."""
+    if request.content_length is not None and request.content_length > BODY_LIMIT:
+        raise ApiError(
+            413,
+            "request_too_large",
+            f"The request body is {request.content_length} bytes; the maximum "
+            f"is {BODY_LIMIT} bytes (base64 media up to {BASE64_MAX_BYTES} bytes decoded).",
+        )
     raw = request.get_data(cache=False)
     try:
         data = json.loads(raw) if raw.strip() else {}

@@ -360,3 +360,24 @@ def test_sdk_1_3_6_embed_v2(current: Emulator, media_url: str) -> None:
         client.embed.v_2.create(
             input_type="text", model_name="marengo3.0", text=TextInputRequest(input_text="x " * 600)
         )
+
+
+def test_large_base64_bodies(api: httpx.Client, tmp_path: Path) -> None:
+    """Base64 media make big JSON bodies: a ~6 MB video is fine, a body over the limit is a wrapped 413."""
+    big = solid_video(tmp_path / "big.mp4", 1280, 720, 12, rgb=(20, 120, 40))
+    padded = big.read_bytes() + b"\0" * (6 * 1024 * 1024)  # trailing bytes after the container: still decodable
+    body = {
+        "input_type": "video",
+        "video": {
+            "media_source": {"base64_string": base64.b64encode(padded).decode()},
+            "embedding_option": ["visual"],
+            "embedding_scope": ["asset"],
+        },
+    }
+    r = embed(api, **body)
+    assert r.status_code == 200, r.text[:300]
+    assert r.json()["metadata"]["duration"] >= 12.0
+    r = api.post(
+        "/embed-v2", content=b"{" + b" " * (53 * 1024 * 1024) + b"}", headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 413 and r.json()["error"]["code"] == "request_too_large"
