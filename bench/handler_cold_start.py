@@ -63,10 +63,20 @@ print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 def measure(statement: str, *, path: list[Path], env: dict[str, str]) -> tuple[float, float]:
     """(seconds, peak RSS MiB) of `statement` in a fresh interpreter."""
-    full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": os.pathsep.join(map(str, path)),
-                "PYTHONDONTWRITEBYTECODE": "1", **env}
-    out = subprocess.run([sys.executable, "-c", PROBE.format(statement=statement)], env=full_env,
-                         capture_output=True, text=True, check=False, cwd=str(REPO))
+    full_env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": os.pathsep.join(map(str, path)),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        **env,
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE.format(statement=statement)],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=str(REPO),
+    )
     if out.returncode != 0:
         raise SystemExit(f"{statement!r} failed:\n{out.stderr}")
     seconds, rss_kib = out.stdout.split()
@@ -99,18 +109,38 @@ def main() -> None:
     rows = []
     for name in names:
         seconds, rss = median(samples[name])
-        rows.append({"handler": name, "ms": round(seconds * 1000, 1), "rss_mib": round(rss, 1),
-                     "time_ratio": round(seconds / ref_s, 2), "rss_ratio": round(rss / ref_rss, 2)})
+        rows.append(
+            {
+                "handler": name,
+                "ms": round(seconds * 1000, 1),
+                "rss_mib": round(rss, 1),
+                "time_ratio": round(seconds / ref_s, 2),
+                "rss_ratio": round(rss / ref_rss, 2),
+            }
+        )
     if args.json:
-        print(json.dumps({"reference": {"ms": round(ref_s * 1000, 1), "rss_mib": round(ref_rss, 1)},
-                          "runs": args.runs, "tracing": args.tracing, "handlers": rows}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "reference": {"ms": round(ref_s * 1000, 1), "rss_mib": round(ref_rss, 1)},
+                    "runs": args.runs,
+                    "tracing": args.tracing,
+                    "handlers": rows,
+                },
+                indent=2,
+            )
+        )
         return
-    print(f"reference `import twelvelabs`: {ref_s * 1000:.1f} ms, {ref_rss:.1f} MiB peak RSS "
-          f"(median of {args.runs} fresh interpreters; tracing {'on' if args.tracing else 'off'})")
+    print(
+        f"reference `import twelvelabs`: {ref_s * 1000:.1f} ms, {ref_rss:.1f} MiB peak RSS "
+        f"(median of {args.runs} fresh interpreters; tracing {'on' if args.tracing else 'off'})"
+    )
     print(f"{'handler':<18} {'import ms':>10} {'x ref':>7} {'RSS MiB':>9} {'x ref':>7}")
     for row in rows:
-        print(f"{row['handler']:<18} {row['ms']:>10.1f} {row['time_ratio']:>7.2f} {row['rss_mib']:>9.1f} "
-              f"{row['rss_ratio']:>7.2f}")
+        print(
+            f"{row['handler']:<18} {row['ms']:>10.1f} {row['time_ratio']:>7.2f} {row['rss_mib']:>9.1f} "
+            f"{row['rss_ratio']:>7.2f}"
+        )
     worst = max(rows, key=lambda r: r["time_ratio"])
     print(f"worst: {worst['handler']} at {worst['time_ratio']:.2f}x the reference import time")
 

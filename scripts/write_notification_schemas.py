@@ -1,7 +1,8 @@
 """Write docs/notifications/<event_type>.schema.json: the JSON Schema of each SNS message type.
 
-Generated from `video_pipeline.models.notifications.PipelineNotification` plus the rules each event type adds (its status,
-its media kind, whether `error` is set); tests/functions/test_notification_schemas.py fails when they drift.
+Generated from `video_pipeline.models.notifications.PipelineNotification` plus the rules each event type adds
+(its status, its media kind, whether `error` is set); tests/functions/test_notification_schemas.py fails when
+they drift.
 
 Usage: python scripts/write_notification_schemas.py [OUT_DIR]
 """
@@ -21,12 +22,42 @@ from video_pipeline.models.notifications import PipelineNotification  # noqa: E4
 
 # event type -> (statuses, kinds, error present?, description)
 RULES: dict[str, tuple[list[str], list[str], bool, str]] = {
-    "video.completed": (["COMPLETED"], ["video"], False, "A video was indexed, embedded and analysed; `results` points at every payload."),
-    "video.failed": (["FAILED"], ["video"], True, "A video's pipeline failed; `error` carries the TwelveLabs (or our) code and message."),
-    "video.rejected": (["REJECTED"], ["video"], True, "A video was screened out before any TwelveLabs call; `error` says why."),
-    "video.deleted": (["DELETED"], ["video"], False, "The source object was removed; its TwelveLabs video and task were deleted."),
-    "embedding.completed": (["COMPLETED"], ["image", "audio"], False, "An image or audio file got its Marengo embedding (`results.embeddings`)."),
-    "embedding.failed": (["REJECTED", "FAILED"], ["image", "audio"], True, "An image or audio file was screened out (REJECTED) or refused by TwelveLabs (FAILED)."),
+    "video.completed": (
+        ["COMPLETED"],
+        ["video"],
+        False,
+        "A video was indexed, embedded and analysed; `results` points at every payload.",
+    ),
+    "video.failed": (
+        ["FAILED"],
+        ["video"],
+        True,
+        "A video's pipeline failed; `error` carries the TwelveLabs (or our) code and message.",
+    ),
+    "video.rejected": (
+        ["REJECTED"],
+        ["video"],
+        True,
+        "A video was screened out before any TwelveLabs call; `error` says why.",
+    ),
+    "video.deleted": (
+        ["DELETED"],
+        ["video"],
+        False,
+        "The source object was removed; its TwelveLabs video and task were deleted.",
+    ),
+    "embedding.completed": (
+        ["COMPLETED"],
+        ["image", "audio"],
+        False,
+        "An image or audio file got its Marengo embedding (`results.embeddings`).",
+    ),
+    "embedding.failed": (
+        ["REJECTED", "FAILED"],
+        ["image", "audio"],
+        True,
+        "An image or audio file was screened out (REJECTED) or refused by TwelveLabs (FAILED).",
+    ),
 }
 
 
@@ -44,7 +75,9 @@ def schema_for(event_type: str) -> dict[str, Any]:
         props["error"] = {"$ref": "#/$defs/ErrorInfo"}
     else:
         props["error"] = {"type": "null"}
-    schema["required"] = sorted(set(schema.get("required", [])) | {"event_type", "status", "kind", "error", "schema_version"})
+    schema["required"] = sorted(
+        set(schema.get("required", [])) | {"event_type", "status", "kind", "error", "schema_version"}
+    )
     return schema
 
 

@@ -23,6 +23,13 @@ def lambda_handler(record: SqsRecordModel, runtime: Runtime[IngestSettings]) -> 
     results = process_message_body(str(record.body), runtime)
     for result in results:
         function.count(f"Ingest_{result.outcome}")
-        function.logger.info("ingested", extra={"message_id": record.messageId, "job_key": result.job_key,
-                                                "outcome": result.outcome, "detail": result.detail})
+        function.logger.info(
+            "ingested",
+            extra={
+                "message_id": record.messageId,
+                "job_key": result.job_key,
+                "outcome": result.outcome,
+                "detail": result.detail,
+            },
+        )
     return [r.__dict__ for r in results]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from pydantic import BaseModel
 
 from video_pipeline.clients import Runtime
 from video_pipeline.models.payloads import ResultPointer, RunAnalysisInput
@@ -27,20 +28,26 @@ def _bounded_list(values: Any) -> list[str]:
 def run_analysis(request: RunAnalysisInput, runtime: Runtime[RunAnalysisSettings]) -> ResultPointer:
     spec = request.analysis
     client = runtime.twelvelabs
+    result: BaseModel
     if spec.kind == "gist":
         result = client.gist(request.video_id, spec.types or ["title", "topic", "hashtag"])
     elif spec.kind in ("summary", "chapter", "highlight"):
-        result = client.summarize(request.video_id, spec.kind, prompt=spec.prompt, temperature=spec.temperature,
-                                  max_tokens=spec.max_tokens)
+        result = client.summarize(
+            request.video_id, spec.kind, prompt=spec.prompt, temperature=spec.temperature, max_tokens=spec.max_tokens
+        )
     else:
         assert spec.prompt is not None  # AnalysisSpec guarantees it for kind "analyze"
-        result = client.analyze(request.video_id, spec.prompt, temperature=spec.temperature,
-                                max_tokens=spec.max_tokens)
+        result = client.analyze(request.video_id, spec.prompt, temperature=spec.temperature, max_tokens=spec.max_tokens)
     payload = result.model_dump(mode="json", by_alias=True, exclude_none=True)
     uri = runtime.results.put_json(
-        request.job_key, spec.result_name,
-        {"job_key": request.job_key, "video_id": request.video_id, "analysis": spec.model_dump(exclude_none=True),
-         "result": payload},
+        request.job_key,
+        spec.result_name,
+        {
+            "job_key": request.job_key,
+            "video_id": request.video_id,
+            "analysis": spec.model_dump(exclude_none=True),
+            "result": payload,
+        },
     )
     fields: dict[str, Any] = {}
     if spec.kind == "gist":

@@ -48,8 +48,12 @@ def handle_webhook(event: dict[str, Any], runtime: Runtime[WebhookSettings]) -> 
         logger.error("no webhook_secret in the TwelveLabs secret: every notification is refused")
         return _respond(500, "webhook receiver is not configured")
     try:
-        verify_signature(raw, request.header(SIGNATURE_HEADER), secret.get_secret_value(),
-                         tolerance_seconds=runtime.settings.webhook_tolerance_seconds)
+        verify_signature(
+            raw,
+            request.header(SIGNATURE_HEADER),
+            secret.get_secret_value(),
+            tolerance_seconds=runtime.settings.webhook_tolerance_seconds,
+        )
     except InvalidSignatureError as exc:
         # Fail closed; log why (never the secret or the header value).
         logger.warning("webhook refused", extra={"reason": str(exc)})
@@ -60,7 +64,9 @@ def handle_webhook(event: dict[str, Any], runtime: Runtime[WebhookSettings]) -> 
         logger.warning("signed webhook body is not a notification", extra={"errors": exc.error_count()})
         return _respond(400, "body is not a TwelveLabs notification")
     if notification.type not in INDEXING_EVENTS or not notification.task_id:
-        logger.info("webhook ignored: not an indexing event", extra={"type": notification.type, "notification": notification.id})
+        logger.info(
+            "webhook ignored: not an indexing event", extra={"type": notification.type, "notification": notification.id}
+        )
         return _respond(200, "ignored", type=notification.type)
     callbacks = runtime.store.require_callbacks()
     if not callbacks.claim_notification(notification.id):
@@ -71,10 +77,19 @@ def handle_webhook(event: dict[str, Any], runtime: Runtime[WebhookSettings]) -> 
     except Exception:
         # Forget the notification so TwelveLabs' redelivery is processed; the error propagates (5xx: it retries).
         callbacks.release_notification(notification.id)
-        logger.exception("webhook processing failed", extra={"notification": notification.id, "task_id": notification.task_id})
+        logger.exception(
+            "webhook processing failed", extra={"notification": notification.id, "task_id": notification.task_id}
+        )
         raise
-    logger.info("webhook processed",
-                extra={"notification": notification.id, "task_id": notification.task_id, "resumed": resumed, "type": notification.type})
+    logger.info(
+        "webhook processed",
+        extra={
+            "notification": notification.id,
+            "task_id": notification.task_id,
+            "resumed": resumed,
+            "type": notification.type,
+        },
+    )
     return _respond(200, "resumed" if resumed else "no waiting execution", task_id=notification.task_id)
 
 

@@ -46,6 +46,7 @@ def _boto_config(**extra: Any) -> Any:
     config = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
     return config.merge(Config(**extra)) if extra else config
 
+
 # --- per-invocation deadline --------------------------------------------------------------------------------------
 # The client stops retrying/waiting (DeadlineExceededError, which the state machine retries) this long before the
 # Lambda would be killed (Sandbox.Timedout, which nothing retries): 10% of the time the invocation started with,
@@ -119,8 +120,12 @@ class Clients:
     handlers), so a warm container reuses its connections.
     """
 
-    def __init__(self, settings: FunctionSettings, twelvelabs: TwelveLabsClient | None = None,
-                 client_settings: ClientSettings | None = None) -> None:
+    def __init__(
+        self,
+        settings: FunctionSettings,
+        twelvelabs: TwelveLabsClient | None = None,
+        client_settings: ClientSettings | None = None,
+    ) -> None:
         self._settings = settings
         self._client_settings = client_settings
         self._twelvelabs_override = twelvelabs
@@ -162,8 +167,9 @@ class Clients:
 
     @cached_property
     def secrets(self) -> SecretProvider:
-        return SecretProvider(self._settings, boto_config=_boto_config() if self._settings.twelvelabs_secret_arn
-                              else None)
+        return SecretProvider(
+            self._settings, boto_config=_boto_config() if self._settings.twelvelabs_secret_arn else None
+        )
 
     @property
     def twelvelabs(self) -> TwelveLabsClient:

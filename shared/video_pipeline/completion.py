@@ -5,20 +5,22 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger
 
 from video_pipeline.clients import Runtime
+from video_pipeline.models.jobs import JobStatus
 from video_pipeline.models.payloads import FinalizeInput, FinalizeOutput
 from video_pipeline.notifier import announce_once
 from video_pipeline.settings import FinalizeSettings
 
 logger = Logger(child=True)
 
-ACTIVE_STATUSES = ("RECEIVED", "INDEXING", "ANALYZING")
+ACTIVE_STATUSES: tuple[JobStatus, ...] = ("RECEIVED", "INDEXING", "ANALYZING")
 
 
 def finalize(request: FinalizeInput, runtime: Runtime[FinalizeSettings]) -> FinalizeOutput:
     jobs = runtime.store.require_jobs()
     fields = {"execution_arn": request.execution_arn} if request.execution_arn else {}
-    job = jobs.update(request.job_key, status="COMPLETED", stage="completed_at", set_fields=fields,
-                      only_if_status_in=ACTIVE_STATUSES)
+    job = jobs.update(
+        request.job_key, status="COMPLETED", stage="completed_at", set_fields=fields, only_if_status_in=ACTIVE_STATUSES
+    )
     if job is None:
         # Already COMPLETED (a retried state), or DELETED/FAILED meanwhile: never resurrect it.
         job = jobs.require(request.job_key)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_lambda_powertools import Logger
 
 from video_pipeline.clients import Runtime
@@ -29,7 +31,10 @@ logger = Logger(child=True)
 def _first_poll(runtime: Runtime[EmbedPollSettings], task_id: str) -> EmbeddingPoll:
     settings = runtime.settings
     return EmbeddingPoll(
-        task_id=task_id, status="processing", wait_seconds=settings.embed_poll_first_seconds, polls=0,
+        task_id=task_id,
+        status="processing",
+        wait_seconds=settings.embed_poll_first_seconds,
+        polls=0,
         max_polls=settings.embed_poll_max_attempts,
     )
 
@@ -64,15 +69,17 @@ def check_embeddings(request: CheckEmbeddingsInput, runtime: Runtime[CheckEmbedd
     status = runtime.twelvelabs.get_embedding_task_status(request.task_id)
     if status.status == "failed":
         extra = status.model_extra or {}
-        error = extra.get("error") if isinstance(extra.get("error"), dict) else {}
+        raw_error = extra.get("error")
+        error: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
         code = str(error.get("code") or "embedding_task_failed")
         message = str(error.get("message") or f"TwelveLabs embedding task {request.task_id} failed")
         raise EmbeddingTaskFailedError(message, code=code)
     return EmbeddingPoll(
         task_id=request.task_id,
         status=status.status or "processing",
-        wait_seconds=next_wait(request.wait_seconds, settings.embed_poll_first_seconds,
-                               settings.embed_poll_max_seconds),
+        wait_seconds=next_wait(
+            request.wait_seconds, settings.embed_poll_first_seconds, settings.embed_poll_max_seconds
+        ),
         polls=request.polls + 1,
         max_polls=settings.embed_poll_max_attempts,
     )
@@ -82,8 +89,9 @@ def store_embeddings(request: StoreEmbeddingsInput, runtime: Runtime[StoreEmbedd
     jobs = runtime.store.require_jobs()
     task = runtime.twelvelabs.get_embedding_task(request.task_id)
     if task.status != "ready":
-        raise EmbeddingTaskFailedError(f"embedding task {request.task_id} is {task.status}, not ready",
-                                       code="embedding_task_not_ready")
+        raise EmbeddingTaskFailedError(
+            f"embedding task {request.task_id} is {task.status}, not ready", code="embedding_task_not_ready"
+        )
     payload = task.model_dump(mode="json", by_alias=True, exclude_none=True)
     segments = len(task.video_embedding.segments) if task.video_embedding else 0
     uri = runtime.results.put_json(request.job_key, "embeddings", {"job_key": request.job_key, **payload})

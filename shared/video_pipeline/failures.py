@@ -74,8 +74,10 @@ def describe_state(state: dict[str, Any]) -> tuple[str, str]:
             pass  # not a Catch output after all: fall through to the other shapes
     if isinstance(state.get("indexed"), dict):
         outcome = IndexingOutcome.model_validate(state["indexed"])
-        return (outcome.error_code or "indexing_failed",
-                outcome.error_message or f"indexing task {outcome.task_id} ended {outcome.status}")
+        return (
+            outcome.error_code or "indexing_failed",
+            outcome.error_message or f"indexing task {outcome.task_id} ended {outcome.status}",
+        )
     return "pipeline_failed", "the video pipeline failed without an error description"
 
 
@@ -84,7 +86,9 @@ def record_failure_from_state(request: RecordFailureInput, runtime: Runtime[Reco
     return _record(request.job_key, code, message, runtime, execution_arn=request.execution_arn)
 
 
-def record_failure_from_execution_event(event: ExecutionStatusChangeEvent, runtime: Runtime[RecordFailureSettings]) -> FailureRecord:
+def record_failure_from_execution_event(
+    event: ExecutionStatusChangeEvent, runtime: Runtime[RecordFailureSettings]
+) -> FailureRecord:
     detail = event.detail
     job_key = job_key_from_execution_name(detail.name)
     if detail.error:
@@ -95,17 +99,31 @@ def record_failure_from_execution_event(event: ExecutionStatusChangeEvent, runti
     return _record(job_key, code, message, runtime, execution_arn=detail.execution_arn, from_event=True)
 
 
-def _record(job_key: str, code: str, message: str, runtime: Runtime[RecordFailureSettings], *, execution_arn: str | None,
-            from_event: bool = False) -> FailureRecord:
+def _record(
+    job_key: str,
+    code: str,
+    message: str,
+    runtime: Runtime[RecordFailureSettings],
+    *,
+    execution_arn: str | None,
+    from_event: bool = False,
+) -> FailureRecord:
     jobs = runtime.store.require_jobs()
     current = jobs.require(job_key)
     if from_event and current.execution_arn and execution_arn and current.execution_arn != execution_arn:
         # An older run's execution ended: it must not fail the job's current run.
         logger.info("status event of an older run ignored", extra={"job_key": job_key})
-        return FailureRecord(job_key=job_key, status=current.status, error_code=current.error_code,
-                             error_message=current.error_message, announced=False)
+        return FailureRecord(
+            job_key=job_key,
+            status=current.status,
+            error_code=current.error_code,
+            error_message=current.error_message,
+            announced=False,
+        )
     job = jobs.update(
-        job_key, status="FAILED", stage="failed_at",
+        job_key,
+        status="FAILED",
+        stage="failed_at",
         set_fields={"error_code": code[:64], "error_message": message[:MAX_MESSAGE_CHARS]},
         unless_status_in=TERMINAL_STATUSES,
     )
@@ -115,8 +133,13 @@ def _record(job_key: str, code: str, message: str, runtime: Runtime[RecordFailur
     if job.status == "FAILED":
         announced = announce_once(runtime.notifier, jobs, "video.failed", job)
     logger.info("failure recorded", extra={"job_key": job_key, "status": job.status, "error_code": job.error_code})
-    return FailureRecord(job_key=job_key, status=job.status, error_code=job.error_code,
-                         error_message=job.error_message, announced=announced)
+    return FailureRecord(
+        job_key=job_key,
+        status=job.status,
+        error_code=job.error_code,
+        error_message=job.error_message,
+        announced=announced,
+    )
 
 
 def record_failure(event: dict[str, Any], runtime: Runtime[RecordFailureSettings]) -> FailureRecord:

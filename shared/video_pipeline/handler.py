@@ -97,8 +97,9 @@ def _jsonable(result: Any) -> Any:
 class LambdaFunction(Generic[SettingsT]):
     """One per functions/<name>/app.py, created at import (see the module docstring)."""
 
-    def __init__(self, settings: type[SettingsT], *, calls_twelvelabs: bool = True,
-                 reserve_seconds: float = 0.0) -> None:
+    def __init__(
+        self, settings: type[SettingsT], *, calls_twelvelabs: bool = True, reserve_seconds: float = 0.0
+    ) -> None:
         self.settings_model = settings
         self.calls_twelvelabs = calls_twelvelabs
         self.reserve_seconds = reserve_seconds
@@ -131,7 +132,7 @@ class LambdaFunction(Generic[SettingsT]):
         if self.tracer is not None:
             handler = self.tracer.capture_lambda_handler(handler)
         # Never log the event: some carry signatures, and the pointers in the others are in the item anyway.
-        return self.logger.inject_lambda_context(log_event=False)(handler)  # type: ignore[no-any-return]
+        return self.logger.inject_lambda_context(log_event=False)(handler)
 
     @overload
     def handler(
@@ -166,7 +167,8 @@ class LambdaFunction(Generic[SettingsT]):
         @functools.wraps(fn)
         def call(event: dict[str, Any], context: LambdaContext) -> Any:
             runtime = self.runtime()
-            return process_partial_response(event=event, record_handler=lambda record: fn(record, runtime),
-                                            processor=processor, context=context)
+            return process_partial_response(
+                event=event, record_handler=lambda record: fn(record, runtime), processor=processor, context=context
+            )
 
         return self._wrap(call)

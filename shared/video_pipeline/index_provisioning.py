@@ -55,16 +55,20 @@ def provision(event: CustomResourceEvent, runtime: Runtime[IndexProvisionerSetti
         logger.info("index found", extra={"index_name": props.IndexName, "index_id": existing.id})
         index_id = existing.id
     else:
-        created = client.get_or_create_index(
-            props.IndexName, [m.model_dump() for m in props.Models], props.Addons
-        )
+        created = client.get_or_create_index(props.IndexName, [m.model_dump() for m in props.Models], props.Addons)
         logger.info("index created", extra={"index_name": props.IndexName, "index_id": created.id})
         index_id = created.id
     return {"PhysicalResourceId": index_id, "Data": {"IndexId": index_id}}
 
 
-def build_response(event: CustomResourceEvent, status: Literal["SUCCESS", "FAILED"], *,
-                   physical_id: str, data: dict[str, Any], reason: str = "") -> dict[str, Any]:
+def build_response(
+    event: CustomResourceEvent,
+    status: Literal["SUCCESS", "FAILED"],
+    *,
+    physical_id: str,
+    data: dict[str, Any],
+    reason: str = "",
+) -> dict[str, Any]:
     return {
         "Status": status,
         "Reason": reason[:3000] or "see CloudWatch Logs",
@@ -80,8 +84,9 @@ def build_response(event: CustomResourceEvent, status: Literal["SUCCESS", "FAILE
 def send_response(response_url: str, response: dict[str, Any], timeout: float = 10.0) -> None:
     """PUT the result to CloudFormation's presigned S3 URL (no content type: the signature excludes it)."""
     body = json.dumps(response).encode()
-    request = urllib.request.Request(response_url, data=body, method="PUT",
-                                     headers={"Content-Type": "", "Content-Length": str(len(body))})
+    request = urllib.request.Request(
+        response_url, data=body, method="PUT", headers={"Content-Type": "", "Content-Length": str(len(body))}
+    )
     with urllib.request.urlopen(request, timeout=timeout) as reply:
         logger.info("custom resource response sent", extra={"status": reply.status})
 
@@ -95,8 +100,13 @@ def respond(event: CustomResourceEvent, runtime: Runtime[IndexProvisionerSetting
         logger.exception("custom resource failed")
         if not event.ResponseURL:
             raise
-        response = build_response(event, "FAILED", physical_id=event.PhysicalResourceId or "failed", data={},
-                                  reason=f"{type(exc).__name__}: {exc}")
+        response = build_response(
+            event,
+            "FAILED",
+            physical_id=event.PhysicalResourceId or "failed",
+            data={},
+            reason=f"{type(exc).__name__}: {exc}",
+        )
     if event.ResponseURL:
         send_response(event.ResponseURL, response)
     return response

@@ -47,11 +47,16 @@ def start_indexing(request: StartIndexingInput, runtime: Runtime[StartIndexingSe
     if created.video_id:
         fields["tl_video_id"] = created.video_id
     jobs.update(
-        request.job_key, set_fields=fields, status="INDEXING", stage="indexing_started_at",
+        request.job_key,
+        set_fields=fields,
+        status="INDEXING",
+        stage="indexing_started_at",
         unless_status_in=TERMINAL_STATUSES,
     )
-    logger.info("indexing task created", extra={"job_key": request.job_key, "task_id": created.id,
-                                                 "recovered": getattr(created, "recovered", False)})
+    logger.info(
+        "indexing task created",
+        extra={"job_key": request.job_key, "task_id": created.id, "recovered": getattr(created, "recovered", False)},
+    )
     return StartIndexingOutput(task_id=created.id, video_id=created.video_id)
 
 
@@ -73,8 +78,10 @@ def task_error(task: Any) -> tuple[str | None, str | None]:
     extra = getattr(task, "model_extra", None) or {}
     error = extra.get("error")
     if isinstance(error, dict):
-        return (str(error.get("code")) if error.get("code") else None,
-                str(error.get("message")) if error.get("message") else None)
+        return (
+            str(error.get("code")) if error.get("code") else None,
+            str(error.get("message")) if error.get("message") else None,
+        )
     if isinstance(error, str):
         return None, error
     code = extra.get("error_code")
@@ -118,16 +125,19 @@ def resolve_task(task_id: str, runtime: Runtime[CallbacksTableSetting], *, task:
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code")
         if code in STALE_TOKEN_ERRORS:
-            logger.warning("the execution no longer waits for this token; dropped it",
-                           extra={"task_id": task_id, "job_key": token_item.get("job_key"), "sfn_error": code})
+            logger.warning(
+                "the execution no longer waits for this token; dropped it",
+                extra={"task_id": task_id, "job_key": token_item.get("job_key"), "sfn_error": code},
+            )
             return False
         put_token_back(callbacks, token_item)
         raise
     except BaseException:
         put_token_back(callbacks, token_item)
         raise
-    logger.info("indexing resolved", extra={"task_id": task_id, "job_key": token_item.get("job_key"),
-                                             "status": outcome.status})
+    logger.info(
+        "indexing resolved", extra={"task_id": task_id, "job_key": token_item.get("job_key"), "status": outcome.status}
+    )
     if outcome.status == "ready" and runtime.store.jobs is not None:
         # After the resume: the execution is already running on, so a failure here loses nothing (the item's
         # later transitions do not depend on ANALYZING); it is logged, never raised.
@@ -135,11 +145,15 @@ def resolve_task(task_id: str, runtime: Runtime[CallbacksTableSetting], *, task:
             runtime.store.jobs.update(
                 str(token_item["job_key"]),
                 set_fields={"tl_video_id": outcome.video_id} if outcome.video_id else {},
-                status="ANALYZING", stage="indexed_at", only_if_status_in=("RECEIVED", "INDEXING"),
+                status="ANALYZING",
+                stage="indexed_at",
+                only_if_status_in=("RECEIVED", "INDEXING"),
             )
         except Exception:
-            logger.exception("could not mark the job ANALYZING (the execution was resumed)",
-                             extra={"task_id": task_id, "job_key": token_item.get("job_key")})
+            logger.exception(
+                "could not mark the job ANALYZING (the execution was resumed)",
+                extra={"task_id": task_id, "job_key": token_item.get("job_key")},
+            )
     return True
 
 
@@ -149,5 +163,7 @@ def put_token_back(callbacks: Any, token_item: dict[str, Any]) -> None:
     try:
         callbacks.restore_token(token_item)
     except Exception:
-        logger.exception("could not put the task token back: the execution will wait for its timeout",
-                         extra={"task_id": token_item.get("task_id"), "job_key": token_item.get("job_key")})
+        logger.exception(
+            "could not put the task token back: the execution will wait for its timeout",
+            extra={"task_id": token_item.get("task_id"), "job_key": token_item.get("job_key")},
+        )

@@ -17,6 +17,7 @@ from video_pipeline.media_urls import presigned_get_url
 from video_pipeline.models.base import utc_now_iso
 from video_pipeline.models.events import S3ObjectRef, parse_s3_message_body
 from video_pipeline.models.jobs import JobItem
+from video_pipeline.models.notifications import EventType
 from video_pipeline.models.payloads import ExecutionInput
 from video_pipeline.notifier import announce_once
 from video_pipeline.screening import Screening, is_ignored, is_outside_suffixes, screen_object
@@ -61,9 +62,7 @@ def process_object(obj: S3ObjectRef, runtime: Runtime[IngestSettings]) -> Ingest
         logger.info("ignored: outside the configured key suffixes", extra={"s3_uri": obj.s3_uri})
         return IngestResult(None, "ignored", "suffix not configured")
     job_key = job_key_for(obj)
-    screening = screen_object(
-        obj, runtime.s3, video_models=video_models(runtime)
-    )
+    screening = screen_object(obj, runtime.s3, video_models=video_models(runtime))
     logger.info(
         "screened",
         extra={"job_key": job_key, "s3_uri": obj.s3_uri, "decision": screening.decision, "code": screening.code},
@@ -77,7 +76,9 @@ def process_object(obj: S3ObjectRef, runtime: Runtime[IngestSettings]) -> Ingest
     return _embed_media(obj, job_key, screening, runtime)
 
 
-def _new_job(obj: S3ObjectRef, job_key: str, screening: Screening, runtime: Runtime[IngestSettings], **fields: object) -> JobItem:
+def _new_job(
+    obj: S3ObjectRef, job_key: str, screening: Screening, runtime: Runtime[IngestSettings], **fields: object
+) -> JobItem:
     now = utc_now_iso()
     values: dict[str, object] = {
         "job_key": job_key,
@@ -104,32 +105,45 @@ def _reject(obj: S3ObjectRef, job_key: str, screening: Screening, runtime: Runti
     jobs = runtime.store.require_jobs()
     now = utc_now_iso()
     job = _new_job(
-        obj, job_key, screening, runtime,
-        status="REJECTED", stages={"received_at": now, "rejected_at": now},
-        error_code=screening.code, error_message=screening.message,
+        obj,
+        job_key,
+        screening,
+        runtime,
+        status="REJECTED",
+        stages={"received_at": now, "rejected_at": now},
+        error_code=screening.code,
+        error_message=screening.message,
     )
     claim = jobs.claim(job)
     current = claim.job
-    rerun_by_this_event = current.status == "RECEIVED" and not current.execution_arn and (
-        claim.claimed or (obj.sequencer is not None and current.sequencer == obj.sequencer)
+    rerun_by_this_event = (
+        current.status == "RECEIVED"
+        and not current.execution_arn
+        and (claim.claimed or (obj.sequencer is not None and current.sequencer == obj.sequencer))
     )
     if rerun_by_this_event:
         # A re-upload of a FAILED/DELETED job: the claim re-ran it (RECEIVED, run + 1) and ignored the REJECTED item
         # built above (or this is a redelivery after a crash right after that claim). Record this run's rejection.
         rejected = jobs.update(
-            job_key, status="REJECTED", stage="rejected_at",
+            job_key,
+            status="REJECTED",
+            stage="rejected_at",
             set_fields={"error_code": screening.code, "error_message": screening.message},
-            only_if_status_in=("RECEIVED",), only_if_run=current.run,
+            only_if_status_in=("RECEIVED",),
+            only_if_run=current.run,
         )
         current = rejected or jobs.require(job_key)
     if current.status == "REJECTED":
-        event_type = "embedding.failed" if current.kind in ("image", "audio") else "video.rejected"
+        event_type: EventType = "embedding.failed" if current.kind in ("image", "audio") else "video.rejected"
         announce_once(runtime.notifier, jobs, event_type, current)
-    return IngestResult(job_key, "rejected" if claim.claimed or rerun_by_this_event else "duplicate",
-                        screening.code or "")
+    return IngestResult(
+        job_key, "rejected" if claim.claimed or rerun_by_this_event else "duplicate", screening.code or ""
+    )
 
 
-def _start_video(obj: S3ObjectRef, job_key: str, screening: Screening, runtime: Runtime[IngestSettings]) -> IngestResult:
+def _start_video(
+    obj: S3ObjectRef, job_key: str, screening: Screening, runtime: Runtime[IngestSettings]
+) -> IngestResult:
     settings = runtime.settings
     jobs = runtime.store.require_jobs()
     claim = jobs.claim(_new_job(obj, job_key, screening, runtime))
@@ -172,7 +186,9 @@ def _execution_arn(state_machine_arn: str, name: str) -> str:
     return f"{prefix}:execution:{machine}:{name}"
 
 
-def _embed_media(obj: S3ObjectRef, job_key: str, screening: Screening, runtime: Runtime[IngestSettings]) -> IngestResult:
+def _embed_media(
+    obj: S3ObjectRef, job_key: str, screening: Screening, runtime: Runtime[IngestSettings]
+) -> IngestResult:
     """Images and audio: one synchronous /embed call, vectors to S3, item COMPLETED (or FAILED with the code)."""
     from twelvelabs_client.errors import TwelveLabsError
 
@@ -191,7 +207,9 @@ def _embed_media(obj: S3ObjectRef, job_key: str, screening: Screening, runtime: 
         if exc.retryable:
             raise  # rate limit / 5xx / timeout: SQS redelivers, the RECEIVED item resumes here
         failed = jobs.update(
-            job_key, status="FAILED", stage="failed_at",
+            job_key,
+            status="FAILED",
+            stage="failed_at",
             set_fields={"error_code": exc.code, "error_message": exc.message},
             only_if_status_in=("RECEIVED",),
         )
@@ -203,7 +221,9 @@ def _embed_media(obj: S3ObjectRef, job_key: str, screening: Screening, runtime: 
     block = payload.get(f"{job.kind}_embedding") or {}
     if block.get("error_message") and not block.get("segments"):
         failed = jobs.update(
-            job_key, status="FAILED", stage="failed_at",
+            job_key,
+            status="FAILED",
+            stage="failed_at",
             set_fields={"error_code": "embedding_failed", "error_message": str(block["error_message"])[:2000]},
             only_if_status_in=("RECEIVED",),
         )
@@ -213,7 +233,10 @@ def _embed_media(obj: S3ObjectRef, job_key: str, screening: Screening, runtime: 
         return IngestResult(job_key, "embedding_failed", "embedding_failed")
     uri = runtime.results.put_json(job_key, "embeddings", {"job_key": job_key, "source": job.s3_uri, **payload})
     done = jobs.update(
-        job_key, status="COMPLETED", stage="completed_at", results={"embeddings": uri},
+        job_key,
+        status="COMPLETED",
+        stage="completed_at",
+        results={"embeddings": uri},
         only_if_status_in=("RECEIVED",),
     )
     current = done or jobs.require(job_key)

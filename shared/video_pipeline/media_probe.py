@@ -43,8 +43,17 @@ class BytesReader:
 class S3RangeReader:
     """A RangeReader over one S3 object version; serves reads inside the cached head without a request."""
 
-    def __init__(self, s3: Any, bucket: str, key: str, size: int, *, etag: str | None = None,
-                 version_id: str | None = None, head: bytes = b"") -> None:
+    def __init__(
+        self,
+        s3: Any,
+        bucket: str,
+        key: str,
+        size: int,
+        *,
+        etag: str | None = None,
+        version_id: str | None = None,
+        head: bytes = b"",
+    ) -> None:
         self._s3 = s3
         self._bucket = bucket
         self._key = key
@@ -66,7 +75,7 @@ class S3RangeReader:
         elif self._etag:
             params["IfMatch"] = f'"{self._etag}"'  # the bytes the event named, not a newer upload
         self.requests += 1
-        return self._s3.get_object(**params)["Body"].read()
+        return bytes(self._s3.get_object(**params)["Body"].read())
 
 
 def _boxes(data: bytes, start: int = 0, end: int | None = None) -> Iterator[tuple[bytes, int, int]]:
@@ -128,7 +137,7 @@ def _parse_mvhd(data: bytes, start: int, end: int) -> float | None:
         return None
     if timescale == 0 or duration in (0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF):
         return None
-    return duration / timescale
+    return float(duration) / float(timescale)
 
 
 def _parse_tkhd(data: bytes, start: int, end: int) -> tuple[int, int] | None:

@@ -61,13 +61,16 @@ def remove_object(obj: S3ObjectRef, runtime: Runtime[ObjectRemovedSettings]) -> 
         if job.status == "REJECTED":
             continue
         if live_etag is not None and job.etag == live_etag:
-            logger.info("kept: the object exists again with this job's content",
-                        extra={"job_key": job.job_key, "s3_uri": obj.s3_uri, "etag": live_etag})
+            logger.info(
+                "kept: the object exists again with this job's content",
+                extra={"job_key": job.job_key, "s3_uri": obj.s3_uri, "etag": live_etag},
+            )
             continue
         if sequencer_after(job.sequencer, obj.sequencer):
-            logger.info("kept: the job was claimed by an upload newer than this delete",
-                        extra={"job_key": job.job_key, "job_sequencer": job.sequencer,
-                               "delete_sequencer": obj.sequencer})
+            logger.info(
+                "kept: the job was claimed by an upload newer than this delete",
+                extra={"job_key": job.job_key, "job_sequencer": job.sequencer, "delete_sequencer": obj.sequencer},
+            )
             continue
         kept.append(job)
     return [_remove_job(job, runtime) for job in kept]
@@ -96,8 +99,10 @@ def _current_etag(obj: S3ObjectRef, runtime: Runtime[ObjectRemovedSettings]) -> 
         if status == 403 or error.get("Code") in ("403", "AccessDenied", "Forbidden"):
             # Without s3:ListBucket S3 answers a missing key with 403, not 404 (s3:GetObject alone lets us see an
             # existing object): treated as gone, i.e. the delete stands as before this check.
-            logger.warning("HeadObject refused (403): treated as gone; grant s3:ListBucket for an explicit 404",
-                           extra={"s3_uri": obj.s3_uri})
+            logger.warning(
+                "HeadObject refused (403): treated as gone; grant s3:ListBucket for an explicit 404",
+                extra={"s3_uri": obj.s3_uri},
+            )
             return None
         raise  # throttling / 5xx: the record is retried rather than purging a possibly live object
     if head.get("DeleteMarker"):

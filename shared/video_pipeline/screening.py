@@ -110,8 +110,11 @@ def _screen_video(
         if probe is not None:
             details = {"duration": probe.duration_seconds, "width": probe.width, "height": probe.height}
     violations = requirements.check_video(
-        duration=details.get("duration"), width=details.get("width"), height=details.get("height"),
-        size=size, models=models,
+        duration=details.get("duration"),
+        width=details.get("width"),
+        height=details.get("height"),
+        size=size,
+        models=models,
     )
     if violations:
         first = violations[0]
@@ -125,16 +128,24 @@ def _screen_image(obj: S3ObjectRef, size: int, sniffed: SniffedType, head: bytes
         return _reject(
             "unsupported_media_type",
             f"{obj.s3_uri} is a {sniffed.format} image; only JPEG and PNG images are embedded",
-            kind="image", fmt=sniffed.format,
+            kind="image",
+            fmt=sniffed.format,
         )
     dims = image_dimensions(head, sniffed.format)
     violations = requirements.check_image(
-        width=dims[0] if dims else None, height=dims[1] if dims else None, size=size,
-        format=sniffed.format, purpose="embed",
+        width=dims[0] if dims else None,
+        height=dims[1] if dims else None,
+        size=size,
+        format=sniffed.format,
+        purpose="embed",
     )
     if violations:
-        return _reject(violations[0].code, f"{obj.s3_uri}: " + "; ".join(v.message for v in violations),
-                       kind="image", fmt=sniffed.format)
+        return _reject(
+            violations[0].code,
+            f"{obj.s3_uri}: " + "; ".join(v.message for v in violations),
+            kind="image",
+            fmt=sniffed.format,
+        )
     details = {"width": dims[0], "height": dims[1]} if dims else {}
     return Screening("accept", kind="image", media_format=sniffed.format, details=details)
 
@@ -144,10 +155,15 @@ def _screen_audio(obj: S3ObjectRef, size: int, sniffed: SniffedType, requirement
         return _reject(
             "unsupported_media_type",
             f"{obj.s3_uri} is {sniffed.format} audio; only WAV, MP3, M4A and FLAC are embedded",
-            kind="audio", fmt=sniffed.format,
+            kind="audio",
+            fmt=sniffed.format,
         )
     violations = requirements.check_audio(size=size, format=sniffed.format)
     if violations:
-        return _reject(violations[0].code, f"{obj.s3_uri}: " + "; ".join(v.message for v in violations),
-                       kind="audio", fmt=sniffed.format)
+        return _reject(
+            violations[0].code,
+            f"{obj.s3_uri}: " + "; ".join(v.message for v in violations),
+            kind="audio",
+            fmt=sniffed.format,
+        )
     return Screening("accept", kind="audio", media_format=sniffed.format)

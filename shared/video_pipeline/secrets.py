@@ -21,8 +21,9 @@ class TwelveLabsSecret(BaseModel):
 class SecretProvider:
     """`get()` the secret; `get(force=True)` re-reads it (after the API refused the cached key)."""
 
-    def __init__(self, settings: FunctionSettings, *, boto_config: Any = None,
-                 max_age: int = SECRET_MAX_AGE_SECONDS) -> None:
+    def __init__(
+        self, settings: FunctionSettings, *, boto_config: Any = None, max_age: int = SECRET_MAX_AGE_SECONDS
+    ) -> None:
         self._settings = settings
         self._boto_config = boto_config
         self._max_age = max_age
@@ -33,8 +34,9 @@ class SecretProvider:
         if not arn:
             if self._settings.twelvelabs_api_key is None:
                 raise ConfigurationError("set TWELVELABS_SECRET_ARN (or TWELVELABS_API_KEY outside Lambda)")
-            return TwelveLabsSecret(api_key=self._settings.twelvelabs_api_key,
-                                    webhook_secret=self._settings.twelvelabs_webhook_secret)
+            return TwelveLabsSecret(
+                api_key=self._settings.twelvelabs_api_key, webhook_secret=self._settings.twelvelabs_webhook_secret
+            )
         raw = self._parameters().get(arn, max_age=self._max_age, force_fetch=force)
         try:
             return TwelveLabsSecret.model_validate_json(raw if isinstance(raw, str | bytes) else "null")

@@ -15,16 +15,17 @@ from video_pipeline.models.jobs import JobItem, JobStatus
 
 
 # boto3 (~0.1 s) is imported on the first DynamoDB call, not at cold start.
-def Attr(name: str) -> Any:  # noqa: N802 - boto3's name
+def Attr(name: str) -> Any:
     from boto3.dynamodb.conditions import Attr as attr
 
     return attr(name)
 
 
-def Key(name: str) -> Any:  # noqa: N802 - boto3's name
+def Key(name: str) -> Any:
     from boto3.dynamodb.conditions import Key as key
 
     return key(name)
+
 
 # Terminal states a late writer must never overwrite (a late failure after success, a finalize after delete).
 TERMINAL_STATUSES: tuple[JobStatus, ...] = ("COMPLETED", "FAILED", "DELETED", "REJECTED")
@@ -33,7 +34,7 @@ RERUNNABLE_STATUSES: tuple[JobStatus, ...] = ("FAILED", "DELETED")
 
 
 def _is_conditional_failure(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    return bool(exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
 
 
 def _from_dynamo(value: Any) -> Any:
@@ -96,11 +97,7 @@ class JobsStore:
             if not _is_conditional_failure(exc):
                 raise
         existing = self.require(job.job_key)
-        if (
-            existing.status in RERUNNABLE_STATUSES
-            and job.sequencer is not None
-            and existing.sequencer != job.sequencer
-        ):
+        if existing.status in RERUNNABLE_STATUSES and job.sequencer is not None and existing.sequencer != job.sequencer:
             rerun = self._rerun(existing, job)
             if rerun is not None:
                 return ClaimResult(True, rerun)
@@ -115,8 +112,8 @@ class JobsStore:
                 UpdateExpression=(
                     "SET #status = :received, #run = :run, sequencer = :seq, stages = :stages, updated_at = :now, "
                     "version_id = :version, results = :empty "
-                    "REMOVE notified, tl_purged, execution_arn, tl_task_id, tl_video_id, tl_embedding_task_id, error_code, error_message, "
-                    "title, topics, hashtags"
+                    "REMOVE notified, tl_purged, execution_arn, tl_task_id, tl_video_id, tl_embedding_task_id, "
+                    "error_code, error_message, title, topics, hashtags"
                 ),
                 ConditionExpression=Attr("status").eq(existing.status) & Attr("sequencer").eq(existing.sequencer)
                 if existing.sequencer is not None
@@ -186,7 +183,7 @@ class JobsStore:
         if only_if_status_in:
             condition = condition & Attr("status").is_in(list(only_if_status_in))
         if unless_status_in:
-            for index, forbidden in enumerate(unless_status_in):
+            for forbidden in unless_status_in:
                 condition = condition & Attr("status").ne(forbidden)
         if only_if_run is not None:
             condition = condition & Attr("run").eq(only_if_run)
@@ -206,7 +203,6 @@ class JobsStore:
                 raise JobNotFoundError(f"no job item for job_key {job_key}") from exc
             return None
         return JobItem.model_validate(_from_dynamo(response["Attributes"]))
-
 
     def mark_notified(self, job_key: str, event_type: str) -> None:
         self._table.update_item(

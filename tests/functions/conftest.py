@@ -34,7 +34,7 @@ ANALYSES = [
 def moto_endpoint() -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
-    host, port = server.get_host_and_port()
+    _, port = server.get_host_and_port()
     yield f"http://127.0.0.1:{port}"
     server.stop()
 
@@ -43,8 +43,17 @@ def moto_endpoint() -> Iterator[str]:
 def tl_emulator() -> Iterator[Any]:
     from twelvelabs_emulator import Emulator, EmulatorConfig
 
-    emu = Emulator(EmulatorConfig(api_key=API_KEY, port=0, processing_seconds=0.2, surface="classic", webhook_secret=WEBHOOK_SECRET,
-                                  webhook_retry_base_seconds=0.1, webhook_max_attempts=2)).start()
+    emu = Emulator(
+        EmulatorConfig(
+            api_key=API_KEY,
+            port=0,
+            processing_seconds=0.2,
+            surface="classic",
+            webhook_secret=WEBHOOK_SECRET,
+            webhook_retry_base_seconds=0.1,
+            webhook_max_attempts=2,
+        )
+    ).start()
     yield emu
     emu.stop()
 
@@ -106,8 +115,12 @@ class Stack:
         sqs = self.client("sqs")
         found: list[dict[str, Any]] = []
         while True:
-            reply = sqs.receive_message(QueueUrl=self.notifications_queue_url, MaxNumberOfMessages=10,
-                                        MessageAttributeNames=["All"], WaitTimeSeconds=0)
+            reply = sqs.receive_message(
+                QueueUrl=self.notifications_queue_url,
+                MaxNumberOfMessages=10,
+                MessageAttributeNames=["All"],
+                WaitTimeSeconds=0,
+            )
             messages = reply.get("Messages", [])
             if not messages:
                 return found
@@ -136,8 +149,11 @@ class Stack:
 
     def video(self, video_id: str) -> dict[str, Any]:
         """The indexed video (`GET /indexes/{index}/videos/{id}`), as the API answers it."""
-        reply = httpx.get(f"{self.emulator.emu.base_url}/indexes/{self.index_id}/videos/{video_id}",
-                          headers={"x-api-key": API_KEY}, timeout=10)
+        reply = httpx.get(
+            f"{self.emulator.emu.base_url}/indexes/{self.index_id}/videos/{video_id}",
+            headers={"x-api-key": API_KEY},
+            timeout=10,
+        )
         reply.raise_for_status()
         return dict(reply.json())
 
@@ -160,23 +176,40 @@ def _create_resources(endpoint: str, suffix: str) -> dict[str, str]:
     s3.create_bucket(Bucket=results)
     jobs, callbacks = f"jobs-{suffix}", f"callbacks-{suffix}"
     ddb.create_table(
-        TableName=jobs, BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"}
-                              for n in ("job_key", "status", "updated_at", "tl_task_id", "s3_uri")],
+        TableName=jobs,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": n, "AttributeType": "S"}
+            for n in ("job_key", "status", "updated_at", "tl_task_id", "s3_uri")
+        ],
         KeySchema=[{"AttributeName": "job_key", "KeyType": "HASH"}],
         GlobalSecondaryIndexes=[
-            {"IndexName": "by-status", "KeySchema": [{"AttributeName": "status", "KeyType": "HASH"},
-                                                     {"AttributeName": "updated_at", "KeyType": "RANGE"}],
-             "Projection": {"ProjectionType": "ALL"}},
-            {"IndexName": "by-task", "KeySchema": [{"AttributeName": "tl_task_id", "KeyType": "HASH"}],
-             "Projection": {"ProjectionType": "KEYS_ONLY"}},
-            {"IndexName": "by-source", "KeySchema": [{"AttributeName": "s3_uri", "KeyType": "HASH"}],
-             "Projection": {"ProjectionType": "KEYS_ONLY"}},
+            {
+                "IndexName": "by-status",
+                "KeySchema": [
+                    {"AttributeName": "status", "KeyType": "HASH"},
+                    {"AttributeName": "updated_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+            {
+                "IndexName": "by-task",
+                "KeySchema": [{"AttributeName": "tl_task_id", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            },
+            {
+                "IndexName": "by-source",
+                "KeySchema": [{"AttributeName": "s3_uri", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            },
         ],
     )
-    ddb.create_table(TableName=callbacks, BillingMode="PAY_PER_REQUEST",
-                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    ddb.create_table(
+        TableName=callbacks,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+    )
     topic = sns.create_topic(Name=f"notifications-{suffix}")["TopicArn"]
     queue_url = sqs.create_queue(QueueName=f"notifications-{suffix}")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -184,8 +217,15 @@ def _create_resources(endpoint: str, suffix: str) -> dict[str, str]:
     role = iam.create_role(RoleName=f"sfn-{suffix}", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
     machine = sfn.create_state_machine(name=f"video-pipeline-{suffix}", definition=definition, roleArn=role)
-    return {"media": media, "results": results, "jobs": jobs, "callbacks": callbacks, "topic": topic,
-            "queue_url": queue_url, "machine": machine["stateMachineArn"]}
+    return {
+        "media": media,
+        "results": results,
+        "jobs": jobs,
+        "callbacks": callbacks,
+        "topic": topic,
+        "queue_url": queue_url,
+        "machine": machine["stateMachineArn"],
+    }
 
 
 @pytest.fixture
@@ -194,10 +234,16 @@ def stack(moto_endpoint: str, tl_emulator: Any, monkeypatch: pytest.MonkeyPatch)
 
     suffix = uuid.uuid4().hex[:8]
     base_env = {
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, "AWS_ENDPOINT_URL": moto_endpoint,
-        "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_METRICS_NAMESPACE": "TwelveLabsPipeline",
-        "POWERTOOLS_SERVICE_NAME": "test", "POWERTOOLS_DEV": "0",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_ENDPOINT_URL": moto_endpoint,
+        "POWERTOOLS_TRACE_DISABLED": "1",
+        "POWERTOOLS_METRICS_NAMESPACE": "TwelveLabsPipeline",
+        "POWERTOOLS_SERVICE_NAME": "test",
+        "POWERTOOLS_DEV": "0",
     }
     for name, value in base_env.items():
         monkeypatch.setenv(name, value)
@@ -211,8 +257,12 @@ def stack(moto_endpoint: str, tl_emulator: Any, monkeypatch: pytest.MonkeyPatch)
     from twelvelabs_client import TwelveLabsClient
 
     index = TwelveLabsClient(api_key=API_KEY, base_url=tl_emulator.base_url).create_index(
-        f"idx-{suffix}", [{"model_name": "marengo2.7", "model_options": ["visual", "audio"]},
-                          {"model_name": "pegasus1.2", "model_options": ["visual", "audio"]}])
+        f"idx-{suffix}",
+        [
+            {"model_name": "marengo2.7", "model_options": ["visual", "audio"]},
+            {"model_name": "pegasus1.2", "model_options": ["visual", "audio"]},
+        ],
+    )
     env = {
         "TWELVELABS_BASE_URL": tl_emulator.base_url,
         "TWELVELABS_API_KEY": API_KEY,
@@ -236,10 +286,19 @@ def stack(moto_endpoint: str, tl_emulator: Any, monkeypatch: pytest.MonkeyPatch)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     reset_runtimes()
-    yield Stack(endpoint=moto_endpoint, media_bucket=resources["media"], results_bucket=resources["results"],
-                jobs_table=resources["jobs"], callbacks_table=resources["callbacks"], topic_arn=resources["topic"],
-                notifications_queue_url=resources["queue_url"], state_machine_arn=resources["machine"],
-                index_id=index.id, emulator=admin, env=env)
+    yield Stack(
+        endpoint=moto_endpoint,
+        media_bucket=resources["media"],
+        results_bucket=resources["results"],
+        jobs_table=resources["jobs"],
+        callbacks_table=resources["callbacks"],
+        topic_arn=resources["topic"],
+        notifications_queue_url=resources["queue_url"],
+        state_machine_arn=resources["machine"],
+        index_id=index.id,
+        emulator=admin,
+        env=env,
+    )
     reset_runtimes()
 
 
@@ -299,13 +358,24 @@ def next_sequencer() -> str:
     return f"{_last_sequencer:018X}"
 
 
-def s3_event(bucket: str, key: str, size: int, etag: str, *, detail_type: str = "Object Created",
-             sequencer: str | None = None, version_id: str | None = None) -> dict[str, Any]:
+def s3_event(
+    bucket: str,
+    key: str,
+    size: int,
+    etag: str,
+    *,
+    detail_type: str = "Object Created",
+    sequencer: str | None = None,
+    version_id: str | None = None,
+) -> dict[str, Any]:
     """An EventBridge S3 event shaped like events/ingest.json's first record body (key URL-encoded as AWS does)."""
     from urllib.parse import quote_plus
 
-    event = json.loads(load_event("ingest")["Records"][0]["body"]) if detail_type == "Object Created" \
+    event = (
+        json.loads(load_event("ingest")["Records"][0]["body"])
+        if detail_type == "Object Created"
         else json.loads(load_event("object_removed")["Records"][0]["body"])
+    )
     event["id"] = str(uuid.uuid4())
     event["detail"]["bucket"]["name"] = bucket
     event["resources"] = [f"arn:aws:s3:::{bucket}"]
@@ -345,7 +415,6 @@ class SfnSpy:
 @pytest.fixture
 def sfn_spy(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> SfnSpy:
     from botocore.exceptions import ClientError
-
     from video_pipeline.clients import get_clients
 
     spy = SfnSpy()
@@ -367,7 +436,9 @@ def sfn_spy(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> SfnSpy:
     return spy
 
 
-def ingest_video(stack: Stack, handler: Any, context: Any, sample: Path, key: str = "videos/clip.mp4") -> dict[str, Any]:
+def ingest_video(
+    stack: Stack, handler: Any, context: Any, sample: Path, key: str = "videos/clip.mp4"
+) -> dict[str, Any]:
     """Upload + ingest one video; returns its job item (RECEIVED, execution started)."""
     data = sample.read_bytes()
     put = stack.put(key, data)
@@ -378,5 +449,10 @@ def ingest_video(stack: Stack, handler: Any, context: Any, sample: Path, key: st
 
 
 def start_indexing_payload(stack: Stack, job: dict[str, Any]) -> dict[str, Any]:
-    return {"job_key": job["job_key"], "bucket": job["bucket"], "key": job["key"],
-            "version_id": job.get("version_id"), "index_id": stack.index_id}
+    return {
+        "job_key": job["job_key"],
+        "bucket": job["bucket"],
+        "key": job["key"],
+        "version_id": job.get("version_id"),
+        "index_id": stack.index_id,
+    }

@@ -48,35 +48,37 @@ _EVENTS: dict[str, dict[str, Any]] = {
 
 @pytest.mark.parametrize("name", sorted(_EVENTS))
 def test_rate_limited_call_stops_at_the_deadline_instead_of_sleeping_past_it(
-        stack: Stack, handler: Any, name: str) -> None:
+    stack: Stack, handler: Any, name: str
+) -> None:
     # Every call answers 429 Retry-After: 1; default settings (4 retries) would sleep >= 4 s in a 3 s Lambda.
     stack.emulator.faults(rate_limit_next=1000)
     context = ShortContext(seconds=3.0)
     _expect_deadline(lambda: handler(name).lambda_handler(_EVENTS[name], context), context)
 
 
-def test_server_errors_with_many_retries_stop_at_the_deadline(stack: Stack, handler: Any,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_server_errors_with_many_retries_stop_at_the_deadline(
+    stack: Stack, handler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TWELVELABS_MAX_RETRIES", "20")
     monkeypatch.setenv("TWELVELABS_BACKOFF_BASE", "1")
     stack.emulator.faults(server_error_rate=1.0)
     context = ShortContext(seconds=3.0)
-    _expect_deadline(lambda: handler("check_embeddings").lambda_handler(_EVENTS["check_embeddings"], context),
-                     context)
+    _expect_deadline(lambda: handler("check_embeddings").lambda_handler(_EVENTS["check_embeddings"], context), context)
 
 
 def test_slow_upload_is_cut_at_the_deadline_not_at_the_upload_read_timeout(
-        stack: Stack, handler: Any, context: Any, samples: Path) -> None:
+    stack: Stack, handler: Any, context: Any, samples: Path
+) -> None:
     # StartIndexing: the task POST (and its found-before-create lookups) would wait up to 300 s for an answer.
     job = ingest_video(stack, handler, context, samples / "videos" / "ocean-waves.mp4")
     stack.emulator.faults(latency_ms=6000, path_prefix="/v1.3/")
     short = ShortContext(seconds=3.0)
-    _expect_deadline(lambda: handler("start_indexing").lambda_handler(start_indexing_payload(stack, job), short),
-                     short)
+    _expect_deadline(lambda: handler("start_indexing").lambda_handler(start_indexing_payload(stack, job), short), short)
 
 
-def test_the_deadline_follows_each_invocation_of_a_warm_container(stack: Stack, handler: Any, context: Any,
-                                                                  samples: Path) -> None:
+def test_the_deadline_follows_each_invocation_of_a_warm_container(
+    stack: Stack, handler: Any, context: Any, samples: Path
+) -> None:
     from video_pipeline.clients import get_clients, remaining_invocation_seconds
 
     stack.emulator.faults(rate_limit_next=1000)
@@ -88,16 +90,19 @@ def test_the_deadline_follows_each_invocation_of_a_warm_container(stack: Stack, 
     stack.emulator.http.delete("/faults").raise_for_status()
     stack.put("videos/warm.mp4", (samples / "videos" / "ocean-waves.mp4").read_bytes())
     url = stack.client("s3").generate_presigned_url(
-        "get_object", Params={"Bucket": stack.media_bucket, "Key": "videos/warm.mp4"}, ExpiresIn=600)
+        "get_object", Params={"Bucket": stack.media_bucket, "Key": "videos/warm.mp4"}, ExpiresIn=600
+    )
     created = stack.tl().create_embedding_task(video_url=url)
     poll = handler("check_embeddings").lambda_handler(
-        {"job_key": "a" * 40, "task_id": created.id, "polls": 0, "wait_seconds": 1}, context)
+        {"job_key": "a" * 40, "task_id": created.id, "polls": 0, "wait_seconds": 1}, context
+    )
     assert poll["task_id"] == created.id and poll["polls"] == 1
     assert get_clients().twelvelabs is client
 
 
-def test_env_read_timeout_reaches_the_client(stack: Stack, handler: Any, context: Any,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_read_timeout_reaches_the_client(
+    stack: Stack, handler: Any, context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TWELVELABS_READ_TIMEOUT", "0.5")
     monkeypatch.setenv("TWELVELABS_MAX_RETRIES", "0")
     stack.emulator.faults(latency_ms=3000)
@@ -108,7 +113,8 @@ def test_env_read_timeout_reaches_the_client(stack: Stack, handler: Any, context
 
 
 def test_client_is_built_from_env_settings_with_the_secret_key_and_pipeline_base_url(
-        stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from video_pipeline.clients import get_clients
 
     monkeypatch.setenv("TWELVELABS_CONNECT_TIMEOUT", "1.5")
@@ -121,7 +127,8 @@ def test_client_is_built_from_env_settings_with_the_secret_key_and_pipeline_base
 
 
 def test_an_invalid_client_setting_fails_at_cold_start_naming_the_variable(
-        stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from video_pipeline.errors import ConfigurationError
     from video_pipeline.handler import LambdaFunction
     from video_pipeline.settings import CheckEmbeddingsSettings

@@ -25,8 +25,9 @@ def _tasks_in_index(stack: Stack) -> list[Any]:
     return list(stack.tl().iter_tasks(index_id=stack.index_id))
 
 
-def test_start_indexing_creates_one_task_even_when_retried(stack: Stack, handler: Any, context: Any,
-                                                           samples: Path) -> None:
+def test_start_indexing_creates_one_task_even_when_retried(
+    stack: Stack, handler: Any, context: Any, samples: Path
+) -> None:
     job = ingest_video(stack, handler, context, samples / "videos" / "ocean-waves.mp4")
     payload = start_indexing_payload(stack, job)
     first = handler("start_indexing").lambda_handler(payload, context)
@@ -41,8 +42,9 @@ def test_start_indexing_creates_one_task_even_when_retried(stack: Stack, handler
     assert video["user_metadata"] == {"job_key": job["job_key"], "s3_uri": job["s3_uri"]}
 
 
-def test_server_error_after_the_task_was_created_ends_with_one_task(stack: Stack, handler: Any, context: Any,
-                                                                    samples: Path) -> None:
+def test_server_error_after_the_task_was_created_ends_with_one_task(
+    stack: Stack, handler: Any, context: Any, samples: Path
+) -> None:
     job = ingest_video(stack, handler, context, samples / "videos" / "ocean-waves.mp4")
     stack.emulator.faults(error_after_create_next=1)
     payload = start_indexing_payload(stack, job)
@@ -56,19 +58,24 @@ def test_server_error_after_the_task_was_created_ends_with_one_task(stack: Stack
 
 
 def _await(stack: Stack, handler: Any, context: Any, job: dict[str, Any], task_id: str, token: str) -> dict[str, Any]:
-    return dict(handler("await_indexing").lambda_handler(
-        {"task_token": token, "job_key": job["job_key"], "task_id": task_id}, context))
+    return dict(
+        handler("await_indexing").lambda_handler(
+            {"task_token": token, "job_key": job["job_key"], "task_id": task_id}, context
+        )
+    )
 
 
-def _indexing_task(stack: Stack, handler: Any, context: Any, samples: Path,
-                   sample: str = "videos/ocean-waves.mp4") -> tuple[dict[str, Any], str]:
+def _indexing_task(
+    stack: Stack, handler: Any, context: Any, samples: Path, sample: str = "videos/ocean-waves.mp4"
+) -> tuple[dict[str, Any], str]:
     job = ingest_video(stack, handler, context, samples / sample)
     started = handler("start_indexing").lambda_handler(start_indexing_payload(stack, job), context)
     return job, started["task_id"]
 
 
 def test_await_indexing_resolves_at_once_when_the_task_already_finished(
-        stack: Stack, handler: Any, context: Any, samples: Path, sfn_spy: SfnSpy) -> None:
+    stack: Stack, handler: Any, context: Any, samples: Path, sfn_spy: SfnSpy
+) -> None:
     job, task_id = _indexing_task(stack, handler, context, samples)
     stack.wait_task(task_id)  # the webhook came (and found no token) before await_indexing ran
     result = _await(stack, handler, context, job, task_id, "token-1")
@@ -82,8 +89,9 @@ def test_await_indexing_resolves_at_once_when_the_task_already_finished(
     assert item["status"] == "ANALYZING" and item["tl_video_id"] == sent["output"]["video_id"]
 
 
-def test_failed_task_hands_a_failure_to_the_state_machine(stack: Stack, handler: Any, context: Any, samples: Path,
-                                                         sfn_spy: SfnSpy) -> None:
+def test_failed_task_hands_a_failure_to_the_state_machine(
+    stack: Stack, handler: Any, context: Any, samples: Path, sfn_spy: SfnSpy
+) -> None:
     stack.emulator.faults(fail_next_tasks=1)
     job, task_id = _indexing_task(stack, handler, context, samples)
     assert stack.wait_task(task_id) == "failed"
@@ -94,14 +102,30 @@ def test_failed_task_hands_a_failure_to_the_state_machine(stack: Stack, handler:
     assert "without a reason" in sent["output"]["error_message"]
 
 
-def _signed_webhook(task_id: str, status: str = "ready", *, notification_id: str | None = None,
-                    secret: str = WEBHOOK_SECRET, timestamp: int | None = None, base64_body: bool = False,
-                    body: bytes | None = None) -> dict[str, Any]:
+def _signed_webhook(
+    task_id: str,
+    status: str = "ready",
+    *,
+    notification_id: str | None = None,
+    secret: str = WEBHOOK_SECRET,
+    timestamp: int | None = None,
+    base64_body: bool = False,
+    body: bytes | None = None,
+) -> dict[str, Any]:
     from twelvelabs_client.webhooks import sign
 
-    raw = body if body is not None else json.dumps({
-        "id": notification_id or f"whe_{uuid.uuid4().hex}", "created_at": "2026-11-26T10:00:00Z",
-        "type": f"index.task.{status}", "data": {"id": task_id, "status": status, "metadata": {}}}).encode()
+    raw = (
+        body
+        if body is not None
+        else json.dumps(
+            {
+                "id": notification_id or f"whe_{uuid.uuid4().hex}",
+                "created_at": "2026-11-26T10:00:00Z",
+                "type": f"index.task.{status}",
+                "data": {"id": task_id, "status": status, "metadata": {}},
+            }
+        ).encode()
+    )
     event = load_event("webhook")
     event["headers"]["tl-signature"] = sign(raw, secret, timestamp or int(time.time()))
     event["body"] = base64.b64encode(raw).decode() if base64_body else raw.decode()
@@ -109,8 +133,9 @@ def _signed_webhook(task_id: str, status: str = "ready", *, notification_id: str
     return event
 
 
-def test_webhook_resumes_the_waiting_execution_once(stack: Stack, handler: Any, context: Any, samples: Path,
-                                                    sfn_spy: SfnSpy) -> None:
+def test_webhook_resumes_the_waiting_execution_once(
+    stack: Stack, handler: Any, context: Any, samples: Path, sfn_spy: SfnSpy
+) -> None:
     job, task_id = _indexing_task(stack, handler, context, samples)
     result = _await(stack, handler, context, job, task_id, "token-w")
     assert result["resolved"] is False and len(stack.callbacks()) == 1  # still indexing: token parked
@@ -127,9 +152,11 @@ def test_webhook_resumes_the_waiting_execution_once(stack: Stack, handler: Any, 
 
 @pytest.mark.parametrize("tamper", ["missing", "wrong_secret", "stale", "body_changed"])
 def test_webhook_fails_closed(stack: Stack, handler: Any, context: Any, sfn_spy: SfnSpy, tamper: str) -> None:
-    event = _signed_webhook("65f0c39f11b2c3d4e5f60716",
-                            secret="not-the-secret" if tamper == "wrong_secret" else WEBHOOK_SECRET,
-                            timestamp=int(time.time()) - 600 if tamper == "stale" else None)
+    event = _signed_webhook(
+        "65f0c39f11b2c3d4e5f60716",
+        secret="not-the-secret" if tamper == "wrong_secret" else WEBHOOK_SECRET,
+        timestamp=int(time.time()) - 600 if tamper == "stale" else None,
+    )
     if tamper == "missing":
         del event["headers"]["tl-signature"]
     if tamper == "body_changed":
@@ -148,8 +175,9 @@ def test_webhook_bad_bodies(stack: Stack, handler: Any, context: Any) -> None:
     assert webhook.lambda_handler(load_event("webhook"), context)["statusCode"] == 401  # sample has a fake signature
 
 
-def test_webhook_delivery_whose_processing_failed_can_be_retried(stack: Stack, handler: Any, context: Any,
-                                                                 samples: Path, sfn_spy: SfnSpy) -> None:
+def test_webhook_delivery_whose_processing_failed_can_be_retried(
+    stack: Stack, handler: Any, context: Any, samples: Path, sfn_spy: SfnSpy
+) -> None:
     job, task_id = _indexing_task(stack, handler, context, samples)
     _await(stack, handler, context, job, task_id, "token-r")
     stack.wait_task(task_id)
@@ -163,8 +191,9 @@ def test_webhook_delivery_whose_processing_failed_can_be_retried(stack: Stack, h
     assert [s["token"] for s in sfn_spy.successes] == ["token-r"]
 
 
-def test_reconcile_resumes_when_the_webhook_is_lost(stack: Stack, handler: Any, context: Any, samples: Path,
-                                                    sfn_spy: SfnSpy) -> None:
+def test_reconcile_resumes_when_the_webhook_is_lost(
+    stack: Stack, handler: Any, context: Any, samples: Path, sfn_spy: SfnSpy
+) -> None:
     job, task_id = _indexing_task(stack, handler, context, samples)
     _await(stack, handler, context, job, task_id, "token-lost")
     stack.wait_task(task_id)  # its webhook never reaches us
@@ -175,8 +204,9 @@ def test_reconcile_resumes_when_the_webhook_is_lost(stack: Stack, handler: Any, 
     assert again["checked"] == 0 and len(sfn_spy.successes) == 1
 
 
-def test_reconcile_leaves_running_tasks_alone(stack: Stack, handler: Any, context: Any, samples: Path,
-                                              sfn_spy: SfnSpy) -> None:
+def test_reconcile_leaves_running_tasks_alone(
+    stack: Stack, handler: Any, context: Any, samples: Path, sfn_spy: SfnSpy
+) -> None:
     stack.emulator.config(processing_seconds=60)  # this task stays in progress for the whole test
     try:
         job, task_id = _indexing_task(stack, handler, context, samples)
@@ -188,8 +218,9 @@ def test_reconcile_leaves_running_tasks_alone(stack: Stack, handler: Any, contex
     assert sfn_spy.successes == [] and len(stack.callbacks()) == 1
 
 
-def test_reconcile_drops_tokens_step_functions_no_longer_waits_for(stack: Stack, handler: Any, context: Any,
-                                                                   samples: Path, sfn_spy: SfnSpy) -> None:
+def test_reconcile_drops_tokens_step_functions_no_longer_waits_for(
+    stack: Stack, handler: Any, context: Any, samples: Path, sfn_spy: SfnSpy
+) -> None:
     job, task_id = _indexing_task(stack, handler, context, samples)
     handler("webhook").function.runtime().store.require_callbacks().put_token(task_id, "token-old", job["job_key"])
     stack.wait_task(task_id)

@@ -20,8 +20,9 @@ def _ingest(handler: Any, context: Any, *bodies: Any) -> dict[str, Any]:
     return dict(handler("ingest").lambda_handler(sqs_batch(*bodies), context))
 
 
-def test_video_starts_one_execution_and_records_the_job(stack: Stack, handler: Any, context: Any,
-                                                        samples: Path) -> None:
+def test_video_starts_one_execution_and_records_the_job(
+    stack: Stack, handler: Any, context: Any, samples: Path
+) -> None:
     key = "videos/été 2026/a b.mp4"  # spaces and unicode, URL-encoded in the event
     event = _upload_event(stack, key, (samples / "videos" / "ocean-waves.mp4").read_bytes())
     assert "%C3%A9t%C3%A9+2026" in event["detail"]["object"]["key"]
@@ -42,8 +43,9 @@ def test_video_starts_one_execution_and_records_the_job(stack: Stack, handler: A
     assert stack.emulator.posts("/tasks") == []  # indexing is the state machine's job, not ingest's
 
 
-def test_same_event_twice_and_same_bytes_reuploaded_start_one_execution(stack: Stack, handler: Any, context: Any,
-                                                                         samples: Path) -> None:
+def test_same_event_twice_and_same_bytes_reuploaded_start_one_execution(
+    stack: Stack, handler: Any, context: Any, samples: Path
+) -> None:
     data = (samples / "videos" / "ocean-waves.mp4").read_bytes()
     event = _upload_event(stack, "videos/clip.mp4", data)
     _ingest(handler, context, event, event)  # duplicate delivery inside one batch
@@ -58,9 +60,9 @@ def test_same_event_twice_and_same_bytes_reuploaded_start_one_execution(stack: S
     assert len(stack.executions()) == 2
 
 
-def test_received_item_without_execution_is_started_on_redelivery(stack: Stack, handler: Any, context: Any,
-                                                                  samples: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_received_item_without_execution_is_started_on_redelivery(
+    stack: Stack, handler: Any, context: Any, samples: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from botocore.exceptions import ClientError
 
     event = _upload_event(stack, "videos/retry.mp4", (samples / "videos" / "ocean-waves.mp4").read_bytes())
@@ -93,8 +95,9 @@ def test_received_item_without_execution_is_started_on_redelivery(stack: Stack, 
         ("bad/short-2s.mp4", "videos/short.mp4", "video_duration_too_short"),
     ],
 )
-def test_bad_files_are_rejected_before_any_twelvelabs_call(stack: Stack, handler: Any, context: Any,
-                                                           samples: Path, sample: str, key: str, code: str) -> None:
+def test_bad_files_are_rejected_before_any_twelvelabs_call(
+    stack: Stack, handler: Any, context: Any, samples: Path, sample: str, key: str, code: str
+) -> None:
     event = _upload_event(stack, key, (samples / sample).read_bytes())
     assert _ingest(handler, context, event) == {"batchItemFailures": []}
     [job] = stack.jobs()
@@ -102,7 +105,7 @@ def test_bad_files_are_rejected_before_any_twelvelabs_call(stack: Stack, handler
     [message] = stack.notifications()
     assert message["event_type"] == "video.rejected" and message["error"]["code"] == code
     assert message["_attributes"]["event_type"] == "video.rejected"
-    assert stack.executions() == [] and stack.emulator.requests() == [] or not stack.emulator.posts("/tasks")
+    assert (stack.executions() == [] and stack.emulator.requests() == []) or not stack.emulator.posts("/tasks")
     # The same bad event again: no second item, no second message.
     _ingest(handler, context, event)
     assert stack.notifications() == [] and len(stack.jobs()) == 1
@@ -146,19 +149,41 @@ def test_poison_record_fails_alone(stack: Stack, handler: Any, context: Any, sam
 def test_s3_notification_records_shape_is_accepted(stack: Stack, handler: Any, context: Any, samples: Path) -> None:
     data = (samples / "videos" / "city-traffic.mov").read_bytes()
     put = stack.put("videos/city traffic.mov", data)
-    body = {"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
-                         "s3": {"bucket": {"name": stack.media_bucket},
-                                "object": {"key": "videos/city+traffic.mov", "size": len(data),
-                                           "eTag": put["ETag"].strip('"'), "sequencer": "0A1B"}}}]}
+    body = {
+        "Records": [
+            {
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "eventName": "ObjectCreated:Put",
+                "s3": {
+                    "bucket": {"name": stack.media_bucket},
+                    "object": {
+                        "key": "videos/city+traffic.mov",
+                        "size": len(data),
+                        "eTag": put["ETag"].strip('"'),
+                        "sequencer": "0A1B",
+                    },
+                },
+            }
+        ]
+    }
     assert _ingest(handler, context, body, {"Event": "s3:TestEvent"}) == {"batchItemFailures": []}
     [job] = stack.jobs()
     assert job["key"] == "videos/city traffic.mov" and job["media_format"] == "mov"
 
 
-@pytest.mark.parametrize(("sample", "kind"), [("media/still.jpg", "image"), ("media/still.png", "image"),
-                                              ("media/tone.wav", "audio"), ("media/tone.mp3", "audio")])
-def test_images_and_audio_are_embedded_directly(stack: Stack, handler: Any, context: Any, samples: Path,
-                                                sample: str, kind: str) -> None:
+@pytest.mark.parametrize(
+    ("sample", "kind"),
+    [
+        ("media/still.jpg", "image"),
+        ("media/still.png", "image"),
+        ("media/tone.wav", "audio"),
+        ("media/tone.mp3", "audio"),
+    ],
+)
+def test_images_and_audio_are_embedded_directly(
+    stack: Stack, handler: Any, context: Any, samples: Path, sample: str, kind: str
+) -> None:
     name = Path(sample).name
     event = _upload_event(stack, f"media/{name}", (samples / sample).read_bytes())
     assert _ingest(handler, context, event) == {"batchItemFailures": []}
@@ -166,8 +191,9 @@ def test_images_and_audio_are_embedded_directly(stack: Stack, handler: Any, cont
     assert job["status"] == "COMPLETED" and job["kind"] == kind
     uri = job["results"]["embeddings"]
     assert uri == f"s3://{stack.results_bucket}/results/{job['job_key']}/embeddings.json"
-    stored = json.loads(stack.client("s3").get_object(Bucket=stack.results_bucket,
-                                                      Key=uri.split("/", 3)[3])["Body"].read())
+    stored = json.loads(
+        stack.client("s3").get_object(Bucket=stack.results_bucket, Key=uri.split("/", 3)[3])["Body"].read()
+    )
     assert len(stored[f"{kind}_embedding"]["segments"][0]["float"]) == 1024
     [message] = stack.notifications()
     assert message["event_type"] == "embedding.completed" and message["results"]["embeddings"] == uri

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from video_pipeline.models.notifications import PipelineNotification
 
 from scripts.write_notification_schemas import RULES, schema_for
-from video_pipeline.models.notifications import PipelineNotification
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "notifications"
 

@@ -6,11 +6,19 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
-from tests.functions.conftest import SfnSpy, Stack, ingest_video, load_event, s3_event, sqs_batch, start_indexing_payload
+from tests.functions.conftest import (
+    SfnSpy,
+    Stack,
+    ingest_video,
+    load_event,
+    s3_event,
+    sqs_batch,
+    start_indexing_payload,
+)
 
 
 def _removed(stack: Stack, key: str) -> dict[str, Any]:
@@ -18,8 +26,9 @@ def _removed(stack: Stack, key: str) -> dict[str, Any]:
     return sqs_batch(s3_event(stack.media_bucket, key, 0, "", detail_type="Object Deleted"))
 
 
-def test_removed_object_deletes_the_twelvelabs_video_and_task(stack: Stack, handler: Any, context: Any,
-                                                              samples: Path, sfn_spy: SfnSpy) -> None:
+def test_removed_object_deletes_the_twelvelabs_video_and_task(
+    stack: Stack, handler: Any, context: Any, samples: Path, sfn_spy: SfnSpy
+) -> None:
     from twelvelabs_client.errors import NotFoundError
 
     key = "videos/été 2026/a b.mp4"
@@ -27,7 +36,8 @@ def test_removed_object_deletes_the_twelvelabs_video_and_task(stack: Stack, hand
     started = handler("start_indexing").lambda_handler(start_indexing_payload(stack, job), context)
     stack.wait_task(started["task_id"])
     handler("await_indexing").lambda_handler(
-        {"task_token": "t", "job_key": job["job_key"], "task_id": started["task_id"]}, context)
+        {"task_token": "t", "job_key": job["job_key"], "task_id": started["task_id"]}, context
+    )
     video_id = stack.job(job["job_key"])["tl_video_id"]
     stack.notifications()
 
@@ -67,15 +77,15 @@ def test_reupload_after_delete_runs_the_job_again(stack: Stack, handler: Any, co
 
 
 class _ResponseCatcher(BaseHTTPRequestHandler):
-    received: list[dict[str, Any]] = []
+    received: ClassVar[list[dict[str, Any]]] = []
 
-    def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
+    def do_PUT(self) -> None:
         length = int(self.headers["Content-Length"])
         type(self).received.append(json.loads(self.rfile.read(length)))
         self.send_response(200)
         self.end_headers()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
 
@@ -96,11 +106,11 @@ def test_index_provisioner_finds_or_creates_and_never_deletes(stack: Stack, hand
         index = stack.tl().get_index(index_id)
         assert {m.model_name for m in index.models} == {"marengo2.7", "pegasus1.2"}
         deleted = handler("index_provisioner").lambda_handler(
-            {**event, "RequestType": "Delete", "PhysicalResourceId": index_id}, context)
+            {**event, "RequestType": "Delete", "PhysicalResourceId": index_id}, context
+        )
         assert deleted["Status"] == "SUCCESS"
         assert stack.tl().get_index(index_id).id == index_id  # still there
-        bad = handler("index_provisioner").lambda_handler(
-            {**event, "ResourceProperties": {"IndexName": ""}}, context)
+        bad = handler("index_provisioner").lambda_handler({**event, "ResourceProperties": {"IndexName": ""}}, context)
         assert bad["Status"] == "FAILED" and "IndexName" in bad["Reason"]
         assert [r["Status"] for r in _ResponseCatcher.received] == ["SUCCESS", "SUCCESS", "SUCCESS", "FAILED"]
     finally:

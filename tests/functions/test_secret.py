@@ -12,8 +12,9 @@ from tests.functions.conftest import Stack
 
 
 def _secret(stack: Stack, value: str) -> str:
-    return str(stack.client("secretsmanager").create_secret(Name=f"tl-{uuid.uuid4().hex[:8]}",
-                                                            SecretString=value)["ARN"])
+    return str(
+        stack.client("secretsmanager").create_secret(Name=f"tl-{uuid.uuid4().hex[:8]}", SecretString=value)["ARN"]
+    )
 
 
 def _provider(arn: str) -> object:

@@ -77,7 +77,9 @@ class Pipeline:
 
     def items_for(self, key: str) -> list[dict[str, Any]]:
         uri = f"s3://{self.bucket}/{key}"
-        found = self.table.scan(FilterExpression="s3_uri = :u", ExpressionAttributeValues={":u": uri}, ConsistentRead=True)
+        found = self.table.scan(
+            FilterExpression="s3_uri = :u", ExpressionAttributeValues={":u": uri}, ConsistentRead=True
+        )
         return found["Items"]
 
     def wait_for(self, key: str, statuses: set[str] = TERMINAL, timeout: float = 90.0) -> dict[str, Any]:
@@ -98,16 +100,23 @@ class Pipeline:
         sfn, sqs = self.stack.client("stepfunctions"), self.stack.client("sqs")
         deployed = self.stack.deployed
         assert deployed is not None
-        queues = [sqs.get_queue_url(QueueName=deployed.resources[name].rsplit("/", 1)[-1])["QueueUrl"]
-                  for name in ("IngestQueue", "RemovalsQueue")]
+        queues = [
+            sqs.get_queue_url(QueueName=deployed.resources[name].rsplit("/", 1)[-1])["QueueUrl"]
+            for name in ("IngestQueue", "RemovalsQueue")
+        ]
         deadline = time.monotonic() + timeout
         while True:
             item = self.table.get_item(Key={"job_key": job_key}, ConsistentRead=True).get("Item") or {}
             arn = item.get("execution_arn")
             running = bool(arn) and sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
-            queued = sum(int(v) for url in queues for v in sqs.get_queue_attributes(
-                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-            )["Attributes"].values())
+            queued = sum(
+                int(v)
+                for url in queues
+                for v in sqs.get_queue_attributes(
+                    QueueUrl=url,
+                    AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+                )["Attributes"].values()
+            )
             if not running and not queued:
                 return
             if time.monotonic() > deadline:
@@ -143,16 +152,23 @@ class Pipeline:
         video it creates; the task object itself documents no metadata)."""
         headers = {"x-api-key": self.stack.twelvelabs.api_key}  # type: ignore[union-attr]
         index_id = self.stack.outputs["IndexId"]
-        videos = {v["_id"] for v in self._pages(f"/indexes/{index_id}/videos", headers)
-                  if (v.get("user_metadata") or {}).get("job_key") == job_key}
+        videos = {
+            v["_id"]
+            for v in self._pages(f"/indexes/{index_id}/videos", headers)
+            if (v.get("user_metadata") or {}).get("job_key") == job_key
+        }
         return [t for t in self._pages("/tasks", headers, index_id=index_id) if t.get("video_id") in videos]
 
     def _pages(self, path: str, headers: dict[str, str], **params: str) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         page = 1
         while True:
-            answer = httpx.get(f"{self.stack.emulator_base_url}{path}", headers=headers, timeout=10,
-                               params={"page": page, "page_limit": 50, **params}).json()
+            answer = httpx.get(
+                f"{self.stack.emulator_base_url}{path}",
+                headers=headers,
+                timeout=10,
+                params={"page": page, "page_limit": 50, **params},
+            ).json()
             found += answer["data"]
             if page >= answer["page_info"]["total_page"]:
                 return found

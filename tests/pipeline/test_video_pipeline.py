@@ -60,7 +60,9 @@ def test_a_video_is_indexed_embedded_analysed_stored_and_announced(pipeline: Pip
         ("bad/short-2s.mp4", "video_duration_too_short"),
     ],
 )
-def test_bad_media_is_rejected_before_any_money_is_spent(pipeline: Pipeline, samples: Path, sample: str, code: str) -> None:
+def test_bad_media_is_rejected_before_any_money_is_spent(
+    pipeline: Pipeline, samples: Path, sample: str, code: str
+) -> None:
     key = pipeline.upload(samples / sample, pipeline.unique_key(Path(sample).name))
     item = pipeline.wait_for(key)
 
@@ -110,7 +112,9 @@ def test_the_same_event_delivered_twice_starts_nothing_new(pipeline: Pipeline, s
             "reason": "PutObject",
         },
     }
-    pipeline.stack.client("sqs").send_message(QueueUrl=pipeline.stack.outputs["IngestQueueUrl"], MessageBody=json.dumps(redelivered))
+    pipeline.stack.client("sqs").send_message(
+        QueueUrl=pipeline.stack.outputs["IngestQueueUrl"], MessageBody=json.dumps(redelivered)
+    )
     pipeline.settled(item["job_key"])  # the redelivery was consumed (queue empty), nothing is running
 
     items = pipeline.items_for(key)
@@ -141,7 +145,10 @@ def test_the_webhook_fails_closed_and_ignores_replays(pipeline: Pipeline, sample
     now = int(time.time())
 
     assert httpx.post(url, content=body, timeout=30).status_code == 401  # no signature
-    assert httpx.post(url, content=body, headers={"TL-Signature": _sign("wrong", body, now)}, timeout=30).status_code == 401
+    assert (
+        httpx.post(url, content=body, headers={"TL-Signature": _sign("wrong", body, now)}, timeout=30).status_code
+        == 401
+    )
     stale = _sign(secret, body, now - 3600)
     assert httpx.post(url, content=body, headers={"TL-Signature": stale}, timeout=30).status_code == 401
     good = {"TL-Signature": _sign(secret, body, now)}
@@ -229,7 +236,9 @@ def test_removing_the_object_removes_the_twelvelabs_video(pipeline: Pipeline, sa
 
     headers = {"x-api-key": pipeline.stack.twelvelabs.api_key}  # type: ignore[union-attr]
     video = httpx.get(
-        f"{pipeline.stack.emulator_base_url}/indexes/{item['tl_index_id']}/videos/{item['tl_video_id']}", headers=headers, timeout=10
+        f"{pipeline.stack.emulator_base_url}/indexes/{item['tl_index_id']}/videos/{item['tl_video_id']}",
+        headers=headers,
+        timeout=10,
     )
     assert video.status_code == 404
     assert _events(pipeline, item["job_key"]) == ["video.completed", "video.deleted"]

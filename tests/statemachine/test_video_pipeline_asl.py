@@ -9,12 +9,26 @@ from pathlib import Path
 from typing import Any
 
 ASL_PATH = Path(__file__).resolve().parents[2] / "statemachines" / "video_pipeline.asl.json"
-SUBSTITUTIONS = {"StartIndexingFunctionArn", "AwaitIndexingFunctionArn", "StartEmbeddingsFunctionArn",
-                 "CheckEmbeddingsFunctionArn", "StoreEmbeddingsFunctionArn", "RunAnalysisFunctionArn",
-                 "FinalizeFunctionArn", "RecordFailureFunctionArn"}
-RETRYABLE = {"RateLimitedError", "ServerError", "APITimeoutError", "APIConnectionError", "Lambda.ServiceException",
-             "Lambda.TooManyRequestsException", "DeadlineExceededError",
-             "Sandbox.Timedout"}  # every task is idempotent, so an attempt killed at the Lambda timeout is repeated
+SUBSTITUTIONS = {
+    "StartIndexingFunctionArn",
+    "AwaitIndexingFunctionArn",
+    "StartEmbeddingsFunctionArn",
+    "CheckEmbeddingsFunctionArn",
+    "StoreEmbeddingsFunctionArn",
+    "RunAnalysisFunctionArn",
+    "FinalizeFunctionArn",
+    "RecordFailureFunctionArn",
+}
+RETRYABLE = {
+    "RateLimitedError",
+    "ServerError",
+    "APITimeoutError",
+    "APIConnectionError",
+    "Lambda.ServiceException",
+    "Lambda.TooManyRequestsException",
+    "DeadlineExceededError",
+    "Sandbox.Timedout",
+}  # every task is idempotent, so an attempt killed at the Lambda timeout is repeated
 AWS_TRANSIENT = {"ClientError", "EndpointConnectionError", "ReadTimeoutError"}  # DynamoDB/SNS hiccups
 
 
@@ -40,7 +54,9 @@ def test_jsonpath_only_and_nothing_moto_cannot_run() -> None:
     assert machine.get("QueryLanguage", "JSONPath") == "JSONPath"
     for name, state in _states(machine):
         assert "Assign" not in state and state.get("QueryLanguage", "JSONPath") == "JSONPath", name
-        assert "states:startExecution" not in state.get("Resource", "") and "aws-sdk:s3" not in state.get("Resource", "")
+        assert "states:startExecution" not in state.get("Resource", "") and "aws-sdk:s3" not in state.get(
+            "Resource", ""
+        )
 
 
 def test_every_task_retries_transient_errors_and_every_failure_reaches_record_failure() -> None:
@@ -50,14 +66,20 @@ def test_every_task_retries_transient_errors_and_every_failure_reaches_record_fa
         if state["Type"] != "Task":
             continue
         retried = {e for r in state["Retry"] for e in r["ErrorEquals"]}
-        assert RETRYABLE <= retried, name
+        assert retried >= RETRYABLE, name
         long = next(r for r in state["Retry"] if r["ErrorEquals"] == ["RateLimitedError"])
         assert long["MaxAttempts"] >= 5 and long["IntervalSeconds"] >= 10
-    for name in ("Finalize", "RecordFailure"):  # AWS-only, idempotent steps: an SNS/DynamoDB hiccup must not lose the news
-        assert AWS_TRANSIENT <= {e for r in top[name]["Retry"] for e in r["ErrorEquals"]}, name
+    for name in (
+        "Finalize",
+        "RecordFailure",
+    ):  # AWS-only, idempotent steps: an SNS/DynamoDB hiccup must not lose the news
+        assert {e for r in top[name]["Retry"] for e in r["ErrorEquals"]} >= AWS_TRANSIENT, name
     for name in ("StartIndexing", "AwaitIndexing", "Enrich", "Finalize"):
-        assert top[name]["Catch"][-1] == {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
-                                          "Next": "RecordFailure"}, name
+        assert top[name]["Catch"][-1] == {
+            "ErrorEquals": ["States.ALL"],
+            "ResultPath": "$.error",
+            "Next": "RecordFailure",
+        }, name
     assert top["RecordFailure"]["Next"] == "PipelineFailed" and top["PipelineFailed"]["Type"] == "Fail"
 
 
@@ -91,7 +113,7 @@ def test_moto_parses_the_definition() -> None:
 
     definition = _text()
     for key in SUBSTITUTIONS:
-        definition = definition.replace("${%s}" % key, f"arn:aws:lambda:us-east-1:123456789012:function:{key}")
+        definition = definition.replace(f"${{{key}}}", f"arn:aws:lambda:us-east-1:123456789012:function:{key}")
     AmazonStateLanguageParser.parse(definition)
 
 
@@ -110,5 +132,7 @@ def test_every_retry_block_is_one_of_the_canonical_policies() -> None:
         expected = "AwsTask" if name in AWS_ONLY_TASKS else "TwelveLabsTask"
         assert state["Retry"] == policies[expected], f"{name}: Retry differs from retry_policies.json {expected}"
     assert "Sandbox.Timedout" in policies["TwelveLabsTask"][1]["ErrorEquals"]
-    assert policies["AwsTask"][1]["ErrorEquals"][: len(policies["TwelveLabsTask"][1]["ErrorEquals"])] == \
-        policies["TwelveLabsTask"][1]["ErrorEquals"]  # the AWS policy only adds botocore errors
+    assert (
+        policies["AwsTask"][1]["ErrorEquals"][: len(policies["TwelveLabsTask"][1]["ErrorEquals"])]
+        == policies["TwelveLabsTask"][1]["ErrorEquals"]
+    )  # the AWS policy only adds botocore errors

@@ -21,7 +21,9 @@ def _client_variables() -> set[str]:
     from twelvelabs_client.settings import ClientSettings
 
     return {f"TWELVELABS_{name.upper()}" for name in ClientSettings.model_fields} - {
-        "TWELVELABS_BASE_URL", "TWELVELABS_API_KEY"}
+        "TWELVELABS_BASE_URL",
+        "TWELVELABS_API_KEY",
+    }
 
 
 def _functions() -> dict[str, tuple[str, dict[str, Any]]]:
@@ -52,7 +54,8 @@ FUNCTIONS = _functions()
 
 def test_every_function_directory_is_deployed() -> None:
     assert sorted(code for code, _ in FUNCTIONS.values()) == sorted(
-        p.parent.name for p in (REPO / "functions").glob("*/app.py"))
+        p.parent.name for p in (REPO / "functions").glob("*/app.py")
+    )
 
 
 @pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
@@ -72,7 +75,9 @@ def test_each_function_has_its_own_settings_model() -> None:
 
 def test_the_embed_poll_parameters_reach_every_function_that_reads_them() -> None:
     """EmbedPollFirstSeconds once reached only check_embeddings, while start_embeddings returns the first wait."""
-    readers = {lid for lid, (code, _) in FUNCTIONS.items() if "EMBED_POLL_FIRST_SECONDS" in _settings_model(code).env_names()}
+    readers = {
+        lid for lid, (code, _) in FUNCTIONS.items() if "EMBED_POLL_FIRST_SECONDS" in _settings_model(code).env_names()
+    }
     assert readers == {"StartEmbeddingsFunction", "CheckEmbeddingsFunction"}
     for lid in readers:
         environment = FUNCTIONS[lid][1]

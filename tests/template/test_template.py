@@ -52,7 +52,9 @@ def translated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _cfn_lint(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(Path(sys.executable).with_name("cfn-lint")), str(path)], capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("cfn-lint")), str(path)], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_template_passes_cfn_lint() -> None:
@@ -73,12 +75,16 @@ def test_every_function_has_its_own_role_without_wildcards_or_full_access(transl
     roles = [f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()]
     assert len(set(roles)) == len(roles), "two functions share a role"
     for name, resource in resources.items():
-        if resource["Type"] != "AWS::IAM::Role":
+        if resource["Type"] == "AWS::IAM::Role":
+            managed = json.dumps(resource["Properties"].get("ManagedPolicyArns", []))
+            assert "FullAccess" not in managed, f"{name} uses a *FullAccess policy"
+            documents = [p["PolicyDocument"] for p in resource["Properties"].get("Policies", [])]
+        elif resource["Type"] == "AWS::IAM::ManagedPolicy":  # our shared snippets, attached by Ref
+            documents = [resource["Properties"]["PolicyDocument"]]
+        else:
             continue
-        managed = json.dumps(resource["Properties"].get("ManagedPolicyArns", []))
-        assert "FullAccess" not in managed, f"{name} uses a *FullAccess policy"
-        for policy in resource["Properties"].get("Policies", []):
-            for statement in policy["PolicyDocument"]["Statement"]:
+        for document in documents:
+            for statement in document["Statement"]:
                 if statement.get("Resource") == "*" or "*" in (statement.get("Resource") or []):
                     # Step Functions log delivery and X-Ray are only authorised on "*" by AWS.
                     allowed = {"logs:", "xray:"}
@@ -89,7 +95,11 @@ def test_every_function_has_its_own_role_without_wildcards_or_full_access(transl
 def test_every_work_queue_has_a_dead_letter_queue_and_an_alarm() -> None:
     resources = _load_template()["Resources"]
     queues = {n: r for n, r in resources.items() if r["Type"] == "AWS::SQS::Queue"}
-    dlqs = {r["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0] for r in queues.values() if "RedrivePolicy" in r["Properties"]}
+    dlqs = {
+        r["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        for r in queues.values()
+        if "RedrivePolicy" in r["Properties"]
+    }
     dlqs.add("ExecutionEventsDLQ")  # the dead letters of the execution-status rule
     assert dlqs and all(n in dlqs or "RedrivePolicy" in r["Properties"] for n, r in queues.items())
     alarmed = {
@@ -108,10 +118,15 @@ def test_buckets_are_encrypted_private_and_tls_only() -> None:
         assert props["BucketEncryption"] and all(props["PublicAccessBlockConfiguration"].values())
         assert any(
             p["Bucket"] == {"Ref": name}
-            and any(s["Effect"] == "Deny" and "aws:SecureTransport" in json.dumps(s) for s in p["PolicyDocument"]["Statement"])
+            and any(
+                s["Effect"] == "Deny" and "aws:SecureTransport" in json.dumps(s)
+                for s in p["PolicyDocument"]["Statement"]
+            )
             for p in policies
         ), f"{name} has no TLS-only policy"
-    assert resources["MediaBucket"]["Properties"]["NotificationConfiguration"]["EventBridgeConfiguration"]["EventBridgeEnabled"]
+    assert resources["MediaBucket"]["Properties"]["NotificationConfiguration"]["EventBridgeConfiguration"][
+        "EventBridgeEnabled"
+    ]
 
 
 def test_alarms_can_publish_to_their_topic() -> None:
@@ -129,6 +144,31 @@ def test_alarms_can_publish_to_their_topic() -> None:
 
 
 def test_failed_execution_events_are_retried_and_dead_lettered() -> None:
-    event = _load_template()["Resources"]["RecordFailureFunction"]["Properties"]["Events"]["ExecutionEnded"]["Properties"]
+    event = _load_template()["Resources"]["RecordFailureFunction"]["Properties"]["Events"]["ExecutionEnded"][
+        "Properties"
+    ]
     assert event["RetryPolicy"]["MaximumEventAgeInSeconds"] >= 3600
     assert event["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["ExecutionEventsDLQ", "Arn"]}
+
+
+def test_shared_policy_snippets_are_each_attached_to_several_functions(translated: Path) -> None:
+    """A statement several functions need is one AWS::IAM::ManagedPolicy, attached by Ref (said once)."""
+    resources = json.loads(translated.read_text())["Resources"]
+    shared = {n for n, r in resources.items() if r["Type"] == "AWS::IAM::ManagedPolicy"}
+    assert shared
+    for policy in shared:
+        users = [
+            n
+            for n, r in resources.items()
+            if r["Type"] == "AWS::IAM::Role" and {"Ref": policy} in r["Properties"].get("ManagedPolicyArns", [])
+        ]
+        assert len(users) >= 2, f"{policy} is used by {users}: inline it where it is used"
+    inline = [
+        json.dumps(s, sort_keys=True)
+        for r in resources.values()
+        if r["Type"] == "AWS::IAM::Role"
+        for p in r["Properties"].get("Policies", [])
+        for s in p["PolicyDocument"]["Statement"]
+    ]
+    repeated = {s for s in inline if inline.count(s) > 1 and "secretsmanager" not in s and "lambda:Invoke" not in s}
+    assert not repeated, f"inline statements repeated across roles (make them a shared policy): {repeated}"

@@ -60,7 +60,7 @@ class EventBridgeS3Event(EventBridgeModel):
 
     model_config = ConfigDict(defer_build=True)
 
-    detail: _EventBridgeS3Detail  # type: ignore[assignment]  # the Powertools model leaves `detail` untyped
+    detail: _EventBridgeS3Detail  # typed here: the Powertools model leaves it open
 
     def object_ref(self) -> S3ObjectRef:
         return _object_ref(self.detail.bucket.name, self.detail.object)
@@ -124,7 +124,9 @@ def parse_s3_message_body(body: str) -> S3ObjectEvent:
         return S3ObjectEvent(action="test", objects=[])
     if "Records" in payload:
         records = [S3NotificationRecord.model_validate(r) for r in payload["Records"]]
-        actions = {("created" if r.event_name.startswith("ObjectCreated") else "removed") for r in records}
+        actions: set[Literal["created", "removed"]] = {
+            "created" if r.event_name.startswith("ObjectCreated") else "removed" for r in records
+        }
         if len(actions) != 1:
             raise ValueError("an S3 notification mixing created and removed records")
         return S3ObjectEvent(action=actions.pop(), objects=[r.object_ref() for r in records])
@@ -157,9 +159,9 @@ class ExecutionStatusChangeEvent(EventBridgeModel):
 
     model_config = ConfigDict(defer_build=True)
 
-    detail_type: Literal["Step Functions Execution Status Change"] = Field(alias="detail-type")  # type: ignore[assignment]
-    source: Literal["aws.states"]  # type: ignore[assignment]
-    detail: ExecutionStatusDetail  # type: ignore[assignment]
+    detail_type: Literal["Step Functions Execution Status Change"] = Field(alias="detail-type")
+    source: Literal["aws.states"]
+    detail: ExecutionStatusDetail
 
 
 # ---------------------------------------------------------------- webhook (Lambda Function URL, payload 2.0)
@@ -195,4 +197,3 @@ class FunctionUrlResponse(Strict):
     statusCode: int
     headers: dict[str, str] = Field(default_factory=lambda: {"content-type": "application/json"})
     body: str
-

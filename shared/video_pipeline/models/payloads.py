@@ -41,7 +41,7 @@ class AnalysisSpec(Lenient):
 
 class EmbeddingOptions(Lenient):
     clip_length: float = Field(default=6, ge=2, le=10)
-    scopes: list[Literal["clip", "video"]] = Field(default_factory=lambda: ["clip"])
+    scopes: list[Literal["clip", "video"]] = Field(default_factory=lambda: list[Literal["clip", "video"]](["clip"]))
 
 
 class ExecutionInput(Lenient):
