@@ -189,7 +189,8 @@ class AnalyzeTaskRunner:
         self.rt = rt
         self._lock = threading.RLock()
         self._file = rt.data_dir / "analyze_tasks.json" if rt.config.state_dir is not None else None
-        self.state = self._load()
+        self._store_state = rt.store.state
+        self._state = self._load()
         self.resume()  # jobs queue up before the scheduler starts; they run once it does
 
     # persistence (a separate file beside state.json, same write-then-rename rule)
@@ -202,12 +203,22 @@ class AnalyzeTaskRunner:
         if self._file is None:
             return
         tmp = Path(str(self._file) + ".tmp")
-        tmp.write_text(self.state.model_dump_json(), encoding="utf-8")
+        tmp.write_text(self._state.model_dump_json(), encoding="utf-8")
         os.replace(tmp, self._file)
+
+    @property
+    def state(self) -> AnalyzeTaskState:
+        # `/_emulator/reset` replaces the shared State object; this store follows it (and empties itself).
+        with self._lock:
+            if self.rt.store.state is not self._store_state:
+                self._store_state = self.rt.store.state
+                self._state = AnalyzeTaskState()
+                self._save()
+            return self._state
 
     def reset(self) -> None:
         with self._lock:
-            self.state = AnalyzeTaskState()
+            self._state = AnalyzeTaskState()
             self._save()
 
     def resume(self) -> None:

@@ -453,12 +453,13 @@ class EmbedV2TaskRunner:
         self.rt = rt
         self._lock = threading.RLock()
         self._file = rt.data_dir / "embed_v2_tasks.json" if rt.config.state_dir is not None else None
-        self.state = (
+        self._store_state = rt.store.state
+        self._state = (
             EmbedV2State.model_validate_json(self._file.read_text(encoding="utf-8"))
             if self._file is not None and self._file.exists()
             else EmbedV2State()
         )
-        for task in self.state.tasks.values():  # results were computed at creation: only the flip is pending
+        for task in self._state.tasks.values():  # results were computed at creation: only the flip is pending
             if task.status == "processing":
                 self.rt.scheduler.call_later(
                     self.rt.config.processing_seconds, functools.partial(self._finish, task.id)
@@ -468,12 +469,22 @@ class EmbedV2TaskRunner:
         if self._file is None:
             return
         tmp = Path(str(self._file) + ".tmp")
-        tmp.write_text(self.state.model_dump_json(), encoding="utf-8")
+        tmp.write_text(self._state.model_dump_json(), encoding="utf-8")
         os.replace(tmp, self._file)
+
+    @property
+    def state(self) -> EmbedV2State:
+        # `/_emulator/reset` replaces the shared State object; this store follows it (and empties itself).
+        with self._lock:
+            if self.rt.store.state is not self._store_state:
+                self._store_state = self.rt.store.state
+                self._state = EmbedV2State()
+                self._save()
+            return self._state
 
     def reset(self) -> None:
         with self._lock:
-            self.state = EmbedV2State()
+            self._state = EmbedV2State()
             self._save()
 
     def create(self, s: Services, body: EmbedTaskIn) -> EmbedV2TaskRecord:

@@ -505,3 +505,19 @@ def test_tasks_survive_a_restart_with_a_state_dir(
         task = wait_done(api, task_id)  # the unfinished task resumed and finished
         assert task["status"] == "ready" and task["custom_id"] == "keep" and "result" in task
         wait_for(lambda: api.get(f"/embed-v2/tasks/{embed_id}").json()["status"] == "ready")
+
+
+def test_admin_reset_clears_analyze_and_embed_v2_tasks(api: httpx.Client, current: Emulator, media_url: str) -> None:
+    task_id = create(api, video=video(media_url), prompt="x").json()["task_id"]
+    embed_id = api.post(
+        "/embed-v2/tasks",
+        json={
+            "input_type": "video",
+            "model_name": "marengo3.0",
+            "video": {"media_source": {"url": f"{media_url}/videos/forest-walk.mp4"}},
+        },
+    ).json()["_id"]
+    assert httpx.post(f"{current.admin_url}/reset").status_code == 200
+    assert api.get(f"/analyze/tasks/{task_id}").status_code == 404
+    assert api.get("/analyze/tasks").json()["data"] == []
+    assert api.get(f"/embed-v2/tasks/{embed_id}").status_code == 404
