@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path, PurePosixPath
 
 from werkzeug.wrappers import Response
@@ -74,6 +76,9 @@ def create_task(s: Services, request: EmulatorRequest) -> Response:
         if form.index_id not in st.indexes:
             raise not_found(form.index_id, "indexes")
     path, filename, digest, _ = receive_video(s, request, form.video_url)
+    upload_asset_id = (
+        _upload_asset(s, path, filename, digest, form.video_url) if s.rt.config.surface == "current" else None
+    )
     try:
         task = s.indexer.create_task(
             index_id=form.index_id,
@@ -83,11 +88,32 @@ def create_task(s: Services, request: EmulatorRequest) -> Response:
             owns_file=True,
             user_metadata=metadata,
             enable_video_stream=form.enable_video_stream,
+            upload_asset_id=upload_asset_id,
         )
     except ApiError:
         path.unlink(missing_ok=True)
         raise
     return json_response({"_id": task.id, "video_id": task.video_id})
+
+
+def _upload_asset(s: Services, path: Path, filename: str, digest: str, url: str | None) -> str:
+    """Current surface: a `/tasks` upload also becomes an asset (its video carries `asset_id`, per the migration
+    guide). The asset gets its own hard link to the file, so either side may delete without affecting the other."""
+    target = s.rt.media_dir / f"asset-{new_id()}{PurePosixPath(filename).suffix[:10]}"
+    try:
+        os.link(path, target)
+    except OSError:
+        shutil.copyfile(path, target)
+    asset = s.assets.create(
+        method="url" if url else "direct",
+        path=target,
+        filename=filename,
+        content_hash=digest,
+        enable_hls=False,
+        enable_thumbnail=False,
+        user_metadata=None,
+    )
+    return asset.id
 
 
 def list_tasks(s: Services, request: EmulatorRequest) -> Response:

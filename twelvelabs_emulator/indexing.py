@@ -41,6 +41,7 @@ class Indexer:
         import_id: str | None = None,
         video_id_is_task_id: bool = False,
         asset_id: str | None = None,
+        upload_asset_id: str | None = None,
     ) -> TaskRecord:
         """A `/tasks` task, or (with `asset_id`) an indexed asset: its id is also the id of the video it becomes."""
         now = utcnow()
@@ -65,6 +66,7 @@ class Indexer:
                 force_fail=self.rt.faults.take_fail_task(),
                 import_id=import_id,
                 asset_id=asset_id,
+                upload_asset_id=upload_asset_id,
             )
             st.tasks[task.id] = task
         self.rt.scheduler.call_later(self.rt.step_seconds, lambda: self._validate(task.id))
@@ -161,7 +163,7 @@ class Indexer:
                 content_hash=task.content_hash,
                 file_path=task.file_path,
                 enable_video_stream=task.enable_video_stream,
-                asset_id=task.asset_id,
+                asset_id=task.asset_id or task.upload_asset_id,
             )
             task.status = "ready"
             task.updated_at = now

@@ -112,6 +112,7 @@ class TaskRecord(BaseModel):
     import_id: str | None = None
     video_deleted: bool = False
     asset_id: str | None = None  # set for indexed assets (POST /indexes/{id}/indexed-assets): not a /tasks task
+    upload_asset_id: str | None = None  # current surface: the asset a POST /tasks upload also became
 
 
 class EmbedTaskRecord(BaseModel):

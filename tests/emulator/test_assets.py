@@ -186,3 +186,32 @@ def test_ready_asset_media_for_other_modules(current, samples: Path) -> None:  #
         found = ready_asset_media(current.services, created["_id"])
         assert found.kind == "video" and found.duration == 8.0 and found.path.exists()
         assert found.filename == "ocean-waves.mp4" and found.asset_id == created["_id"]
+
+
+def test_assets_survive_a_restart(tmp_path: Path, samples: Path) -> None:
+    """With a state dir, assets, their files and unfinished processing come back after a restart."""
+    from conftest import client_for
+
+    from twelvelabs_emulator import Emulator, EmulatorConfig
+
+    config = EmulatorConfig(api_key="test-key", port=0, processing_seconds=0.2, state_dir=tmp_path / "state")
+    first = Emulator(config).start()
+    try:
+        with client_for(first) as api:
+            done = ready_asset(api, samples / "videos" / "ocean-waves.mp4", user_metadata='{"k": "v"}')
+            first.runtime.scheduler.stop()  # the next asset stays `processing` in the saved state
+            pending = post_asset(api, samples / "videos" / "forest-walk.mp4").json()
+    finally:
+        first.stop()
+    second = Emulator(config).start()
+    try:
+        with client_for(second) as api:
+            again = api.get(f"/assets/{done['_id']}").json()
+            moved = {"hls", "thumbnail"}  # their URLs name the new port
+            assert {k: v for k, v in again.items() if k not in moved} == {
+                k: v for k, v in done.items() if k not in moved
+            }
+            assert httpx.get(again["thumbnail"]["representative_url"]).status_code == 200
+            assert wait_status(api, f"/assets/{pending['_id']}")["status"] == "ready"  # processing resumed
+    finally:
+        second.stop()

@@ -20,7 +20,6 @@ from helpers import (
     create_index,
     index_video,
     post_asset,
-    ready_asset,
     sdk136,
     upload,
     wait_status,
@@ -251,9 +250,21 @@ def test_classic_keeps_its_models(api: httpx.Client) -> None:
 
 
 def test_current_still_indexes_through_tasks(capi: httpx.Client, samples: Path) -> None:
-    """`POST /tasks` is deprecated but served (SDK 1.3.6 still has it), into Marengo 3.0 indexes."""
+    """`POST /tasks` is deprecated but served (SDK 1.3.6 still has it), into Marengo 3.0 indexes; the upload also
+    becomes an asset, which the video names in `asset_id` (migration guide)."""
     index_id = create_current_index(capi)
     task = index_video(capi, index_id, samples / "videos" / "forest-walk.mp4")
     assert task["status"] == "ready" and set(task) == TASK_FIELDS | {"hls"}
-    asset = ready_asset(capi, samples / "videos" / "ocean-waves.mp4")
-    assert asset["status"] == "ready"
+    video = capi.get(f"/indexes/{index_id}/videos/{task['video_id']}").json()
+    asset = wait_status(capi, f"/assets/{video['asset_id']}")
+    assert asset["status"] == "ready" and asset["method"] == "direct" and asset["filename"] == "forest-walk.mp4"
+    # the asset and the video hold their own links to the file: deleting the video keeps the asset usable
+    assert capi.delete(f"/indexes/{index_id}/videos/{task['video_id']}").status_code == 204
+    indexed = capi.post(f"/indexes/{index_id}/indexed-assets", json={"asset_id": asset["_id"]}).json()
+    assert wait_status(capi, f"/indexes/{index_id}/indexed-assets/{indexed['_id']}")["status"] == "ready"
+
+
+def test_classic_tasks_make_no_assets(api: httpx.Client, samples: Path) -> None:
+    index_id = create_index(api)
+    task = index_video(api, index_id, samples / "videos" / "forest-walk.mp4")
+    assert "asset_id" not in api.get(f"/indexes/{index_id}/videos/{task['video_id']}").json()
