@@ -372,3 +372,65 @@ def test_string_patterns_are_honoured(api: httpx.Client, media_url: str) -> None
     data = json.loads(r.json()["data"])
     assert data["code"] == "AAA-00" and data["answer"] == "yes"
     assert data["title"] == "Ocean Waves in Blue"  # already matching: the content-derived text stays
+
+
+VALIDATED_SCHEMAS = [
+    {
+        "type": "object",
+        "properties": {"summary": {"type": "string"}, "score": {"type": "number", "minimum": 0, "maximum": 1}},
+        "required": ["summary"],
+    },
+    {
+        "type": "object",
+        "properties": {
+            "items": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "label": {"enum": ["ocean", "forest", "city"]},
+                        "start_time": {"type": "integer"},
+                        "confidence": {"type": "integer", "exclusiveMinimum": 0, "exclusiveMaximum": 100},
+                    },
+                    "required": ["label"],
+                },
+            },
+            "flag": {"type": ["boolean", "null"]},
+            "fixed": {"const": "v1"},
+            "when": {"type": "string", "format": "date-time"},
+            "id": {"type": "string", "format": "uuid"},
+        },
+        "required": ["items"],
+    },
+    {
+        "type": "object",
+        "$defs": {
+            "clip": {"type": "object", "properties": {"colour": {"type": "string"}, "end_time": {"type": "number"}}}
+        },
+        "properties": {
+            "clips": {"type": "array", "items": {"$ref": "#/$defs/clip"}},
+            "either": {"anyOf": [{"type": "integer"}, {"type": "string"}]},
+        },
+    },
+]
+
+
+@pytest.mark.parametrize("schema", VALIDATED_SCHEMAS)
+def test_json_schema_output_validates(api: httpx.Client, media_url: str, schema: dict[str, object]) -> None:
+    """The answer validates against the schema with a real JSON Schema (Draft 2020-12) validator."""
+    import jsonschema
+
+    r = analyze(
+        api,
+        video={"type": "url", "url": f"{media_url}/videos/ocean-waves.mp4"},
+        prompt="x",
+        response_format={"type": "json_schema", "json_schema": schema},
+    )
+    assert r.status_code == 200, r.text
+    data = json.loads(r.json()["data"])
+    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER).validate(
+        data
+    )
+    if "items" in data:
+        assert {item["label"] for item in data["items"]} == {"ocean"}  # the enum value the footage shows
