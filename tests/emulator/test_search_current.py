@@ -194,7 +194,7 @@ def test_transcription_option_ranking(current: Emulator, library: dict[str, str]
         assert hits(["visual", "transcription"], "and") == []
 
 
-def test_sdk_1_3_6_search_and_pages(current: Emulator, library: dict[str, str]) -> None:
+def test_sdk_1_3_6_search_and_pages(current: Emulator, library: dict[str, str], samples: Path) -> None:
     sdk = sdk136()
     client = sdk.TwelveLabs(api_key="test-key", base_url=current.base_url)
     hits = list(
@@ -223,3 +223,13 @@ def test_sdk_1_3_6_search_and_pages(current: Emulator, library: dict[str, str]) 
         filter=json.dumps({"kind": "urban"}),
     )
     assert [g.id for g in grouped.data] == [library["city"]] and grouped.data[0].clips
+    png = (samples / "media" / "still.png").read_bytes()
+    images = list(
+        client.search.query(
+            index_id=library["index"],
+            search_options=["visual"],
+            query_media_type="image",
+            query_media_files=[("a.png", png, "image/png"), ("b.png", png, "image/png")],
+        )
+    )
+    assert images[0].video_id == library["ocean"] and len(images) == 4
