@@ -46,6 +46,7 @@ class Demo:
         self.stack = stack
         self.out = out
         self.started = time.monotonic()
+        self.upload_started: dict[str, float] = {}  # key -> monotonic time its upload began
 
     def say(self, text: str) -> None:
         print(f"[{time.monotonic() - self.started:6.1f}s] {text}", file=self.out, flush=True)
@@ -72,6 +73,7 @@ class Demo:
             try:
                 for key, video in keys.items():
                     self.say(f"{video.name}: uploading to s3://{bucket}/{key}")
+                    self.upload_started[key] = time.monotonic()
                     self.stack.client("s3").upload_file(str(video), bucket, key)
             except Exception as exc:  # handed to the main thread, which raises it
                 errors.append(exc)
@@ -112,7 +114,10 @@ class Demo:
                 status = job.get("status") if job else None
                 if status != seen[key]:
                     seen[key] = status
-                    self.say(f"{video.name}: {status}{self._detail(job)}")
+                    took = ""
+                    if status in TERMINAL and key in self.upload_started:
+                        took = f" - {time.monotonic() - self.upload_started[key]:.1f} s after its upload"
+                    self.say(f"{video.name}: {status}{self._detail(job)}{took}")
             if all(seen[k] in TERMINAL for k in keys):
                 return {k: jobs[k] for k in keys}
             if time.monotonic() > deadline:

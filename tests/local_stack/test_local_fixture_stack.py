@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 import urllib.error
 import urllib.request
@@ -177,10 +178,16 @@ def test_exit_stops_everything(tmp_path: Path) -> None:
     with LocalStack(config) as running:
         moto_pid = running.server.pid  # type: ignore[union-attr]
         urls = [running.moto_url, running.webhook_url]
-    with pytest.raises(ProcessLookupError):
-        for _ in range(50):
-            os.kill(moto_pid, 0)
-            time.sleep(0.1)
+        # The deploy ran the custom resource: its warm worker is alive until the stack stops.
+        worker_pids = [int(pid) for pid in re.findall(r"local worker pid (\d+)", running.function_log("provisioner"))]
+        assert worker_pids
+        for pid in worker_pids:
+            os.kill(pid, 0)
+    for pid in [moto_pid, *worker_pids]:
+        with pytest.raises(ProcessLookupError):
+            for _ in range(50):
+                os.kill(pid, 0)
+                time.sleep(0.1)
     for url in urls:
         with pytest.raises(urllib.error.URLError):
             urllib.request.urlopen(url, timeout=2)
