@@ -49,7 +49,8 @@ def _boto_config(**extra: Any) -> Any:
 
 # --- per-invocation deadline --------------------------------------------------------------------------------------
 # The client stops retrying/waiting (DeadlineExceededError, which the state machine retries) this long before the
-# Lambda would be killed (Sandbox.Timedout, which nothing retries): 10% of the time the invocation started with,
+# Lambda would be killed (Sandbox.Timedout: retried too, but the killed attempt's logs and metrics are lost, and a
+# webhook caller or SQS sees a failure): 10% of the time the invocation started with,
 # at most DEADLINE_MARGIN_MAX seconds (30 s function -> 3 s, 15 s -> 1.5 s, 300 s -> 3 s).
 DEADLINE_MARGIN_FRACTION = 0.1
 DEADLINE_MARGIN_MAX = 3.0

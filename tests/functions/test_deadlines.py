@@ -1,7 +1,8 @@
 """The TwelveLabs client follows the Lambda's remaining time and the TWELVELABS_* client settings.
 
-A Lambda killed at its timeout fails with `Sandbox.Timedout`, which the state machine does not retry; the client
-must give up first with `DeadlineExceededError` (retried by the ASL under that class name)."""
+A Lambda killed at its timeout fails with `Sandbox.Timedout` (the state machine retries it as a last resort, but the
+killed attempt loses its logs and metrics); the client gives up first with `DeadlineExceededError` (retried by the
+ASL under that class name)."""
 
 from __future__ import annotations
 

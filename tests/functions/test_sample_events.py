@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel, SqsModel
-
 from video_pipeline.index_provisioning import CustomResourceEvent
 from video_pipeline.models import payloads
 from video_pipeline.models.events import ExecutionStatusChangeEvent, FunctionUrlRequest, parse_s3_message_body

@@ -40,7 +40,7 @@ def test_a_video_is_indexed_embedded_analysed_stored_and_announced(pipeline: Pip
     chapters = json.loads(pipeline.read_result(item["results"]["chapters"]))
     assert chapters["result"]["chapters"]
     assert all(0 <= c["start_sec"] < c["end_sec"] <= 8.5 for c in chapters["result"]["chapters"])
-    assert any(name.startswith("analysis-safety") or name == "safety" for name in item["results"])
+    assert "analysis-safety" in item["results"]  # kind analyze: its result is named analysis-<name>
 
     messages = pipeline.messages(item["job_key"])
     assert [m["event_type"] for m in messages] == ["video.completed"]
@@ -222,7 +222,7 @@ def test_images_and_audio_get_a_marengo_embedding(pipeline: Pipeline, samples: P
     stored = pipeline.read_result(item["results"]["embeddings"])
     kind = item["kind"]
     segments = json.loads(stored)[f"{kind}_embedding"]["segments"]
-    assert segments and all(s.get("float") or s.get("embeddings_float") for s in segments), stored[:300]
+    assert segments and all(len(s["float"]) == 1024 for s in segments), stored[:300]
     assert _events(pipeline, item["job_key"]) == ["embedding.completed"]
 
 
