@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -36,7 +37,11 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/v1.3"
 ADMIN_PREFIX = "/_emulator"
 API_VERSION = "1.3"
-CREATING_PATHS = (f"{API_PREFIX}/tasks", f"{API_PREFIX}/embed/tasks", f"{API_PREFIX}/indexes")
+# POSTs that create a resource: the `error_after_create` fault answers 500 after one of them succeeded.
+CREATING_PATHS = re.compile(
+    re.escape(API_PREFIX) + r"/(tasks|embed/tasks|indexes|assets|assets/multipart-uploads|indexes/[^/]+/indexed-assets"
+    r"|analyze/tasks|embed-v2/tasks|connections/[^/]+/imports)"
+)
 # Endpoints answering errors as `{"error": {...}}` (§1); everything else is flat `{code, message}`.
 WRAPPED_ERROR_PREFIXES = (f"{API_PREFIX}/embed-v2", f"{API_PREFIX}/analyze/tasks", f"{API_PREFIX}/analyze/batches")
 FINGERPRINT_BODY_LIMIT = 4 * 1024 * 1024
@@ -209,7 +214,7 @@ class EmulatorApp:
         response = self._idempotent_route(request, key) if request.method == "POST" else self._route(request)
         if (
             request.method == "POST"
-            and path.rstrip("/") in CREATING_PATHS
+            and CREATING_PATHS.fullmatch(path.rstrip("/"))
             and 200 <= response.status_code < 300
             and rt.faults.take_error_after_create(path)
         ):
