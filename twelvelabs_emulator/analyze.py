@@ -239,6 +239,12 @@ def fetch_source(s: Services, kind: str, value: str, field_name: str, scratch: P
     return target, "video.mp4"
 
 
+def head_digest(path: Path, limit: int = 8 * 1024 * 1024) -> str:
+    """sha256 of the first `limit` bytes: a content key for the vectors' salt without reading a huge file whole."""
+    with path.open("rb") as fh:
+        return hashlib.sha256(fh.read(limit)).hexdigest()
+
+
 def check_analyze_video(info: MediaInfo, max_seconds: float) -> None:
     """Pegasus 1.5/1.6 input requirements: 1 s .. max, 360x360 .. 5184x2160, aspect 1:2.4 .. 2.4:1."""
     w, h = info.width, info.height
@@ -305,7 +311,7 @@ def analyse_video(
             raise ApiError(
                 400, problem.code if problem.code.startswith("video_") else "parameter_invalid", problem.message
             ) from problem
-        digest = hashlib.sha256(path.read_bytes()[: 8 * 1024 * 1024]).hexdigest()
+        digest = head_digest(path)
     shown: dict[str, object] = {"type": kind}
     if kind != "base64_string":
         shown[kind] = value

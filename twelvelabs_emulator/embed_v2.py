@@ -4,7 +4,6 @@ async task store (`/embed-v2/tasks`: processing -> ready | failed, kept 7 days, 
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import tempfile
 import threading
@@ -300,7 +299,7 @@ def embed_media(
     path: Path, kind: Literal["audio", "video"], p: Plan, name: str, max_seconds: float, min_seconds: float = 1.0
 ) -> tuple[list[dict[str, object]], float]:
     """(EmbeddingData entries, media duration). MediaProblem for content that breaks a requirement."""
-    salt = hashlib.sha256(path.read_bytes()[: 4 * 1024 * 1024]).hexdigest()
+    salt = analyze.head_digest(path)
     if kind == "video":
         info = media.probe_video(path, name)
         duration = info.duration
