@@ -173,16 +173,18 @@ class LambdaFunction(Generic[SettingsT]):
     def sqs_batch(self, fn: Callable[[SqsRecordModel, Runtime[SettingsT]], Any]) -> LambdaHandler:
         """An SQS-triggered `lambda_handler`: `fn(record, runtime)` per record, partial batch failures reported
         (a failing record is retried by SQS, then dead-lettered; the others succeed)."""
-        from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-        from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
-
-        processor = BatchProcessor(event_type=EventType.SQS, model=SqsRecordModel)
+        processors: list[Any] = []  # built on the first batch: the batch utility imports asyncio (~30 ms)
 
         @functools.wraps(fn)
         def call(event: dict[str, Any], context: LambdaContext) -> Any:
+            from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+            from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+
+            if not processors:
+                processors.append(BatchProcessor(event_type=EventType.SQS, model=SqsRecordModel))
             runtime = self.runtime()
             return process_partial_response(
-                event=event, record_handler=lambda record: fn(record, runtime), processor=processor, context=context
+                event=event, record_handler=lambda record: fn(record, runtime), processor=processors[0], context=context
             )
 
         return self._wrap(call)
