@@ -59,9 +59,11 @@ def junk(total: int) -> Iterator[bytes]:
 def multipart(index_id: str, size: int) -> tuple[str, int, Iterator[bytes]]:
     """(content type, exact content length, body iterator) of the multipart request."""
     boundary = uuid.uuid4().hex
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"index_id\"\r\n\r\n{index_id}\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"video_file\"; filename=\"junk.mp4\"\r\n"
-            "Content-Type: video/mp4\r\n\r\n").encode()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="index_id"\r\n\r\n{index_id}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="video_file"; filename="junk.mp4"\r\n'
+        "Content-Type: video/mp4\r\n\r\n"
+    ).encode()
     tail = f"\r\n--{boundary}--\r\n".encode()
 
     def body() -> Iterator[bytes]:
@@ -81,20 +83,45 @@ def main() -> int:
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="emulator-bench-") as state_dir:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "twelvelabs_emulator", "--port", str(port), "--api-key", API_KEY,
-             "--processing-seconds", "0.5", "--state-dir", state_dir, "--log-level", "WARNING", "--surface", "classic"],
-            cwd=REPO, stdout=subprocess.PIPE, env=os.environ | {"PYTHONUNBUFFERED": "1"})
+            [
+                sys.executable,
+                "-m",
+                "twelvelabs_emulator",
+                "--port",
+                str(port),
+                "--api-key",
+                API_KEY,
+                "--processing-seconds",
+                "0.5",
+                "--state-dir",
+                state_dir,
+                "--log-level",
+                "WARNING",
+                "--surface",
+                "classic",
+            ],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            env=os.environ | {"PYTHONUNBUFFERED": "1"},
+        )
         try:
             assert proc.stdout is not None
             proc.stdout.readline()  # the "serving" line: the socket is bound
             headers = {"x-api-key": API_KEY}
-            index_id = httpx.post(f"{base}/v1.3/indexes", headers=headers, json={
-                "index_name": "bench", "models": [{"model_name": "marengo2.7", "model_options": ["visual"]}]}).json()["_id"]
+            index_id = httpx.post(
+                f"{base}/v1.3/indexes",
+                headers=headers,
+                json={"index_name": "bench", "models": [{"model_name": "marengo2.7", "model_options": ["visual"]}]},
+            ).json()["_id"]
             rss_before = proc_status_kb(proc.pid, "VmRSS")
             content_type, length, body = multipart(index_id, size)
             started = time.monotonic()
-            response = httpx.post(f"{base}/v1.3/tasks", content=body, timeout=600,
-                                  headers=headers | {"Content-Type": content_type, "Content-Length": str(length)})
+            response = httpx.post(
+                f"{base}/v1.3/tasks",
+                content=body,
+                timeout=600,
+                headers=headers | {"Content-Type": content_type, "Content-Length": str(length)},
+            )
             elapsed = time.monotonic() - started
             response.raise_for_status()
             task_id = response.json()["_id"]
@@ -109,8 +136,10 @@ def main() -> int:
             print(f"upload size        : {size / 1024 / 1024:.0f} MiB ({length} bytes on the wire)")
             print(f"upload time        : {elapsed:.2f} s ({size / 1024 / 1024 / elapsed:.0f} MiB/s, incl. hashing)")
             print(f"emulator RSS before: {rss_before / 1024:.1f} MB")
-            print(f"emulator peak RSS  : {peak / 1024:.1f} MB (VmHWM; target < 200 MB) -> "
-                  f"{'OK' if peak / 1024 < 200 else 'OVER TARGET'}")
+            print(
+                f"emulator peak RSS  : {peak / 1024:.1f} MB (VmHWM; target < 200 MB) -> "
+                f"{'OK' if peak / 1024 < 200 else 'OVER TARGET'}"
+            )
             print(f"task               : {task_id} {status} ({error})")
             httpx.delete(f"{base}/v1.3/tasks/{task_id}", headers=headers)
             return 0 if peak / 1024 < 200 else 1

@@ -29,7 +29,9 @@ FPS = 10
 AUDIO_RATE = 22050
 
 
-def _frame_bytes(width: int, height: int, index: int, base: tuple[int, int, int], accent: tuple[int, int, int]) -> bytes:
+def _frame_bytes(
+    width: int, height: int, index: int, base: tuple[int, int, int], accent: tuple[int, int, int]
+) -> bytes:
     """A flat background with a square that moves, so each frame (and each clip) differs."""
     side = max(8, min(width, height) // 4)
     x0 = (index * 7) % max(1, width - side)
@@ -67,7 +69,7 @@ def make_video(
 ) -> Path:
     """Encode a real H.264/AAC video with a moving square and a sine tone."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    frames = max(1, int(round(seconds * FPS)))
+    frames = max(1, round(seconds * FPS))
     with av.open(str(path), mode="w") as container:
         vstream = container.add_stream("libx264", rate=FPS)
         vstream.width, vstream.height, vstream.pix_fmt = width, height, "yuv420p"
@@ -87,7 +89,8 @@ def make_video(
         for start in range(0, samples_total, chunk):
             n = min(chunk, samples_total - start)
             pcm = b"".join(
-                struct.pack("<h", int(8000 * math.sin(2 * math.pi * tone_hz * (start + k) / AUDIO_RATE))) for k in range(n)
+                struct.pack("<h", int(8000 * math.sin(2 * math.pi * tone_hz * (start + k) / AUDIO_RATE)))
+                for k in range(n)
             )
             aframe = av.AudioFrame(format="s16", layout="mono", samples=n)
             aframe.planes[0].update(pcm)
@@ -109,7 +112,9 @@ def make_png(path: Path, width: int, height: int, color: tuple[int, int, int]) -
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    )
     return path
 
 
@@ -131,7 +136,9 @@ def make_wav(path: Path, seconds: float, tone_hz: float = 660.0) -> Path:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(AUDIO_RATE)
-        w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * tone_hz * k / AUDIO_RATE))) for k in range(n)))
+        w.writeframes(
+            b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * tone_hz * k / AUDIO_RATE))) for k in range(n))
+        )
     return path
 
 
@@ -146,7 +153,10 @@ def make_mp3(path: Path, seconds: float, tone_hz: float = 550.0) -> Path:
             n = min(1152, total - start)
             frame = av.AudioFrame(format="s16p", layout="mono", samples=n)
             frame.planes[0].update(
-                b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * tone_hz * (start + k) / rate))) for k in range(n))
+                b"".join(
+                    struct.pack("<h", int(8000 * math.sin(2 * math.pi * tone_hz * (start + k) / rate)))
+                    for k in range(n)
+                )
             )
             frame.sample_rate, frame.pts, frame.time_base = rate, start, Fraction(1, rate)
             for packet in stream.encode(frame):
@@ -172,7 +182,7 @@ def make_all(out: Path) -> list[Path]:
     empty.write_bytes(b"")
     text = out / "bad/not-a-video.mp4"
     text.write_text("This is a text file that pretends to be a video.\n")
-    return made + [empty, text]
+    return [*made, empty, text]
 
 
 if __name__ == "__main__":

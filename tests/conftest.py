@@ -26,5 +26,7 @@ def emulator():
     """A fresh, started TwelveLabs emulator (api key "test-key", 0.2 s processing), stopped afterwards."""
     from twelvelabs_emulator import Emulator, EmulatorConfig
 
-    with Emulator(EmulatorConfig(api_key="test-key", host="127.0.0.1", port=0, processing_seconds=0.2, surface="classic")) as emu:
+    with Emulator(
+        EmulatorConfig(api_key="test-key", host="127.0.0.1", port=0, processing_seconds=0.2, surface="classic")
+    ) as emu:
         yield emu
