@@ -30,7 +30,8 @@ $(SAMPLES): $(STAMP) scripts/make_samples.py
 	$(PY) scripts/make_samples.py build/samples
 	touch $(SAMPLES)
 
-test: $(STAMP) $(SDK136) $(SAMPLES)
+# Lint first: style and types are part of the suite (CI runs `make test`).
+test: lint $(SDK136) $(SAMPLES)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
