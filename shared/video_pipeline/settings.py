@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
@@ -86,8 +86,13 @@ class IndexProvisionerSettings(FunctionSettings):
     pass
 
 
+Surface = Literal["current", "classic"]
+
+
 class IngestSettings(JobsTableSetting, ResultsBucketSetting, NotificationsSetting, IndexIdSetting):
     state_machine_arn: str = Field(min_length=1)
+    # Which TwelveLabs API the pipeline speaks (carried in the execution input; the state machine branches on it).
+    twelvelabs_surface: Surface
     analyses: list[AnalysisSpec]
     ignore_prefixes: list[str] = Field(default_factory=lambda: ["results/"])
     key_suffixes: list[str] = Field(default_factory=list)  # empty = every key; compared case-insensitively

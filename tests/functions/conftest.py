@@ -273,6 +273,7 @@ def stack(moto_endpoint: str, tl_emulator: Any, monkeypatch: pytest.MonkeyPatch)
         "RESULTS_BUCKET": resources["results"],
         "NOTIFICATIONS_TOPIC_ARN": resources["topic"],
         "STATE_MACHINE_ARN": resources["machine"],
+        "TWELVELABS_SURFACE": "classic",
         "ANALYSES": json.dumps(ANALYSES),
         "IGNORE_PREFIXES": "results/,_internal/",
         "EMBED_CLIP_LENGTH": "6",

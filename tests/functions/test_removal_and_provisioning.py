@@ -98,6 +98,7 @@ def test_index_provisioner_finds_or_creates_and_never_deletes(stack: Stack, hand
         event = load_event("index_provisioner")
         event["ResponseURL"] = f"http://127.0.0.1:{server.server_port}/response"
         event["ResourceProperties"]["IndexName"] = f"provisioned-{stack.index_id}"
+        event["ResourceProperties"]["Surface"] = "classic"  # this emulator speaks the classic surface
         created = handler("index_provisioner").lambda_handler(event, context)
         again = handler("index_provisioner").lambda_handler({**event, "RequestType": "Update"}, context)
         index_id = created["Data"]["IndexId"]
@@ -112,6 +113,22 @@ def test_index_provisioner_finds_or_creates_and_never_deletes(stack: Stack, hand
         assert stack.tl().get_index(index_id).id == index_id  # still there
         bad = handler("index_provisioner").lambda_handler({**event, "ResourceProperties": {"IndexName": ""}}, context)
         assert bad["Status"] == "FAILED" and "IndexName" in bad["Reason"]
-        assert [r["Status"] for r in _ResponseCatcher.received] == ["SUCCESS", "SUCCESS", "SUCCESS", "FAILED"]
+        # The same name on the current surface: the classic index cannot take indexed assets -> a clear failure.
+        current = {**event["ResourceProperties"], "Surface": "current"}
+        mismatch = handler("index_provisioner").lambda_handler({**event, "ResourceProperties": current}, context)
+        assert mismatch["Status"] == "FAILED" and "index_models_mismatch" in mismatch["Reason"], mismatch
+        assert "marengo3.0" in mismatch["Reason"]
+        assert [r["Status"] for r in _ResponseCatcher.received] == ["SUCCESS", "SUCCESS", "SUCCESS", "FAILED", "FAILED"]
+
     finally:
         server.shutdown()
+
+
+def test_the_index_models_follow_the_surface() -> None:
+    from video_pipeline.index_provisioning import IndexProperties
+
+    current = IndexProperties.model_validate({"IndexName": "x", "Surface": "current", "MarengoModelOptions": "visual"})
+    assert [m.model_dump() for m in current.models()] == [{"model_name": "marengo3.0", "model_options": ["visual"]}]
+    classic = IndexProperties.model_validate({"IndexName": "x", "Surface": "classic"})
+    assert [m.model_name for m in classic.models()] == ["marengo2.7", "pegasus1.2"]
+    assert IndexProperties.model_validate({"IndexName": "x"}).Surface == "classic"  # stacks deployed before it

@@ -22,6 +22,7 @@ from local_stack import LocalStack, StackConfig
 TERMINAL = {"COMPLETED", "FAILED", "REJECTED", "DELETED"}
 
 FAST_PARAMETERS = {
+    "TwelveLabsSurface": "classic",
     "EmbedPollFirstSeconds": "1",
     "EmbedPollMaxSeconds": "2",
     "EmbedPollMaxAttempts": "30",
