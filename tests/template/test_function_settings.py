@@ -4,6 +4,7 @@ the model requires is set. (A model field with a default may be left unset.)"""
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,8 @@ def _settings_model(code_dir: str) -> Any:
     source = (REPO / "functions" / code_dir / "app.py").read_text()
     names = re.findall(r"LambdaFunction\((\w+)", source)
     assert len(names) == 1, f"functions/{code_dir}/app.py must create exactly one LambdaFunction, found {names}"
-    return getattr(settings, names[0])
+    imported = re.search(rf"^from (video_pipeline[\w.]*) import .*\b{names[0]}\b", source, re.M)  # e.g. .imports
+    return getattr(importlib.import_module(imported.group(1)) if imported else settings, names[0])
 
 
 FUNCTIONS = _functions()

@@ -1,0 +1,254 @@
+"""The `s3` source: list -> manifest (prepare), each object -> the upload's ingest path (item), count (finish)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from video_pipeline.clients import Runtime
+from video_pipeline.imports.models import (
+    OUTCOMES,
+    Counts,
+    FinishInput,
+    ImportEventType,
+    ImportRun,
+    ItemInput,
+    ItemOutcome,
+    ItemOutput,
+    ItemProblem,
+    ObjectEntry,
+    PrepareInput,
+    PrepareOutput,
+    RequestRef,
+    as_outcome,
+)
+from video_pipeline.imports.runs import (
+    InvalidImportRequestError,
+    announce_once,
+    cause_message,
+    reject,
+    validate_request,
+)
+from video_pipeline.imports.settings import (
+    ImportFinishSettings,
+    ImportItemSettings,
+    ImportPrepareSettings,
+    ImportsTableSetting,
+)
+from video_pipeline.imports.store import ImportsStore
+from video_pipeline.ingest import IngestResult, process_object
+from video_pipeline.models.events import S3ObjectRef
+
+logger = Logger(child=True)
+
+REPORTS_PREFIX = "imports/"
+
+
+def imports_store(runtime: Runtime[ImportsTableSetting]) -> ImportsStore:
+    return ImportsStore(runtime.clients.dynamodb.Table(runtime.settings.imports_table))
+
+
+def run_prefix(run_id: str) -> str:
+    """Where a run's manifest, report and Map results live in the results bucket."""
+    return f"{REPORTS_PREFIX}{run_id}/"
+
+
+# ---------------------------------------------------------------- prepare
+
+
+def list_objects(
+    s3: Any, bucket: str, prefix: str, skip_prefixes: list[str], limit: int | None
+) -> Iterator[ObjectEntry]:
+    """Every object under `prefix`, folder markers and `skip_prefixes` left out, at most `limit`."""
+    count = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            key = str(item["Key"])
+            if key.endswith("/") or any(key.startswith(p) for p in skip_prefixes):
+                continue
+            yield ObjectEntry(bucket=bucket, key=key, size=int(item.get("Size", 0)), etag=item.get("ETag"))
+            count += 1
+            if limit is not None and count >= limit:
+                return
+
+
+def write_manifest(s3: Any, bucket: str, key: str, entries: Iterator[ObjectEntry]) -> int:
+    """The manifest the Distributed Map reads (ItemReader, JSON array), streamed through a spooled file."""
+    count = 0
+    with tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024, mode="w+b") as out:
+        out.write(b"[")
+        for entry in entries:
+            out.write((b"," if count else b"") + entry.model_dump_json(exclude_none=True).encode() + b"\n")
+            count += 1
+        out.write(b"]")
+        out.seek(0)
+        s3.upload_fileobj(out, bucket, key, ExtraArgs={"ContentType": "application/json"})
+    return count
+
+
+def prepare(event: PrepareInput, runtime: Runtime[ImportPrepareSettings]) -> PrepareOutput:
+    """Validate the run's request, record the run (once), write its manifest (once: a retry reuses it)."""
+    settings, store = runtime.settings, imports_store(runtime)
+    raw = event.request
+    requested_by = raw.get("requested_by") if isinstance(raw, dict) else None
+    try:
+        request = validate_request(raw, settings.media_bucket)
+    except InvalidImportRequestError as exc:
+        logger.warning("import request refused", extra={"run_id": event.run_id, "reason": exc.message})
+        reject(
+            runtime.clients.sns,
+            settings.notifications_topic_arn,
+            store,
+            run_id=event.run_id,
+            raw=raw,
+            reason=exc.message,
+            requested_by=str(requested_by) if requested_by else "command",
+            execution_arn=event.execution_arn,
+        )
+        return PrepareOutput(run_id=event.run_id, rejected=True)
+    bucket = request.bucket or settings.media_bucket
+    run = ImportRun(
+        run_id=event.run_id,
+        status="RUNNING",
+        request=RequestRef(
+            source=request.source, bucket=bucket, prefix=request.prefix, s3_uri=f"s3://{bucket}/{request.prefix}"
+        ),
+        requested_by=request.requested_by or "command",
+        execution_arn=event.execution_arn,
+    )
+    _, stored = store.create_run(run)
+    if stored.status != "RUNNING":
+        raise InvalidImportRequestError(f"run {event.run_id} is already {stored.status}; start a new run")
+    prefix = run_prefix(event.run_id)
+    manifest_key = prefix + "manifest.json"
+    total = stored.counts.total
+    if not stored.manifest:
+        entries = list_objects(runtime.s3, bucket, request.prefix, [settings.import_request_prefix], request.max_items)
+        total = write_manifest(runtime.s3, settings.results_bucket, manifest_key, entries)
+        store.update_run(
+            event.run_id,
+            {"manifest": f"s3://{settings.results_bucket}/{manifest_key}", "counts": Counts(total=total).model_dump()},
+        )
+    logger.info("import prepared", extra={"run_id": event.run_id, "objects": total})
+    return PrepareOutput(
+        run_id=event.run_id,
+        rejected=False,
+        manifest_bucket=settings.results_bucket,
+        manifest_key=manifest_key,
+        results_prefix=prefix + "map",
+        total=total,
+        max_concurrency=settings.import_max_concurrency,
+    )
+
+
+# ---------------------------------------------------------------- one object
+
+
+def _classify(result: IngestResult, started_at: str, runtime: Runtime[ImportItemSettings]) -> tuple[ItemOutcome, str]:
+    if result.outcome in ("started", "embedded"):
+        return "new", result.detail
+    if result.outcome == "rejected":
+        return "rejected", result.detail
+    if result.outcome == "embedding_failed":
+        return "failed", result.detail
+    if result.outcome == "ignored":
+        return "skipped", result.detail or "ignored"
+    # "duplicate": the job existed. Created by an earlier attempt of this very item (it claimed, then failed before
+    # recording)? Then it is this run's outcome, not a skip.
+    job = runtime.store.require_jobs().get(result.job_key) if result.job_key else None
+    if job is not None and job.created_at >= started_at:
+        if job.status == "REJECTED":
+            return "rejected", job.error_code or ""
+        if job.status == "FAILED" and job.kind in ("image", "audio"):
+            return "failed", job.error_code or ""
+        return "new", job.status
+    return "skipped", f"already {job.status}" if job is not None else "already processed"
+
+
+def import_object(event: ItemInput, runtime: Runtime[ImportItemSettings]) -> ItemOutput:
+    """Hand one object to the ingest path (screening, job key, claim, start) and record its outcome once."""
+    store, obj = imports_store(runtime), event.object
+    if event.error is not None:
+        reason = f"{event.error.error}: {cause_message(event.error.cause)}".rstrip(": ")
+        outcome = store.record_item(event.run_id, obj.bucket, obj.key, "failed", None, reason)
+        logger.warning("import object failed", extra={"run_id": event.run_id, "key": obj.key, "reason": reason})
+        return ItemOutput(outcome=outcome, detail=reason)
+    marker = store.begin_item(event.run_id, obj.bucket, obj.key)
+    if marker.get("outcome"):
+        return ItemOutput(
+            outcome=as_outcome(marker["outcome"]), job_key=marker.get("job_key"), detail=str(marker.get("detail", ""))
+        )
+    ref = S3ObjectRef(bucket=obj.bucket, key=obj.key, size=obj.size, etag=obj.etag)
+    result = process_object(ref, runtime)
+    outcome, detail = _classify(result, str(marker["started_at"]), runtime)
+    stored = store.record_item(event.run_id, obj.bucket, obj.key, outcome, result.job_key, detail)
+    return ItemOutput(outcome=stored, job_key=result.job_key, detail=detail)
+
+
+# ---------------------------------------------------------------- finish
+
+
+def _tally(store: ImportsStore, run_id: str, out: Any) -> tuple[Counts, list[ItemProblem]]:
+    """Count the run's object outcomes, writing each as one JSON line of the report's `objects` to `out`."""
+    counts: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
+    problems: list[ItemProblem] = []
+    first = True
+    for item in store.items(run_id):
+        outcome = str(item.get("outcome") or "failed")
+        detail = str(item.get("detail") or ("no outcome recorded" if not item.get("outcome") else ""))
+        counts[outcome] = counts.get(outcome, 0) + 1
+        if outcome in ("rejected", "failed"):
+            problems.append(ItemProblem(key=str(item["key"]), outcome=as_outcome(outcome), reason=detail))
+        line = {"key": item["key"], "outcome": outcome, "job_key": item.get("job_key"), "detail": detail}
+        out.write((b"" if first else b",\n") + json.dumps(line, ensure_ascii=False).encode())
+        first = False
+    return Counts(**counts, total=sum(counts.values())), problems
+
+
+def finish(event: FinishInput, runtime: Runtime[ImportFinishSettings]) -> ImportRun:
+    """Count, write the report, close the run record (COMPLETED, or FAILED with `error`) and announce it once."""
+    settings, store = runtime.settings, imports_store(runtime)
+    run = store.get_run(event.run_id)
+    if run is None:  # the run failed before prepare recorded it
+        _, run = store.create_run(ImportRun(run_id=event.run_id, status="RUNNING"))
+    if run.status == "RUNNING":
+        report_key = run_prefix(event.run_id) + "report.json"
+        with tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024, mode="w+b") as out:
+            out.write(b'{"objects": [\n')
+            counts, problems = _tally(store, event.run_id, out)
+            status = "FAILED" if event.error is not None else "COMPLETED"
+            head = {
+                "run_id": event.run_id,
+                "status": status,
+                "request": run.request.model_dump(),
+                "counts": counts.model_dump(),
+            }
+            out.write(b"\n], " + json.dumps(head, ensure_ascii=False)[1:].encode())
+            out.seek(0)
+            runtime.s3.upload_fileobj(
+                out, settings.results_bucket, report_key, ExtraArgs={"ContentType": "application/json"}
+            )
+        fields: dict[str, Any] = {
+            "status": status,
+            "counts": counts.model_dump(),
+            "failures": [p.model_dump() for p in problems[: settings.failures_in_record]],
+            "failures_truncated": len(problems) > settings.failures_in_record,
+            "report": f"s3://{settings.results_bucket}/{report_key}",
+        }
+        if event.error is not None:
+            fields["error_code"] = event.error.error
+            fields["error_message"] = cause_message(event.error.cause) or event.error.error
+        run = (
+            store.update_run(event.run_id, fields, only_if_status_in=("RUNNING",)) or store.get_run(event.run_id) or run
+        )
+    logger.info(
+        "import finished", extra={"run_id": run.run_id, "status": run.status, "counts": run.counts.model_dump()}
+    )
+    if run.status in ("COMPLETED", "FAILED"):
+        event_type: ImportEventType = "import.completed" if run.status == "COMPLETED" else "import.failed"
+        announce_once(runtime.clients.sns, settings.notifications_topic_arn, store, event_type, run)
+    return run

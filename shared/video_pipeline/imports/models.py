@@ -1,0 +1,185 @@
+"""What an import reads and writes: the request, the state machine payloads, the run record, the SNS message."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import ConfigDict, Field, field_validator
+
+from video_pipeline.models.base import Lenient, Strict, utc_now_iso
+from video_pipeline.models.notifications import ErrorInfo
+
+ImportSource = Literal["s3", "integration", "connection"]
+RunStatus = Literal["RUNNING", "COMPLETED", "FAILED", "REJECTED"]
+ItemOutcome = Literal["new", "rejected", "skipped", "failed"]
+ImportEventType = Literal["import.completed", "import.failed", "import.rejected"]
+OUTCOMES: tuple[ItemOutcome, ...] = ("new", "rejected", "skipped", "failed")
+
+
+def as_outcome(value: object, default: ItemOutcome = "failed") -> ItemOutcome:
+    """A stored outcome string as an ItemOutcome (`default` for anything else)."""
+    return next((outcome for outcome in OUTCOMES if value == outcome), default)
+
+
+NOT_AVAILABLE = {
+    "integration": "the classic cloud-to-cloud import (integration) is not available in this version",
+    "connection": "the connections import (connection) is not available in this version",
+}
+
+
+class ImportRequest(Strict):
+    """A request file's body, or the input of `aws stepfunctions start-execution` (docs/imports.md).
+
+    `bucket` defaults to the media bucket; `prefix` narrows the backfill (empty = the whole bucket, the request
+    prefix and the ignored prefixes excluded by the ingest path).
+    """
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    source: ImportSource
+    bucket: str | None = Field(default=None, min_length=3, max_length=63)
+    prefix: str = Field(default="", max_length=1024)
+    max_items: int | None = Field(default=None, ge=1, le=10_000_000)
+    requested_by: str | None = Field(default=None, max_length=2048)
+
+    @field_validator("source")
+    @classmethod
+    def _available(cls, value: ImportSource) -> ImportSource:
+        if value in NOT_AVAILABLE:
+            raise ValueError(NOT_AVAILABLE[value])
+        return value
+
+
+class PrepareInput(Lenient):
+    """`import_prepare`: the execution's input as given (validated here, so a bad one is recorded and announced)."""
+
+    run_id: str = Field(min_length=1, max_length=80)
+    execution_arn: str | None = None
+    request: object = None
+
+
+class PrepareOutput(Strict):
+    run_id: str
+    rejected: bool
+    manifest_bucket: str | None = None
+    manifest_key: str | None = None
+    results_prefix: str | None = None
+    total: int = 0
+    max_concurrency: int = 1
+
+
+class ObjectEntry(Lenient):
+    """One manifest line: an object as listed."""
+
+    bucket: str = Field(min_length=1)
+    key: str = Field(min_length=1)
+    size: int | None = Field(default=None, ge=0)
+    etag: str | None = None
+
+
+class StepError(Lenient):
+    """A Step Functions Catch result: `{"Error": ..., "Cause": ...}`."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
+
+    error: str = Field(alias="Error", default="States.Runtime")
+    cause: str | None = Field(alias="Cause", default=None)
+
+
+class ItemInput(Lenient):
+    """`import_item`: one object of the manifest; `error` set when every attempt failed (record it as failed)."""
+
+    run_id: str = Field(min_length=1, max_length=80)
+    object: ObjectEntry
+    error: StepError | None = None
+
+
+class ItemOutput(Strict):
+    outcome: ItemOutcome
+    job_key: str | None = None
+    detail: str = ""
+
+
+class FinishInput(Lenient):
+    """`import_finish`: summarise the run, or (with `error`) record its failure."""
+
+    run_id: str = Field(min_length=1, max_length=80)
+    error: StepError | None = None
+
+
+class Counts(Strict):
+    new: int = 0
+    rejected: int = 0
+    skipped: int = 0
+    failed: int = 0
+    total: int = 0
+
+
+class ItemProblem(Strict):
+    """A rejected or failed object, with its reason."""
+
+    key: str
+    outcome: ItemOutcome
+    reason: str
+
+
+class RequestRef(Strict):
+    """What was imported."""
+
+    source: ImportSource | None = None
+    bucket: str | None = None
+    prefix: str | None = None
+    s3_uri: str | None = None
+
+
+class ImportRun(Lenient):
+    """The run record (imports table, `sk` = "run")."""
+
+    run_id: str
+    status: RunStatus
+    request: RequestRef = Field(default_factory=RequestRef)
+    requested_by: str | None = None
+    execution_arn: str | None = None
+    counts: Counts = Field(default_factory=Counts)
+    failures: list[ItemProblem] = Field(default_factory=list)
+    failures_truncated: bool = False
+    manifest: str | None = None
+    report: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    notified: list[str] = Field(default_factory=list)
+    created_at: str = Field(default_factory=utc_now_iso)
+    updated_at: str = Field(default_factory=utc_now_iso)
+
+
+class ImportNotification(Strict):
+    """The SNS message of an import run: counts and pointers (the report in S3), never the list of objects."""
+
+    schema_version: Literal["1"] = "1"
+    event_type: ImportEventType
+    run_id: str
+    status: RunStatus
+    source: ImportSource | None = None
+    request: RequestRef
+    requested_by: str | None = None
+    counts: Counts
+    report: str | None = None
+    manifest: str | None = None
+    error: ErrorInfo | None = None
+    occurred_at: str = Field(default_factory=utc_now_iso)
+
+    @classmethod
+    def for_run(cls, event_type: ImportEventType, run: ImportRun) -> ImportNotification:
+        error = ErrorInfo(code=run.error_code, message=run.error_message or "") if run.error_code else None
+        return cls(
+            event_type=event_type,
+            run_id=run.run_id,
+            status=run.status,
+            source=run.request.source,
+            request=run.request,
+            requested_by=run.requested_by,
+            counts=run.counts,
+            report=run.report,
+            manifest=run.manifest,
+            error=error,
+        )
