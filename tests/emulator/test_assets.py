@@ -78,7 +78,7 @@ def test_url_upload_and_errors(capi: httpx.Client, samples: Path) -> None:
 
 
 def test_direct_upload_size_limit(make_emulator, samples: Path) -> None:  # type: ignore[no-untyped-def]
-    from conftest import client_for
+    from tests.emulator.conftest import client_for
 
     emu = make_emulator(surface="current", max_asset_direct_bytes=10_000)
     with client_for(emu) as api:
@@ -168,8 +168,8 @@ def test_user_metadata_semantics(capi: httpx.Client, samples: Path) -> None:
 def test_ready_asset_media_for_other_modules(current, samples: Path) -> None:  # type: ignore[no-untyped-def]
     """The function analysis/embedding code calls: 404 unknown, 400 not ready, the media once ready."""
     import pytest
-    from conftest import client_for
 
+    from tests.emulator.conftest import client_for
     from twelvelabs_emulator.assets import ready_asset_media
     from twelvelabs_emulator.errors import ApiError
 
@@ -190,8 +190,7 @@ def test_ready_asset_media_for_other_modules(current, samples: Path) -> None:  #
 
 def test_assets_survive_a_restart(tmp_path: Path, samples: Path) -> None:
     """With a state dir, assets, their files and unfinished processing come back after a restart."""
-    from conftest import client_for
-
+    from tests.emulator.conftest import client_for
     from twelvelabs_emulator import Emulator, EmulatorConfig
 
     config = EmulatorConfig(api_key="test-key", port=0, processing_seconds=0.2, state_dir=tmp_path / "state")

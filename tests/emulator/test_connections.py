@@ -8,9 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from conftest import client_for
 from helpers import wait_status
 
+from tests.emulator.conftest import client_for
 from twelvelabs_emulator import Emulator
 
 

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from conftest import client_for
 from helpers import Receiver, create_current_index, ready_asset, wait_for, wait_status
 
+from tests.emulator.conftest import client_for
 from twelvelabs_emulator import Emulator
 
 ORDER = ["validating", "pending", "queued", "indexing", "ready"]

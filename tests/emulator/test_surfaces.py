@@ -13,7 +13,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from conftest import client_for
 from helpers import (
     BOTH,
     create_current_index,
@@ -27,6 +26,7 @@ from helpers import (
 )
 from pydantic import BaseModel
 
+from tests.emulator.conftest import client_for
 from twelvelabs_emulator import Emulator
 
 
