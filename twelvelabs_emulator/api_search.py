@@ -144,7 +144,12 @@ def _create_current_search(s: Services, request: EmulatorRequest) -> Response:
                 "index_not_supported_for_search",
                 f"The index {index.id} has no Marengo model, so it cannot be searched.",
             )
-        enabled = index.options("marengo")
+        enabled = set(index.options("marengo"))
+    # Marengo 3.0 indexes have the model options visual and audio only (SDK 1.3.6); spoken words are "extracted
+    # from the audio track" (docs: concepts/modalities), so the audio model option enables the transcription
+    # search option too (INFERRED: no transcription model option exists to enable it otherwise).
+    if "audio" in enabled:
+        enabled.add("transcription")
     for option in form.search_options:
         if option not in enabled:
             raise ApiError(

@@ -123,8 +123,28 @@ def test_transcription_and_composed_queries(current: Emulator, library: dict[str
             api, index_id=library["index"], search_options=["visual"], query_text="x", transcription_options=["lexical"]
         )
         assert r.status_code == 400 and "transcription_options" in r.json()["message"]
-        r = search(api, index_id=library["index"], search_options=["transcription"], query_text="x")
-        assert r.status_code == 400 and r.json()["code"] == "search_option_not_supported"
+        # transcription comes from the audio track: the audio model option enables it (the index has audio);
+        # the sample media carry no speech, so it matches nothing
+        r = search(
+            api,
+            index_id=library["index"],
+            search_options=["transcription"],
+            query_text="x",
+            transcription_options=["lexical"],
+        )
+        assert r.status_code == 200 and r.json()["data"] == [], r.text
+        visual_only = api.post(
+            "/indexes",
+            json={"index_name": "visual-only", "models": [{"model_name": "marengo3.0", "model_options": ["visual"]}]},
+        ).json()["_id"]
+        for options in (["transcription"], ["audio"]):
+            r = search(api, index_id=visual_only, search_options=options, query_text="x")
+            assert r.status_code == 400 and r.json()["code"] == "search_option_not_supported", r.text
+        r = api.post(
+            "/indexes",
+            json={"index_name": "t", "models": [{"model_name": "marengo3.0", "model_options": ["transcription"]}]},
+        )
+        assert r.status_code == 400 and "models[0].model_options" in r.json()["message"]
         with file_server(samples / "media") as base:
             r = api.post(
                 "/search",
