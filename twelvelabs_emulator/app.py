@@ -181,7 +181,9 @@ class EmulatorApp:
             rt.sleep(delay)
         injected = rt.faults.take_server_error(path)
         if injected is not None:
-            return error_response(ApiError(injected, "internal_error", "Injected server error (emulator fault).")), None
+            return error_response(
+                ApiError(injected, "internal_error", "Injected server error (emulator fault).", shape=error_shape(path))
+            ), None
         key = request.headers.get("x-api-key", "")
         if rt.faults.take_rate_limit(path):
             limit = rt.limiter.peek(key).limit
@@ -220,7 +222,10 @@ class EmulatorApp:
         ):
             response = error_response(
                 ApiError(
-                    500, "internal_error", "Injected server error after the resource was created (emulator fault)."
+                    500,
+                    "internal_error",
+                    "Injected server error after the resource was created (emulator fault).",
+                    shape=error_shape(path),
                 )
             )
         return response, decision
@@ -305,4 +310,11 @@ class EmulatorApp:
             return error_response(ApiError(exc.code or 400, "parameter_invalid", exc.description or exc.name))
         except Exception:  # a bug in the emulator, never bad input: answer JSON 500 and keep the traceback
             log.exception("unhandled error on %s %s", request.method, request.path)
-            return error_response(ApiError(500, "internal_error", "The emulator failed on this request (a bug)."))
+            return error_response(
+                ApiError(
+                    500,
+                    "internal_error",
+                    "The emulator failed on this request (a bug).",
+                    shape=error_shape(request.path),
+                )
+            )

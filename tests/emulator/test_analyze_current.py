@@ -347,6 +347,24 @@ def test_429_bodies_per_endpoint_family(make_emulator: Callable[..., Emulator], 
         assert r.status_code == 400  # the faults are used up: back to normal answers
 
 
+def test_injected_500s_follow_the_endpoint_error_shape(make_emulator: Callable[..., Emulator], media_url: str) -> None:
+    """/embed-v2* and /analyze/tasks* document wrapped 500s (INTERNAL_SERVER_ERROR example); the rest flat."""
+    emu = make_emulator(surface="current")
+    with client_for(emu) as api, httpx.Client(base_url=emu.admin_url) as admin:
+        admin.post("/faults", json={"server_error_rate": 1.0})
+        for path in ("/embed-v2/tasks", "/analyze/tasks"):
+            r = api.get(path)
+            assert r.status_code == 500 and r.json()["error"]["code"] == "internal_error", path
+        r = api.get("/assets")
+        assert r.status_code == 500 and r.json()["code"] == "internal_error"
+        admin.delete("/faults")
+        admin.post("/faults", json={"error_after_create_next": 1, "path_prefix": "/v1.3/embed-v2/tasks"})
+        video = {"media_source": {"url": f"{media_url}/videos/ocean-waves.mp4"}}
+        r = api.post("/embed-v2/tasks", json={"input_type": "video", "model_name": "marengo3.0", "video": video})
+        assert r.status_code == 500 and r.json()["error"]["code"] == "internal_error", r.text
+        assert len(api.get("/embed-v2/tasks").json()["data"]) == 1  # created, then the answer was lost
+
+
 def test_http_image_urls_are_refused_except_on_loopback(api: httpx.Client, media_url: str) -> None:
     r = analyze(api, model_name="pegasus1.6", prompt="x", image=[{"name": "a", "url": "http://example.com/a.png"}])
     assert r.status_code == 400 and "HTTPS" in r.json()["message"]
