@@ -139,7 +139,6 @@ def prepare(event: PrepareInput, runtime: Runtime[ImportPrepareSettings]) -> Pre
         rejected=False,
         manifest_bucket=settings.results_bucket,
         manifest_key=manifest_key,
-        results_prefix=prefix + "map",
         total=total,
         max_concurrency=settings.import_max_concurrency,
     )

@@ -63,7 +63,6 @@ class PrepareOutput(Strict):
     rejected: bool
     manifest_bucket: str | None = None
     manifest_key: str | None = None
-    results_prefix: str | None = None
     total: int = 0
     max_concurrency: int = 1
 

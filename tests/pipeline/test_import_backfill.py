@@ -1,0 +1,118 @@
+"""Imports on the real template: a backfill of objects that were in the bucket before the pipeline watched it, and a
+malformed request file. Each run is followed to what a user sees: the run record, the report in S3, the job items and
+the SNS messages (import.* once per run, video.* once per object)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+from video_pipeline.imports.runs import request_run_id
+
+from tests.pipeline.conftest import Pipeline
+from tests.pipeline.import_helpers import (
+    existing_library,
+    import_executions,
+    import_messages,
+    jobs_under,
+    run_record,
+    start_import,
+    wait_for_execution,
+    wait_for_import_message,
+)
+
+pytestmark = pytest.mark.pipeline
+
+VIDEOS = ("videos/ocean-waves.mp4", "videos/forest-walk.mp4", "videos/city-traffic.mov")
+
+
+def _counts(message: dict[str, object]) -> dict[str, object]:
+    counts = message["counts"]
+    assert isinstance(counts, dict)
+    return counts
+
+
+def test_a_backfill_imports_each_object_once_and_announces_the_run(pipeline: Pipeline, samples: Path) -> None:
+    prefix = f"library/{uuid.uuid4().hex[:8]}/"
+    with existing_library(pipeline):  # 30 objects already in the bucket: 5 get processed first, 2 are not videos
+        for i in range(5):
+            pipeline.upload(samples / VIDEOS[i % 3], f"{prefix}done/clip-{i}{Path(VIDEOS[i % 3]).suffix}")
+        for i in range(23):
+            pipeline.upload(samples / VIDEOS[i % 3], f"{prefix}new/clip-{i}{Path(VIDEOS[i % 3]).suffix}")
+        pipeline.upload(samples / "bad/empty.mp4", f"{prefix}bad/empty.mp4")
+        pipeline.upload(samples / "bad/not-a-video.mp4", f"{prefix}bad/not-a-video.mp4")
+    assert jobs_under(pipeline, prefix) == []
+
+    # 5 processed before the backfill, by a request file dropped under imports/ (the event-driven start path).
+    request_key = f"imports/{uuid.uuid4().hex[:8]}.json"
+    pipeline.put_bytes(json.dumps({"source": "s3", "prefix": f"{prefix}done/"}).encode(), request_key)
+    etag = pipeline.stack.client("s3").head_object(Bucket=pipeline.bucket, Key=request_key)["ETag"].strip('"')
+    first_run = request_run_id(pipeline.bucket, request_key, etag)
+    first = wait_for_import_message(pipeline, first_run)
+    assert first["event_type"] == "import.completed", first["error"]
+    assert first["requested_by"] == f"s3://{pipeline.bucket}/{request_key}"
+    assert _counts(first) == {"new": 5, "rejected": 0, "skipped": 0, "failed": 0, "total": 5}
+
+    # The backfill of the whole prefix (the README's command path).
+    run_id = f"backfill-{uuid.uuid4().hex[:8]}"
+    start_import(pipeline, run_id, {"source": "s3", "prefix": prefix})
+    assert wait_for_execution(pipeline, run_id)["status"] == "SUCCEEDED"
+    message = wait_for_import_message(pipeline, run_id)
+    assert message["event_type"] == "import.completed" and message["status"] == "COMPLETED"
+    assert _counts(message) == {"new": 23, "rejected": 2, "skipped": 5, "failed": 0, "total": 30}
+    assert message["source"] == "s3" and message["request"]["prefix"] == prefix
+    assert [m["event_type"] for m in import_messages(pipeline, run_id)] == ["import.completed"]
+
+    record = run_record(pipeline, run_id)
+    assert record is not None and record["status"] == "COMPLETED"
+    assert {f["key"]: f["outcome"] for f in record["failures"]} == {
+        f"{prefix}bad/empty.mp4": "rejected",
+        f"{prefix}bad/not-a-video.mp4": "rejected",
+    }
+    assert {f["reason"] for f in record["failures"]} == {"empty_object", "not_a_video"}
+    report = json.loads(pipeline.read_result(message["report"]))
+    assert report["counts"] == _counts(message)
+    outcomes = {o["key"]: o["outcome"] for o in report["objects"]}
+    assert len(outcomes) == 30
+    assert {k for k, o in outcomes.items() if o == "skipped"} == {
+        f"{prefix}done/clip-{i}" + Path(VIDEOS[i % 3]).suffix for i in range(5)
+    }
+
+    jobs = jobs_under(pipeline, prefix)
+    assert len(jobs) == 30  # one job per object: 28 videos started, 2 rejected
+    assert sorted(j["status"] for j in jobs if j["status"] == "REJECTED") == ["REJECTED", "REJECTED"]
+    rejected_key = next(j["job_key"] for j in jobs if j["key"].endswith("empty.mp4"))
+    assert [m["event_type"] for m in pipeline.messages(rejected_key)] == ["video.rejected"]
+
+    # Re-running the backfill adds nothing: no job, no TwelveLabs task, no video.* message.
+    again = f"backfill-{uuid.uuid4().hex[:8]}"
+    start_import(pipeline, again, {"source": "s3", "prefix": prefix})
+    assert wait_for_execution(pipeline, again)["status"] == "SUCCEEDED"
+    rerun = wait_for_import_message(pipeline, again)
+    assert _counts(rerun) == {"new": 0, "rejected": 0, "skipped": 30, "failed": 0, "total": 30}
+    after = jobs_under(pipeline, prefix)
+    assert sorted(j["job_key"] for j in after) == sorted(j["job_key"] for j in jobs)
+    assert all(j.get("run", 1) == 1 for j in after)
+    assert [m["event_type"] for m in pipeline.messages(rejected_key)] == ["video.rejected"]
+
+
+def test_a_malformed_request_file_is_refused_with_its_reason_and_starts_nothing(pipeline: Pipeline) -> None:
+    key = f"imports/{uuid.uuid4().hex[:8]}.json"
+    pipeline.put_bytes(json.dumps({"source": "s3", "prefix": 7, "colour": "red"}).encode(), key)
+    etag = pipeline.stack.client("s3").head_object(Bucket=pipeline.bucket, Key=key)["ETag"].strip('"')
+    run_id = request_run_id(pipeline.bucket, key, etag)
+
+    message = wait_for_import_message(pipeline, run_id)
+    assert message["event_type"] == "import.rejected" and message["status"] == "REJECTED"
+    assert message["error"]["code"] == "invalid_import_request"
+    assert "prefix" in message["error"]["message"] and "colour" in message["error"]["message"]
+    record = run_record(pipeline, run_id)
+    assert record is not None and record["status"] == "REJECTED"
+    assert record["error_message"] == message["error"]["message"]
+    assert run_id not in import_executions(pipeline)
+    # The request file is not media: the upload path ignored it (no job, no video.rejected).
+    pipeline.settled("0" * 40)
+    assert pipeline.items_for(key) == []
+    assert [m["event_type"] for m in import_messages(pipeline, run_id)] == ["import.rejected"]
