@@ -30,7 +30,7 @@ from twelvelabs_emulator.httpkit import (
     sort_records,
     time_filter,
 )
-from twelvelabs_emulator.models import TASK_STATUSES, IndexRecord, MetadataValue, Segment, State, TaskRecord
+from twelvelabs_emulator.models import TASK_STATUSES, IndexRecord, Segment, State, StoredMetadataValue, TaskRecord
 from twelvelabs_emulator.services import Services
 from twelvelabs_emulator.wire import hls_json
 
@@ -131,7 +131,7 @@ def indexed_asset_json(st: State, task: TaskRecord) -> dict[str, object]:
 
 def create_indexed_asset(s: Services, request: EmulatorRequest, index_id: str) -> Response:
     body = parse_json_body(request, CreateIndexedAssetBody)
-    metadata: dict[str, MetadataValue] = {}
+    metadata: dict[str, StoredMetadataValue] = {}
     for key, value in (body.user_metadata or {}).items():
         check_metadata_value(f"user_metadata.{key}", value, allow_null=True)
         if value not in (None, "", []):
@@ -238,7 +238,8 @@ def retrieve_indexed_asset(s: Services, request: EmulatorRequest, index_id: str,
 
 
 def update_indexed_asset(s: Services, request: EmulatorRequest, index_id: str, indexed_asset_id: str) -> Response:
-    """Merge: a value sets, `null` deletes the key."""
+    """Merge: a value sets, `null` deletes the key, `""` / `[]` are omitted (SDK 1.3.6: "A key set to an empty
+    string, an empty array, or null is omitted"; as on an asset's PATCH)."""
     body = parse_json_body(request, PatchIndexedAssetBody)
     for key, value in body.user_metadata.items():
         check_metadata_value(f"user_metadata.{key}", value, allow_null=True)
@@ -252,7 +253,7 @@ def update_indexed_asset(s: Services, request: EmulatorRequest, index_id: str, i
             for key, value in body.user_metadata.items():
                 if value is None:
                     target.pop(key, None)
-                else:
+                elif value not in ("", []):
                     target[key] = value  # type: ignore[assignment]
         task.updated_at = now
         if video is not None:

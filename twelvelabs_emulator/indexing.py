@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from twelvelabs_emulator import content, media
@@ -11,8 +12,8 @@ from twelvelabs_emulator.models import (
     TERMINAL,
     ClipContent,
     ErrorInfo,
-    MetadataValue,
     Segment,
+    StoredMetadataValue,
     TaskRecord,
     VideoRecord,
 )
@@ -36,7 +37,7 @@ class Indexer:
         filename: str,
         content_hash: str,
         owns_file: bool,
-        user_metadata: dict[str, MetadataValue],
+        user_metadata: Mapping[str, StoredMetadataValue],
         enable_video_stream: bool = True,
         import_id: str | None = None,
         video_id_is_task_id: bool = False,

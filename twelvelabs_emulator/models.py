@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 MetadataValue = str | int | float | bool
+# Indexed assets (like assets) also take arrays of strings (1.3.5+); classic inputs never carry them.
+StoredMetadataValue = MetadataValue | list[str]
 
 MARENGO = "marengo2.7"
 PEGASUS = "pegasus1.2"
@@ -83,7 +85,7 @@ class VideoRecord(BaseModel):
     updated_at: datetime
     indexed_at: datetime
     media: MediaInfo
-    user_metadata: dict[str, MetadataValue] = Field(default_factory=dict)
+    user_metadata: dict[str, StoredMetadataValue] = Field(default_factory=dict)
     clips: list[ClipContent] = Field(default_factory=list)
     segments: list[Segment] = Field(default_factory=list)
     content_hash: str
@@ -105,7 +107,7 @@ class TaskRecord(BaseModel):
     owns_file: bool = True  # False for files read in place from a directory integration
     content_hash: str
     media: MediaInfo | None = None
-    user_metadata: dict[str, MetadataValue] = Field(default_factory=dict)
+    user_metadata: dict[str, StoredMetadataValue] = Field(default_factory=dict)
     enable_video_stream: bool = True
     error: ErrorInfo | None = None
     force_fail: bool = False  # fault injection `fail_next_tasks`

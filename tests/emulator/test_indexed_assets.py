@@ -147,3 +147,20 @@ def test_embeddings_filters_patch_delete(capi: httpx.Client, samples: Path) -> N
     assert capi.get(f"/indexes/{index_id}/videos/{first['_id']}").status_code == 404
     assert capi.get(f"/assets/{ocean['_id']}").json()["status"] == "ready"  # the asset stays
     assert capi.delete(f"/assets/{ocean['_id']}").status_code == 204  # nothing references it any more
+
+
+def test_array_of_strings_metadata(capi: httpx.Client, current: Emulator, samples: Path) -> None:
+    """user_metadata values may be arrays of strings (1.3.5+) on indexed assets too; "", [] and null are omitted."""
+    index_id = create_current_index(capi)
+    ocean = ready_asset(capi, samples / "videos" / "ocean-waves.mp4")
+    base = f"/indexes/{index_id}/indexed-assets"
+    meta = {"tags": ["sea", "blue"], "blank": "", "none": [], "gone": None}
+    r = capi.post(base, json={"asset_id": ocean["_id"], "user_metadata": meta})
+    assert r.status_code == 202, r.text
+    path = f"{base}/{r.json()['_id']}"
+    wait_status(capi, path)
+    assert capi.get(path).json()["user_metadata"] == {"tags": ["sea", "blue"]}
+    assert capi.patch(path, json={"user_metadata": {"tags": ["calm"], "blank": "", "none": []}}).status_code == 204
+    assert capi.get(path).json()["user_metadata"] == {"tags": ["calm"]}
+    with current.runtime.store.read() as st:  # the stored state stays valid (it is reloaded after a restart)
+        type(st).model_validate(st.model_dump())
