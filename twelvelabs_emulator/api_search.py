@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -125,19 +126,12 @@ def _current_query_vector(s: Services, request: EmulatorRequest, form: CurrentSe
     return vectors.mean_vector(parts), media_count > 0
 
 
-def _create_current_search(s: Services, request: EmulatorRequest) -> Response:
-    require_multipart(request)
-    # threshold / adjust_confidence_level / sort_option are ignored, as SDK 1.3.6 documents ("Deprecated:
-    # ignored by the API. Use the `rank` field"): hits are ranked by relevance and carry no score/confidence.
-    form = form_model(
-        request.form, CurrentSearchForm, lists=("search_options", "transcription_options", "query_media_url")
-    )
-    if form.transcription_options and "transcription" not in form.search_options:
-        raise invalid("transcription_options", "it is only valid when search_options includes transcription.")
+def _check_search_options(s: Services, index_id: str, options: Sequence[str], *, current: bool) -> None:
+    """The index exists, has Marengo, and every search option is enabled by its model options."""
     with s.rt.store.read() as st:
-        index = st.indexes.get(form.index_id)
+        index = st.indexes.get(index_id)
         if index is None:
-            raise not_found(form.index_id, "indexes")
+            raise not_found(index_id, "indexes")
         if not index.has_family("marengo"):
             raise ApiError(
                 400,
@@ -148,16 +142,39 @@ def _create_current_search(s: Services, request: EmulatorRequest) -> Response:
     # Marengo 3.0 indexes have the model options visual and audio only (SDK 1.3.6); spoken words are "extracted
     # from the audio track" (docs: concepts/modalities), so the audio model option enables the transcription
     # search option too (INFERRED: no transcription model option exists to enable it otherwise).
-    if "audio" in enabled:
+    if current and "audio" in enabled:
         enabled.add("transcription")
-    for option in form.search_options:
+    for option in options:
         if option not in enabled:
             raise ApiError(
                 400,
                 "search_option_not_supported",
-                f"The search_options value {option!r} is not enabled on index {form.index_id} "
+                f"The search_options value {option!r} is not enabled on index {index_id} "
                 f"(enabled: {', '.join(sorted(enabled))}).",
             )
+
+
+def _first_page(s: Services, query: search.SearchQuery, include_user_metadata: bool) -> Response:
+    """Rank, keep the hits for the page tokens, answer the first page (both surfaces)."""
+    with s.rt.store.read() as st:
+        hits, inner = search.rank(st, query)
+        pool = search.search_pool(st, query.index_id)
+        session, page = s.searches.create(
+            query.index_id, hits, query.page_limit, pool, inner, query.group_by == "video"
+        )
+        return json_response(search.render_page(st, session, page, include_user_metadata, with_prev=False))
+
+
+def _create_current_search(s: Services, request: EmulatorRequest) -> Response:
+    require_multipart(request)
+    # threshold / adjust_confidence_level / sort_option are ignored, as SDK 1.3.6 documents ("Deprecated:
+    # ignored by the API. Use the `rank` field"): hits are ranked by relevance and carry no score/confidence.
+    form = form_model(
+        request.form, CurrentSearchForm, lists=("search_options", "transcription_options", "query_media_url")
+    )
+    if form.transcription_options and "transcription" not in form.search_options:
+        raise invalid("transcription_options", "it is only valid when search_options includes transcription.")
+    _check_search_options(s, form.index_id, form.search_options, current=True)
     flt = search.parse_filter(form.filter)
     vector, media_query = _current_query_vector(s, request, form)
     if media_query and form.query_text is None and "visual" not in form.search_options:
@@ -176,11 +193,7 @@ def _create_current_search(s: Services, request: EmulatorRequest) -> Response:
         filter=flt,
         surface="current",
     )
-    with s.rt.store.read() as st:
-        hits, inner = search.rank(st, query)
-        pool = search.search_pool(st, form.index_id)
-        session, page = s.searches.create(form.index_id, hits, form.page_limit, pool, inner, form.group_by == "video")
-        return json_response(search.render_page(st, session, page, form.include_user_metadata, with_prev=False))
+    return _first_page(s, query, form.include_user_metadata)
 
 
 def create_search(s: Services, request: EmulatorRequest) -> Response:
@@ -188,25 +201,7 @@ def create_search(s: Services, request: EmulatorRequest) -> Response:
         return _create_current_search(s, request)
     require_multipart(request)
     form = form_model(request.form, SearchForm, lists=("search_options",))
-    with s.rt.store.read() as st:
-        index = st.indexes.get(form.index_id)
-        if index is None:
-            raise not_found(form.index_id, "indexes")
-        if not index.has_family("marengo"):
-            raise ApiError(
-                400,
-                "index_not_supported_for_search",
-                f"The index {index.id} has no Marengo model, so it cannot be searched.",
-            )
-        enabled = index.options("marengo")
-    for option in form.search_options:
-        if option not in enabled:
-            raise ApiError(
-                400,
-                "search_option_not_supported",
-                f"The search_options value {option!r} is not enabled on index {form.index_id} "
-                f"(enabled: {', '.join(sorted(enabled))}).",
-            )
+    _check_search_options(s, form.index_id, form.search_options, current=False)
     if form.sort_option == "clip_count" and form.group_by != "video":
         raise invalid("sort_option", "clip_count needs group_by=video.")
     flt = search.parse_filter(form.filter)
@@ -227,11 +222,7 @@ def create_search(s: Services, request: EmulatorRequest) -> Response:
         page_limit=form.page_limit,
         filter=flt,
     )
-    with s.rt.store.read() as st:
-        hits, inner = search.rank(st, query)
-        pool = search.search_pool(st, form.index_id)
-        session, page = s.searches.create(form.index_id, hits, form.page_limit, pool, inner, form.group_by == "video")
-        return json_response(search.render_page(st, session, page, form.include_user_metadata, with_prev=False))
+    return _first_page(s, query, form.include_user_metadata)
 
 
 def search_page(s: Services, request: EmulatorRequest, page_token: str) -> Response:
