@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import functools
 import json
-import os
-import threading
 import uuid
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -20,6 +17,7 @@ from twelvelabs_emulator.clock import new_id, notification_id, rfc3339, utcnow
 from twelvelabs_emulator.errors import ApiError
 from twelvelabs_emulator.models import ClipContent, MediaInfo, VideoRecord
 from twelvelabs_emulator.runtime import Runtime
+from twelvelabs_emulator.side_store import SideStore
 
 Status = Literal["queued", "pending", "processing", "ready", "failed", "canceled"]
 ACTIVE = ("queued", "pending", "processing")
@@ -184,42 +182,10 @@ def segmentation_data(record: AnalyzeTaskRecord) -> str:
 # --- the runner -------------------------------------------------------------------------------------
 
 
-class AnalyzeTaskRunner:
+class AnalyzeTaskRunner(SideStore[AnalyzeTaskState]):
     def __init__(self, rt: Runtime) -> None:
-        self.rt = rt
-        self._lock = threading.RLock()
-        self._file = rt.data_dir / "analyze_tasks.json" if rt.config.state_dir is not None else None
-        self._store_state = rt.store.state
-        self._state = self._load()
+        super().__init__(rt, "analyze_tasks.json", AnalyzeTaskState)
         self.resume()  # jobs queue up before the scheduler starts; they run once it does
-
-    # persistence (a separate file beside state.json, same write-then-rename rule)
-    def _load(self) -> AnalyzeTaskState:
-        if self._file is not None and self._file.exists():
-            return AnalyzeTaskState.model_validate_json(self._file.read_text(encoding="utf-8"))
-        return AnalyzeTaskState()
-
-    def _save(self) -> None:
-        if self._file is None:
-            return
-        tmp = Path(str(self._file) + ".tmp")
-        tmp.write_text(self._state.model_dump_json(), encoding="utf-8")
-        os.replace(tmp, self._file)
-
-    @property
-    def state(self) -> AnalyzeTaskState:
-        # `/_emulator/reset` replaces the shared State object; this store follows it (and empties itself).
-        with self._lock:
-            if self.rt.store.state is not self._store_state:
-                self._store_state = self.rt.store.state
-                self._state = AnalyzeTaskState()
-                self._save()
-            return self._state
-
-    def reset(self) -> None:
-        with self._lock:
-            self._state = AnalyzeTaskState()
-            self._save()
 
     def resume(self) -> None:
         """After a restart, unfinished tasks run their remaining steps again."""

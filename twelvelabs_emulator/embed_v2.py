@@ -4,9 +4,7 @@ async task store (`/embed-v2/tasks`: processing -> ready | failed, kept 7 days, 
 from __future__ import annotations
 
 import functools
-import os
 import tempfile
-import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -20,6 +18,7 @@ from twelvelabs_emulator.clock import new_id, utcnow
 from twelvelabs_emulator.errors import ApiError, MediaProblem, invalid, not_provided
 from twelvelabs_emulator.models import ClipContent, MediaInfo
 from twelvelabs_emulator.runtime import Runtime
+from twelvelabs_emulator.side_store import SideStore
 
 if TYPE_CHECKING:
     from twelvelabs_emulator.services import Services
@@ -447,44 +446,14 @@ class EmbedV2State(BaseModel):
     tasks: dict[str, EmbedV2TaskRecord] = Field(default_factory=dict)
 
 
-class EmbedV2TaskRunner:
+class EmbedV2TaskRunner(SideStore[EmbedV2State]):
     def __init__(self, rt: Runtime) -> None:
-        self.rt = rt
-        self._lock = threading.RLock()
-        self._file = rt.data_dir / "embed_v2_tasks.json" if rt.config.state_dir is not None else None
-        self._store_state = rt.store.state
-        self._state = (
-            EmbedV2State.model_validate_json(self._file.read_text(encoding="utf-8"))
-            if self._file is not None and self._file.exists()
-            else EmbedV2State()
-        )
+        super().__init__(rt, "embed_v2_tasks.json", EmbedV2State)
         for task in self._state.tasks.values():  # results were computed at creation: only the flip is pending
             if task.status == "processing":
                 self.rt.scheduler.call_later(
                     self.rt.config.processing_seconds, functools.partial(self._finish, task.id)
                 )
-
-    def _save(self) -> None:
-        if self._file is None:
-            return
-        tmp = Path(str(self._file) + ".tmp")
-        tmp.write_text(self._state.model_dump_json(), encoding="utf-8")
-        os.replace(tmp, self._file)
-
-    @property
-    def state(self) -> EmbedV2State:
-        # `/_emulator/reset` replaces the shared State object; this store follows it (and empties itself).
-        with self._lock:
-            if self.rt.store.state is not self._store_state:
-                self._store_state = self.rt.store.state
-                self._state = EmbedV2State()
-                self._save()
-            return self._state
-
-    def reset(self) -> None:
-        with self._lock:
-            self._state = EmbedV2State()
-            self._save()
 
     def create(self, s: Services, body: EmbedTaskIn) -> EmbedV2TaskRecord:
         kind = body.input_type
