@@ -30,7 +30,15 @@ from twelvelabs_emulator.httpkit import (
     sort_records,
     time_filter,
 )
-from twelvelabs_emulator.models import TASK_STATUSES, IndexRecord, Segment, State, StoredMetadataValue, TaskRecord
+from twelvelabs_emulator.models import (
+    TASK_STATUSES,
+    IndexRecord,
+    Segment,
+    State,
+    StoredMetadataValue,
+    TaskRecord,
+    VideoRecord,
+)
 from twelvelabs_emulator.services import Services
 from twelvelabs_emulator.wire import hls_json
 
@@ -52,7 +60,6 @@ LIST_PARAMS = {
 }
 # requested option -> stored segment option
 EMBEDDING_OPTIONS = {"visual": "visual-text", "visual-text": "visual-text", "audio": "audio", "transcription": None}
-MARENGO3_DIMENSIONS = 512
 
 
 class CreateIndexedAssetBody(BaseModel):
@@ -69,17 +76,9 @@ class PatchIndexedAssetBody(BaseModel):
     user_metadata: dict[str, object]
 
 
-def marengo3_vector(vector: list[float]) -> list[float]:
-    """Marengo 3.0 vectors are 512-d: the content-derived 1024-d vector folded in half and re-normalised."""
-    if len(vector) <= MARENGO3_DIMENSIONS:
-        return vector
-    folded = [vector[i] + vector[i + MARENGO3_DIMENSIONS] for i in range(MARENGO3_DIMENSIONS)]
-    return vectors.rounded(vectors.normalise(folded))
-
-
 def marengo3_segment_json(seg: Segment, option_name: str) -> dict[str, object]:
     return {
-        "float": marengo3_vector(seg.vector),
+        "float": vectors.marengo3(seg.vector),
         "start_offset_sec": seg.start_offset_sec,
         "end_offset_sec": seg.end_offset_sec,
         "embedding_option": option_name,
@@ -204,36 +203,48 @@ def list_indexed_assets(s: Services, request: EmulatorRequest, index_id: str) ->
     return json_response({"data": data, "page_info": info_page})
 
 
-def retrieve_indexed_asset(s: Services, request: EmulatorRequest, index_id: str, indexed_asset_id: str) -> Response:
+def embedding_options(request: EmulatorRequest) -> list[str]:
+    """`embedding_option` (repeat) as SDK 1.3.6 sends it on indexed assets and videos."""
     options = [o for o in request.args.getlist("embedding_option") if o]
     for option in options:
         if option not in EMBEDDING_OPTIONS:
             raise invalid("embedding_option", f"{option!r} is not one of visual, audio, transcription.")
     # The emulator has no speech recognition: `transcription=true` is accepted and returns no transcription.
     query_bool(request.args, "transcription")
+    return options
+
+
+def marengo3_embedding(index: IndexRecord, video: VideoRecord | None, options: list[str]) -> dict[str, object]:
+    """The `embedding` object of a Marengo 3.0 index (512-d segments, named as requested)."""
+    for option in options:
+        stored = EMBEDDING_OPTIONS[option]
+        needed = "audio" if stored == "audio" else "visual"
+        if stored is not None and needed not in index.options("marengo"):
+            raise invalid("embedding_option", f"{option} needs the {needed} option of the index's Marengo model.")
+    segments = [
+        marengo3_segment_json(seg, option)
+        for option in options
+        for seg in (video.segments if video is not None else [])
+        if seg.embedding_option == EMBEDDING_OPTIONS[option]
+    ]
+    model = next((m.model_name for m in index.models if m.model_name.startswith("marengo")), "marengo3.0")
+    return {"model_name": model, "video_embedding": {"segments": segments}}
+
+
+def retrieve_indexed_asset(s: Services, request: EmulatorRequest, index_id: str, indexed_asset_id: str) -> Response:
+    options = embedding_options(request)
     with s.rt.store.read() as st:
         index = _index(st, index_id)
         task = _indexed_asset(st, index_id, indexed_asset_id)
-        for option in options:
-            stored = EMBEDDING_OPTIONS[option]
-            needed = "audio" if stored == "audio" else "visual"
-            if stored is not None and needed not in index.options("marengo"):
-                raise invalid("embedding_option", f"{option} needs the {needed} option of the index's Marengo model.")
-        body = indexed_asset_json(st, task)
         video = st.videos.get(task.video_id)
+        embedding = marengo3_embedding(index, video, options) if options else None
+        body = indexed_asset_json(st, task)
         user_metadata = video.user_metadata if video is not None else task.user_metadata
         body["user_metadata"] = dict(user_metadata)
         if video is not None and video.enable_video_stream:
             body["hls"] = hls_json(s.rt.public_url, video.id, True, rfc3339(video.indexed_at))
-        if options and video is not None:
-            segments = [
-                marengo3_segment_json(seg, option)
-                for option in options
-                for seg in video.segments
-                if seg.embedding_option == EMBEDDING_OPTIONS[option]
-            ]
-            model = next((m.model_name for m in index.models if m.model_name.startswith("marengo")), "marengo3.0")
-            body["embedding"] = {"model_name": model, "video_embedding": {"segments": segments}}
+        if embedding is not None and video is not None:
+            body["embedding"] = embedding
     return json_response(body)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Response
 
+from twelvelabs_emulator import api_indexed_assets
 from twelvelabs_emulator.bodies import CreateIndexBody, UpdateIndexBody, UpdateVideoBody
 from twelvelabs_emulator.clock import new_id, utcnow
 from twelvelabs_emulator.errors import ApiError, invalid, not_found
@@ -183,14 +184,23 @@ def list_videos(s: Services, request: EmulatorRequest, index_id: str) -> Respons
 
 
 def retrieve_video(s: Services, request: EmulatorRequest, index_id: str, video_id: str) -> Response:
-    options = [o for o in request.args.getlist("embedding_option") if o]
-    # transcription is accepted; the emulator has no speech recognition, so no transcription field is returned.
-    query_bool(request.args, "transcription")
+    current = s.rt.config.surface == "current"
+    if current:  # SDK 1.3.6: visual, audio, transcription (and visual-text), as on indexed assets
+        options = api_indexed_assets.embedding_options(request)
+    else:
+        options = [o for o in request.args.getlist("embedding_option") if o]
+        # transcription is accepted; the emulator has no speech recognition, so no transcription field is returned.
+        query_bool(request.args, "transcription")
     with s.rt.store.read() as st:
         index = _index(st, index_id)
         video = st.videos.get(video_id)
         if video is None or video.index_id != index_id:
             raise not_found(video_id, "videos")
+        if current:  # Marengo 3.0: 512-d vectors, the same answer as the indexed asset's
+            body = video_json(video, s.rt.public_url, detail=True)
+            if options:
+                body["embedding"] = api_indexed_assets.marengo3_embedding(index, video, options)
+            return json_response(body)
         available = {"visual-text": "visual", "audio": "audio"}
         for option in options:
             if option not in available:
@@ -201,17 +211,6 @@ def retrieve_video(s: Services, request: EmulatorRequest, index_id: str, video_i
                     f"{option} needs the {available[option]} option of a Marengo model on this index.",
                 )
         body = video_json(video, s.rt.public_url, detail=True, embedding_options=options or None)
-        marengo = next((m.model_name for m in index.models if m.model_name.startswith("marengo")), None)
-        if marengo == "marengo3.0" and "embedding" in body:
-            # Marengo 3.0 indexes answer 512-d vectors (same folding as indexed assets).
-            from twelvelabs_emulator.api_indexed_assets import marengo3_segment_json
-
-            segments = [
-                marengo3_segment_json(seg, seg.embedding_option)
-                for seg in video.segments
-                if seg.embedding_option in options
-            ]
-            body["embedding"] = {"model_name": marengo, "video_embedding": {"segments": segments}}
         return json_response(body)
 
 

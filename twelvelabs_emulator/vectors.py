@@ -164,7 +164,7 @@ def rounded(vector: list[float]) -> list[float]:
 
 def marengo3(vector: list[float]) -> list[float]:
     """A Marengo 3.0 (512-d) vector: the 1024-d content vector folded in half and re-normalised. Every 512-d
-    answer uses this one map (api_indexed_assets.marengo3_vector is the same), so they all share one space."""
+    answer (embed v1/v2, indexed assets, videos) uses this one map, so they all share one space."""
     if len(vector) <= MARENGO3_DIMENSIONS:
         return vector
     half = MARENGO3_DIMENSIONS

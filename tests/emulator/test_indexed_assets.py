@@ -164,3 +164,23 @@ def test_array_of_strings_metadata(capi: httpx.Client, current: Emulator, sample
     assert capi.get(path).json()["user_metadata"] == {"tags": ["calm"]}
     with current.runtime.store.read() as st:  # the stored state stays valid (it is reloaded after a restart)
         type(st).model_validate(st.model_dump())
+
+
+def test_video_embeddings_take_the_current_option_names(capi: httpx.Client, samples: Path) -> None:
+    """SDK 1.3.6 retrieves a video's embeddings with `visual` / `audio` / `transcription` (like an indexed asset):
+    the video of an indexed asset answers the same 512-d segments."""
+    index_id = create_current_index(capi)
+    ocean = ready_asset(capi, samples / "videos" / "ocean-waves.mp4")
+    created = capi.post(f"/indexes/{index_id}/indexed-assets", json={"asset_id": ocean["_id"]}).json()
+    wait_status(capi, f"/indexes/{index_id}/indexed-assets/{created['_id']}")
+    params = {"embedding_option": ["visual", "audio", "transcription"]}
+    r = capi.get(f"/indexes/{index_id}/videos/{created['_id']}", params=params)
+    assert r.status_code == 200, r.text
+    embedding = r.json()["embedding"]
+    assert embedding["model_name"] == "marengo3.0"
+    assert {s["embedding_option"] for s in embedding["video_embedding"]["segments"]} == {"visual", "audio"}
+    assert all(len(s["float"]) == 512 for s in embedding["video_embedding"]["segments"])
+    detail = capi.get(f"/indexes/{index_id}/indexed-assets/{created['_id']}", params=params).json()
+    assert detail["embedding"] == embedding
+    r = capi.get(f"/indexes/{index_id}/videos/{created['_id']}", params={"embedding_option": "colour"})
+    assert r.status_code == 400 and "embedding_option" in r.json()["message"]
