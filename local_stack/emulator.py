@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 REAL_BASE_URL = "https://api.twelvelabs.io/v1.3"
+ASSET_PROCESSING_SECONDS = 0.5
 
 
 class TwelveLabsEndpoint(BaseModel):
@@ -32,16 +33,25 @@ def use_emulator(requested: bool | None) -> bool:
 class EmulatorHandle:
     """Runs the emulator in-process (its own server threads); `stop()` ends them."""
 
-    def __init__(self, api_key: str, webhook_url: str, webhook_secret: str, processing_seconds: float) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        webhook_url: str,
+        webhook_secret: str,
+        processing_seconds: float,
+        surface: str = "current",
+    ) -> None:
         self._config: dict[str, Any] = {
             "api_key": api_key,
             "host": "127.0.0.1",
             "port": 0,
             "processing_seconds": processing_seconds,
+            # Probing an upload does not take as long as indexing it: fixed, so that what the pipeline does per
+            # video (requests, transitions) can be compared across processing times.
+            "asset_processing_seconds": min(processing_seconds / 4, ASSET_PROCESSING_SECONDS),
             "webhook_url": webhook_url,
             "webhook_secret": webhook_secret,
-            # The pipeline speaks the classic surface until it moves to assets + indexed assets.
-            "surface": "classic",
+            "surface": surface,  # the stack's TwelveLabsSurface (the template's default: current)
         }
         self._emu: Any = None
         self.endpoint: TwelveLabsEndpoint | None = None

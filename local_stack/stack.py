@@ -75,7 +75,11 @@ class LocalStack:
             webhook_secret = cfg.webhook_secret or secrets.token_hex(16)
             if use_emulator(cfg.emulator):
                 self._emulator = EmulatorHandle(
-                    cfg.api_key, self.server.gateway_url, webhook_secret, cfg.processing_seconds
+                    cfg.api_key,
+                    self.server.gateway_url,
+                    webhook_secret,
+                    cfg.processing_seconds,
+                    surface=cfg.parameters.get("TwelveLabsSurface", "current"),
                 )
                 self.twelvelabs = self._emulator.start()
             else:

@@ -174,7 +174,7 @@ class AssetService:
                 return
             asset.file_path, asset.content_hash, asset.status = str(path), content_hash, "processing"
             asset.error_message, asset.updated_at = None, utcnow()
-        self.rt.scheduler.call_later(self.rt.step_seconds, lambda: self.process(asset_id))
+        self.rt.scheduler.call_later(self.rt.asset_seconds, lambda: self.process(asset_id))
 
     def create(
         self,
@@ -249,7 +249,7 @@ class AssetService:
         with self.rt.store.read() as st:
             pending = [a.id for a in st.current.assets.values() if a.status == "processing" and a.file_path]
         for asset_id in pending:
-            self.rt.scheduler.call_later(self.rt.step_seconds, lambda aid=asset_id: self.process(aid))
+            self.rt.scheduler.call_later(self.rt.asset_seconds, lambda aid=asset_id: self.process(aid))
 
 
 def safe_filename(name: str | None, default: str) -> str:

@@ -24,6 +24,9 @@ class EmulatorConfig(BaseModel):
     port: int = Field(default=0, ge=0, le=65535)
     # Wall time of one indexing task from `validating` to `ready`/`failed` (embed tasks take the same).
     processing_seconds: float = Field(default=3.0, ge=0)
+    # How long an asset stays `processing` (probing the upload). None = one indexing step (processing_seconds / 4).
+    # Real asset processing depends on the file, not on how long indexing takes: the local stack fixes it.
+    asset_processing_seconds: float | None = Field(default=None, ge=0)
     webhook_url: str | None = None
     webhook_secret: str | None = None
     # integration id -> local directory or s3://bucket/prefix (read through boto3, honours AWS_ENDPOINT_URL)

@@ -49,6 +49,12 @@ class Runtime:
         """The lifecycle has four timed steps (validating, pending, queued, indexing)."""
         return self.config.processing_seconds / 4
 
+    @property
+    def asset_seconds(self) -> float:
+        """How long an asset stays `processing`."""
+        configured = self.config.asset_processing_seconds
+        return self.step_seconds if configured is None else configured
+
     def log_request(self, method: str, path: str, status: int) -> None:
         with self._log_lock:
             self.request_log.append({"method": method, "path": path, "status": status})

@@ -13,13 +13,21 @@ from pydantic import ValidationError
 
 from video_pipeline.clients import Runtime
 from video_pipeline.errors import ConfigurationError
-from video_pipeline.indexing import STALE_TOKEN_ERRORS, TERMINAL_TASK_STATUSES, put_token_back, resolve_task
+from video_pipeline.indexing import (
+    STALE_TOKEN_ERRORS,
+    TERMINAL_TASK_STATUSES,
+    fetch_outcome,
+    put_token_back,
+    resolve_task,
+)
 from video_pipeline.models.events import FunctionUrlRequest, FunctionUrlResponse
 from video_pipeline.settings import CallbacksTableSetting, ReconcileSettings, WebhookSettings
 
 logger = Logger(child=True)
 
-INDEXING_EVENTS = {"index.task.ready", "index.task.failed"}
+INDEXING_EVENTS = {"index.task.ready", "index.task.failed"}  # data.id: the task (classic) / indexed asset (current)
+ANALYZE_EVENTS = {"analyze.task.ready", "analyze.task.failed", "analyze.task.canceled"}  # data.id: the analyze task
+RESUMING_EVENTS = INDEXING_EVENTS | ANALYZE_EVENTS
 
 
 def _respond(status: int, message: str, **extra: object) -> FunctionUrlResponse:
@@ -63,9 +71,10 @@ def handle_webhook(event: dict[str, Any], runtime: Runtime[WebhookSettings]) -> 
     except ValidationError as exc:
         logger.warning("signed webhook body is not a notification", extra={"errors": exc.error_count()})
         return _respond(400, "body is not a TwelveLabs notification")
-    if notification.type not in INDEXING_EVENTS or not notification.task_id:
+    if notification.type not in RESUMING_EVENTS or not notification.task_id:
         logger.info(
-            "webhook ignored: not an indexing event", extra={"type": notification.type, "notification": notification.id}
+            "webhook ignored: not an indexing or analysis event",
+            extra={"type": notification.type, "notification": notification.id},
         )
         return _respond(200, "ignored", type=notification.type)
     callbacks = runtime.store.require_callbacks()
@@ -103,7 +112,8 @@ class ReconcileReport:
 
 
 def reconcile(runtime: Runtime[ReconcileSettings], *, now: float | None = None) -> ReconcileReport:
-    """Poll TwelveLabs for tokens waiting longer than RECONCILE_AFTER_SECONDS (bounded per run)."""
+    """Poll TwelveLabs for tokens waiting longer than RECONCILE_AFTER_SECONDS (bounded per run): indexing tasks,
+    indexed assets and analyze tasks, each read the way its token's kind says."""
     from twelvelabs_client.errors import NotFoundError, TwelveLabsError
 
     settings = runtime.settings
@@ -114,7 +124,7 @@ def reconcile(runtime: Runtime[ReconcileSettings], *, now: float | None = None) 
         task_id = str(token["task_id"])
         report.checked += 1
         try:
-            task = runtime.twelvelabs.get_task(task_id)
+            outcome = fetch_outcome(token, runtime)
         except NotFoundError as exc:
             # The task is gone in TwelveLabs: fail the execution with the API's own code.
             taken = callbacks.consume_token(task_id)
@@ -133,11 +143,11 @@ def reconcile(runtime: Runtime[ReconcileSettings], *, now: float | None = None) 
             logger.exception("reconcile could not read the task", extra={"task_id": task_id})
             report.errors += 1
             continue
-        if task.status not in TERMINAL_TASK_STATUSES:
+        if outcome.status not in TERMINAL_TASK_STATUSES:
             report.still_running += 1
             continue
         try:
-            if resolve_task(task_id, runtime, task=task):
+            if resolve_task(task_id, runtime, outcome=outcome):
                 report.resumed += 1
             else:
                 report.dropped_stale += 1

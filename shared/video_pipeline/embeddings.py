@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from video_pipeline.clients import Runtime
-from video_pipeline.errors import EmbeddingTaskFailedError
+from video_pipeline.errors import EmbeddingTaskFailedError, IndexingTaskFailedError
 from video_pipeline.job_keys import execution_name
 from video_pipeline.media_urls import presigned_get_url
 from video_pipeline.models.payloads import (
@@ -86,6 +86,9 @@ def check_embeddings(request: CheckEmbeddingsInput, runtime: Runtime[CheckEmbedd
 
 
 def store_embeddings(request: StoreEmbeddingsInput, runtime: Runtime[StoreEmbeddingsSettings]) -> ResultPointer:
+    if request.indexed is not None:
+        return store_indexed_embeddings(request, runtime)
+    assert request.task_id is not None  # StoreEmbeddingsInput guarantees one of the two
     jobs = runtime.store.require_jobs()
     task = runtime.twelvelabs.get_embedding_task(request.task_id)
     if task.status != "ready":
@@ -97,4 +100,39 @@ def store_embeddings(request: StoreEmbeddingsInput, runtime: Runtime[StoreEmbedd
     uri = runtime.results.put_json(request.job_key, "embeddings", {"job_key": request.job_key, **payload})
     jobs.update(request.job_key, results={"embeddings": uri}, unless_status_in=("DELETED",))
     logger.info("embeddings stored", extra={"job_key": request.job_key, "segments": segments, "uri": uri})
+    return ResultPointer(name="embeddings", uri=uri)
+
+
+# The indexed asset's embedding options worth reading: what a Marengo 3.0 index can produce.
+INDEX_EMBEDDING_OPTIONS = ("visual", "audio", "transcription")
+
+
+def store_indexed_embeddings(request: StoreEmbeddingsInput, runtime: Runtime[StoreEmbeddingsSettings]) -> ResultPointer:
+    """current: the vectors the indexing already produced (no second Marengo pass), read from the indexed asset
+    with `embedding_option` = the index's own options, written as classic writes them (`video_embedding.segments`).
+    A failed indexing raises IndexingTaskFailedError (-> Catch -> FAILED with the reason)."""
+    indexed, index_id = request.indexed, request.index_id
+    assert indexed is not None and index_id is not None  # StoreEmbeddingsInput guarantees the pair
+    if indexed.status != "ready":
+        raise IndexingTaskFailedError(
+            indexed.error_message or f"indexed asset {indexed.task_id} ended {indexed.status}",
+            code=indexed.error_code or "indexing_failed",
+        )
+    client = runtime.twelvelabs
+    index = client.get_index(index_id)
+    produced = {o for m in index.models if m.model_name.startswith("marengo") for o in m.model_options}
+    options = [o for o in INDEX_EMBEDDING_OPTIONS if o in produced] or ["visual"]
+    asset = client.get_indexed_asset(index_id, indexed.task_id, embedding_option=options)
+    embedding = asset.embedding.model_dump(mode="json", by_alias=True, exclude_none=True) if asset.embedding else {}
+    segments = ((embedding.get("video_embedding") or {}).get("segments")) or []
+    if not segments:
+        raise EmbeddingTaskFailedError(
+            f"indexed asset {indexed.task_id} carries no embedding for {options}", code="embedding_missing"
+        )
+    payload = {"_id": asset.id, "status": asset.status, "created_at": asset.created_at, **embedding}
+    uri = runtime.results.put_json(
+        request.job_key, "embeddings", {"job_key": request.job_key, **{k: v for k, v in payload.items() if v}}
+    )
+    runtime.store.require_jobs().update(request.job_key, results={"embeddings": uri}, unless_status_in=("DELETED",))
+    logger.info("embeddings stored", extra={"job_key": request.job_key, "segments": len(segments), "uri": uri})
     return ResultPointer(name="embeddings", uri=uri)

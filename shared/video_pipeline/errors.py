@@ -47,3 +47,10 @@ class IndexingTaskFailedError(PipelineError):
     """TwelveLabs reported the indexing task as `failed` (used when the failure must be raised, not returned)."""
 
     code = "indexing_task_failed"
+
+
+class AnalysisFailedError(PipelineError):
+    """An analysis produced no usable result: the task failed or was canceled, the answer was truncated
+    (finish_reason=length) or is not the JSON its schema asks for. `code` says which."""
+
+    code = "analysis_failed"

@@ -9,9 +9,8 @@ from typing import Any, Literal
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from video_pipeline.errors import ConfigurationError
-
 from video_pipeline.clients import Runtime
+from video_pipeline.errors import ConfigurationError
 from video_pipeline.settings import IndexProvisionerSettings
 
 logger = Logger(child=True)

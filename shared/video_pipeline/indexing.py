@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -23,11 +24,19 @@ logger = Logger(child=True)
 
 # SendTaskSuccess answers these when the execution no longer waits for the token: nothing left to resume.
 STALE_TOKEN_ERRORS = {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}
-TERMINAL_TASK_STATUSES = {"ready", "failed"}
+# Terminal for every kind of token (an indexing task or indexed asset is never "canceled").
+TERMINAL_TASK_STATUSES = {"ready", "failed", "canceled"}
+# The asset wait inside start_indexing (current): growing from the first wait up to the cap; the invocation
+# deadline bounds it first (the state's retries resume it).
+ASSET_FIRST_WAIT_SECONDS = 1.0
+ASSET_MAX_WAIT_SECONDS = 10.0
+ASSET_WAIT_SECONDS = 3600.0
 
 
 def start_indexing(request: StartIndexingInput, runtime: Runtime[StartIndexingSettings]) -> StartIndexingOutput:
-    """Create the TwelveLabs indexing task once, however often Step Functions retries this state."""
+    """Create the TwelveLabs indexing work once, however often Step Functions retries this state."""
+    if request.surface == "current":
+        return _start_indexing_current(request, runtime)
     jobs = runtime.store.require_jobs()
     job = jobs.require(request.job_key)
     if job.tl_task_id:
@@ -60,16 +69,111 @@ def start_indexing(request: StartIndexingInput, runtime: Runtime[StartIndexingSe
     return StartIndexingOutput(task_id=created.id, video_id=created.video_id)
 
 
+def _start_indexing_current(
+    request: StartIndexingInput, runtime: Runtime[StartIndexingSettings]
+) -> StartIndexingOutput:
+    """current: POST /assets (by URL), wait for the asset, POST indexed-assets. Each id is recorded on the item
+    as soon as it exists, so a retried state resumes where it stopped and never POSTs twice (the client's
+    Idempotency-Key and found-before-create cover an answer lost in between)."""
+    jobs = runtime.store.require_jobs()
+    job = jobs.require(request.job_key)
+    if job.tl_indexed_asset_id:
+        return StartIndexingOutput(
+            task_id=job.tl_indexed_asset_id, video_id=job.tl_indexed_asset_id, asset_id=job.tl_asset_id
+        )
+    client = runtime.twelvelabs
+    key = execution_name(request.job_key, job.run)
+    asset_id = job.tl_asset_id
+    if not asset_id:
+        url = presigned_get_url(
+            runtime.s3, request.bucket, request.key, request.version_id, runtime.settings.presign_video_seconds
+        )
+        asset = client.create_asset(
+            url=url,
+            filename=PurePosixPath(request.key).name or "video",
+            user_metadata={"job_key": request.job_key},
+            idempotency_key=key,
+        )
+        asset_id = asset.id
+        jobs.update(
+            request.job_key,
+            set_fields={"tl_asset_id": asset_id, "tl_index_id": request.index_id},
+            status="INDEXING",
+            stage="indexing_started_at",
+            unless_status_in=TERMINAL_STATUSES,
+        )
+        logger.info("asset created", extra={"job_key": request.job_key, "asset_id": asset_id})
+    # Growing waits on the asset's own status, bounded by this invocation's deadline (DeadlineExceededError is
+    # retried by the state machine, which resumes here with the recorded asset id). A failed asset raises
+    # ProcessingFailedError with its reason (-> Catch -> FAILED).
+    client.wait_for_asset(
+        asset_id,
+        timeout=ASSET_WAIT_SECONDS,
+        initial_interval=ASSET_FIRST_WAIT_SECONDS,
+        max_interval=ASSET_MAX_WAIT_SECONDS,
+    )
+    created = client.create_indexed_asset(
+        request.index_id, asset_id, user_metadata={"job_key": request.job_key}, idempotency_key=key
+    )
+    jobs.update(
+        request.job_key,
+        set_fields={"tl_indexed_asset_id": created.id, "tl_task_id": created.id, "tl_video_id": created.id},
+        unless_status_in=TERMINAL_STATUSES,
+    )
+    logger.info(
+        "indexed asset created",
+        extra={"job_key": request.job_key, "indexed_asset_id": created.id, "recovered": created.recovered},
+    )
+    return StartIndexingOutput(task_id=created.id, video_id=created.id, asset_id=asset_id)
+
+
 def await_indexing(request: AwaitIndexingInput, runtime: Runtime[AwaitIndexingSettings]) -> dict[str, Any]:
-    """Park the task token under the TwelveLabs task id; resolve at once if the task already finished."""
+    """Park the task token under the TwelveLabs id; resolve at once if the work already finished."""
     callbacks = runtime.store.require_callbacks()
-    callbacks.put_token(request.task_id, request.task_token, request.job_key)
-    task = runtime.twelvelabs.get_task(request.task_id)
+    callbacks.put_token(
+        request.task_id, request.task_token, request.job_key, kind=request.kind, index_id=request.index_id
+    )
+    return park_result(request.task_id, runtime, kind=request.kind, index_id=request.index_id)
+
+
+def park_result(
+    task_id: str, runtime: Runtime[CallbacksTableSetting], *, kind: str, index_id: str | None = None
+) -> dict[str, Any]:
+    """After a token was stored: read the resource once, and resolve now if it is already terminal (the webhook
+    may have come before the token was stored: do not wait for the reconciler)."""
+    outcome = fetch_outcome({"task_id": task_id, "kind": kind, "index_id": index_id}, runtime)
     resolved = False
-    if task.status in TERMINAL_TASK_STATUSES:
-        # The webhook may have come before the token was stored: do not wait for the reconciler.
-        resolved = resolve_task(request.task_id, runtime, task=task)
-    return {"task_id": request.task_id, "status": task.status, "resolved": resolved}
+    if outcome.status in TERMINAL_TASK_STATUSES:
+        resolved = resolve_task(task_id, runtime, outcome=outcome)
+    return {"task_id": task_id, "status": outcome.status, "resolved": resolved}
+
+
+def fetch_outcome(token_item: dict[str, Any], runtime: Runtime[CallbacksTableSetting]) -> IndexingOutcome:
+    """The current state of what a token waits for, read the way its `kind` says."""
+    task_id = str(token_item["task_id"])
+    kind = str(token_item.get("kind") or "index_task")
+    client = runtime.twelvelabs
+    if kind == "indexed_asset":
+        indexed = client.get_indexed_asset(str(token_item["index_id"]), task_id)
+        status = indexed.status or "pending"
+        failed = status == "failed"
+        return IndexingOutcome(
+            task_id=task_id,
+            video_id=task_id,
+            status=status,
+            # The indexed asset documents no failure reason: say so with our own code.
+            error_code="indexing_failed" if failed else None,
+            error_message=f"TwelveLabs reported indexed asset {task_id} as failed without a reason" if failed else None,
+        )
+    if kind == "analyze_task":
+        task = client.get_analyze_task(task_id)
+        status = task.status or "queued"
+        code = message = None
+        if status in ("failed", "canceled"):
+            code = (task.error.code if task.error else None) or f"analysis_{status}"
+            message = (task.error.message if task.error else None) or f"TwelveLabs analyze task {task_id} {status}"
+        return IndexingOutcome(task_id=task_id, status=status, error_code=code, error_message=message)
+    return outcome_of(client.get_task(task_id))
 
 
 def task_error(task: Any) -> tuple[str | None, str | None]:
@@ -101,18 +205,26 @@ def outcome_of(task: Any) -> IndexingOutcome:
     )
 
 
-def resolve_task(task_id: str, runtime: Runtime[CallbacksTableSetting], *, task: Any | None = None) -> bool:
-    """Hand a finished task to the waiting execution. True when this call resumed it.
+def resolve_task(
+    task_id: str,
+    runtime: Runtime[CallbacksTableSetting],
+    *,
+    task: Any | None = None,
+    outcome: IndexingOutcome | None = None,
+) -> bool:
+    """Hand finished work (indexing task, indexed asset, analyze task) to the waiting execution. True when this call
+    resumed it. `task` (a classic task object) or `outcome` skip reading it again.
 
     The token is consumed with a conditional delete, so of two racing callers (webhook, reconcile,
     await_indexing) exactly one calls SendTaskSuccess. If that call fails transiently the token is put back.
     """
     callbacks = runtime.store.require_callbacks()
-    if callbacks.get_token(task_id) is None:
+    stored = callbacks.get_token(task_id)
+    if stored is None:
         return False  # not ours, already resumed, or the token is not stored yet (await_indexing will check)
-    if task is None:
-        task = runtime.twelvelabs.get_task(task_id)
-    if task.status not in TERMINAL_TASK_STATUSES:
+    if outcome is None:
+        outcome = outcome_of(task) if task is not None else fetch_outcome(stored, runtime)
+    if outcome.status not in TERMINAL_TASK_STATUSES:
         return False
     token_item = callbacks.consume_token(task_id)
     if token_item is None:
@@ -120,7 +232,6 @@ def resolve_task(task_id: str, runtime: Runtime[CallbacksTableSetting], *, task:
     # From here until SendTaskSuccess succeeds this caller alone holds the token: any failure puts it back, so a
     # webhook retry or the reconciler can resume the execution (otherwise it would wait for its timeout).
     try:
-        outcome = outcome_of(task)
         runtime.sfn.send_task_success(taskToken=token_item["task_token"], output=outcome.model_dump_json())
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code")
@@ -135,10 +246,12 @@ def resolve_task(task_id: str, runtime: Runtime[CallbacksTableSetting], *, task:
     except BaseException:
         put_token_back(callbacks, token_item)
         raise
+    kind = str(token_item.get("kind") or "index_task")
     logger.info(
-        "indexing resolved", extra={"task_id": task_id, "job_key": token_item.get("job_key"), "status": outcome.status}
+        "token resolved",
+        extra={"task_id": task_id, "job_key": token_item.get("job_key"), "status": outcome.status, "kind": kind},
     )
-    if outcome.status == "ready" and runtime.store.jobs is not None:
+    if outcome.status == "ready" and kind != "analyze_task" and runtime.store.jobs is not None:
         # After the resume: the execution is already running on, so a failure here loses nothing (the item's
         # later transitions do not depend on ANALYZING); it is logged, never raised.
         try:

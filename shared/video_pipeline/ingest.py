@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
@@ -24,6 +24,8 @@ from video_pipeline.screening import Screening, is_ignored, is_outside_suffixes,
 from video_pipeline.settings import IngestSettings
 
 logger = Logger(child=True)
+
+EMBED_V2_MODEL = "marengo3.0"
 
 Outcome = Literal["ignored", "rejected", "started", "duplicate", "embedded", "embedding_failed"]
 
@@ -50,7 +52,15 @@ def process_message_body(body: str, runtime: Runtime[IngestSettings]) -> list[In
 
 def video_models(runtime: Runtime[IngestSettings]) -> list[str]:
     # Pegasus (analyses) is stricter than Marengo (1 h vs 2 h): screen against what will run.
-    return ["marengo2.7", "pegasus1.2"] if runtime.settings.analyses else ["marengo2.7"]
+    marengo, pegasus = (
+        ("marengo3.0", "pegasus1.5")
+        if runtime.settings.twelvelabs_surface == "current"
+        else (
+            "marengo2.7",
+            "pegasus1.2",
+        )
+    )
+    return [marengo, pegasus] if runtime.settings.analyses else [marengo]
 
 
 def process_object(obj: S3ObjectRef, runtime: Runtime[IngestSettings]) -> IngestResult:
@@ -163,6 +173,7 @@ def _start_video(
         index_id=job.tl_index_id or settings.twelvelabs_index_id,
         analyses=settings.analyses,
         embedding=settings.embedding_options,
+        surface=settings.twelvelabs_surface,
     )
     try:
         response = runtime.sfn.start_execution(
@@ -199,10 +210,7 @@ def _embed_media(
         return IngestResult(job_key, "duplicate", job.status)
     url = presigned_get_url(runtime.s3, job.bucket, job.key, job.version_id, runtime.settings.presign_media_seconds)
     try:
-        if job.kind == "image":
-            response = runtime.twelvelabs.create_embedding(image_url=url)
-        else:
-            response = runtime.twelvelabs.create_embedding(audio_url=url)
+        payload = _media_embedding(job.kind, url, runtime)
     except TwelveLabsError as exc:
         if exc.retryable:
             raise  # rate limit / 5xx / timeout: SQS redelivers, the RECEIVED item resumes here
@@ -217,7 +225,6 @@ def _embed_media(
         if current.status == "FAILED":
             announce_once(runtime.notifier, jobs, "embedding.failed", current)
         return IngestResult(job_key, "embedding_failed", exc.code)
-    payload = response.model_dump(mode="json", by_alias=True, exclude_none=True)
     block = payload.get(f"{job.kind}_embedding") or {}
     if block.get("error_message") and not block.get("segments"):
         failed = jobs.update(
@@ -243,6 +250,28 @@ def _embed_media(
     if current.status == "COMPLETED":
         announce_once(runtime.notifier, jobs, "embedding.completed", current)
     return IngestResult(job_key, "embedded", uri)
+
+
+def _media_embedding(kind: str, url: str, runtime: Runtime[IngestSettings]) -> dict[str, Any]:
+    """The embedding document of an image or audio file: classic /embed, or current /embed-v2 (sync) converted to
+    the same shape (`<kind>_embedding.segments[]` with `float`, offsets, option, scope), so consumers read one."""
+    client = runtime.twelvelabs
+    if runtime.settings.twelvelabs_surface == "classic":
+        response = client.create_embedding(image_url=url) if kind == "image" else client.create_embedding(audio_url=url)
+        return response.model_dump(mode="json", by_alias=True, exclude_none=True)
+    source = {"media_source": {"url": url}}
+    answer = client.embed_v2(kind, image=source) if kind == "image" else client.embed_v2(kind, audio=source)
+    segments = []
+    for item in answer.data:
+        segment: dict[str, Any] = {
+            "float": item.embedding,
+            "start_offset_sec": item.start_sec,
+            "end_offset_sec": item.end_sec,
+            "embedding_option": item.embedding_option,
+            "embedding_scope": item.embedding_scope,
+        }
+        segments.append({k: v for k, v in segment.items() if v is not None})
+    return {"model_name": EMBED_V2_MODEL, f"{kind}_embedding": {"segments": segments}}
 
 
 def describe(results: list[IngestResult]) -> str:

@@ -118,7 +118,10 @@ def _remove_job(job: JobItem, runtime: Runtime[ObjectRemovedSettings]) -> Remova
     # DELETED first: a pipeline still running for this job can no longer complete it.
     updated = jobs.update(job.job_key, status="DELETED", stage="deleted_at", unless_status_in=("DELETED",))
     job = updated or jobs.require(job.job_key)
-    if not job.tl_purged:
+    if not job.tl_purged and (job.tl_asset_id or job.tl_indexed_asset_id):
+        _purge_current(job, runtime)
+        job = jobs.update(job.job_key, set_fields={"tl_purged": True}) or job
+    elif not job.tl_purged:
         client = runtime.twelvelabs
         index_id = job.tl_index_id or runtime.settings.twelvelabs_index_id
         if job.tl_video_id and index_id:
@@ -136,3 +139,22 @@ def _remove_job(job: JobItem, runtime: Runtime[ObjectRemovedSettings]) -> Remova
     announce_once(runtime.notifier, jobs, "video.deleted", job)
     logger.info("job deleted", extra={"job_key": job.job_key})
     return RemovalResult(job_key=job.job_key, status=job.status, twelvelabs_deleted=bool(job.tl_purged))
+
+
+def _purge_current(job: JobItem, runtime: Runtime[ObjectRemovedSettings]) -> None:
+    """current surface: the indexed asset first (an asset in use answers 409), then the asset. Gone already is
+    fine; any other error propagates (the record is retried, then DLQ)."""
+    from twelvelabs_client.errors import NotFoundError
+
+    client = runtime.twelvelabs
+    index_id = job.tl_index_id or runtime.settings.twelvelabs_index_id
+    if job.tl_indexed_asset_id and index_id:
+        try:
+            client.delete_indexed_asset(index_id, job.tl_indexed_asset_id)
+        except NotFoundError:
+            logger.info("TwelveLabs indexed asset already gone", extra={"indexed_asset_id": job.tl_indexed_asset_id})
+    if job.tl_asset_id:
+        try:
+            client.delete_asset(job.tl_asset_id)
+        except NotFoundError:
+            logger.info("TwelveLabs asset already gone", extra={"asset_id": job.tl_asset_id})

@@ -140,6 +140,10 @@ class AwaitIndexingSettings(JobsTableSetting, CallbacksTableSetting):
     pass
 
 
+class StartAnalysisSettings(JobsTableSetting, CallbacksTableSetting):
+    pass
+
+
 class WebhookSettings(JobsTableSetting, CallbacksTableSetting):
     webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
 

@@ -219,19 +219,25 @@ class CallbacksStore:
         self._table = table
         self._ttl = ttl_seconds
 
-    def put_token(self, task_id: str, task_token: str, job_key: str) -> None:
+    def put_token(
+        self, task_id: str, task_token: str, job_key: str, *, kind: str = "index_task", index_id: str | None = None
+    ) -> None:
+        """Park `task_token` under the TwelveLabs id a webhook will name. `kind` (index_task | indexed_asset |
+        analyze_task) tells the resolvers how to read that resource; `index_id` locates an indexed asset."""
         now = int(time.time())
-        self._table.put_item(
-            Item={
-                "pk": f"TOKEN#{task_id}",
-                "task_id": task_id,
-                "task_token": task_token,
-                "job_key": job_key,
-                "created_at": utc_now_iso(),
-                "created_epoch": now,
-                "expires_at": now + self._ttl,
-            }
-        )
+        item: dict[str, Any] = {
+            "pk": f"TOKEN#{task_id}",
+            "task_id": task_id,
+            "task_token": task_token,
+            "job_key": job_key,
+            "kind": kind,
+            "created_at": utc_now_iso(),
+            "created_epoch": now,
+            "expires_at": now + self._ttl,
+        }
+        if index_id:
+            item["index_id"] = index_id
+        self._table.put_item(Item=item)
 
     def get_token(self, task_id: str) -> dict[str, Any] | None:
         item = self._table.get_item(Key={"pk": f"TOKEN#{task_id}"}, ConsistentRead=True).get("Item")

@@ -22,6 +22,7 @@ INGEST_ENV = {
     "RESULTS_BUCKET": "results",
     "NOTIFICATIONS_TOPIC_ARN": "arn:aws:sns:us-east-1:1:t",
     "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:1:stateMachine:sm",
+    "TWELVELABS_SURFACE": "current",
     "ANALYSES": '[{"name": "gist", "kind": "gist"}, {"name": "summary", "kind": "summary"}]',
     "IGNORE_PREFIXES": "results/, _internal/",
     "KEY_SUFFIXES": "",
@@ -33,12 +34,14 @@ INGEST_ENV = {
 def test_settings_name_every_missing_or_invalid_variable() -> None:
     with pytest.raises(ConfigurationError) as missing:
         load_settings(IngestSettings, {"TWELVELABS_BASE_URL": "https://x"})
-    for name in ("JOBS_TABLE", "STATE_MACHINE_ARN", "TWELVELABS_INDEX_ID", "ANALYSES", "EMBED_SCOPES"):
+    for name in ("JOBS_TABLE", "STATE_MACHINE_ARN", "TWELVELABS_INDEX_ID", "TWELVELABS_SURFACE", "ANALYSES", "EMBED_SCOPES"):
         assert f"{name}: missing" in str(missing.value)
     with pytest.raises(ConfigurationError, match="ANALYSES"):
         load_settings(IngestSettings, {**INGEST_ENV, "ANALYSES": '[{"name": "x", "kind": "analyze"}]'})  # no prompt
     with pytest.raises(ConfigurationError, match="EMBED_CLIP_LENGTH"):
         load_settings(IngestSettings, {**INGEST_ENV, "EMBED_CLIP_LENGTH": "30"})
+    with pytest.raises(ConfigurationError, match="TWELVELABS_SURFACE"):
+        load_settings(IngestSettings, {**INGEST_ENV, "TWELVELABS_SURFACE": "v2"})
     with pytest.raises(ConfigurationError, match="EMBED_POLL_MAX_SECONDS"):
         load_settings(
             CheckEmbeddingsSettings,

@@ -22,7 +22,6 @@ from local_stack import LocalStack, StackConfig
 TERMINAL = {"COMPLETED", "FAILED", "REJECTED", "DELETED"}
 
 FAST_PARAMETERS = {
-    "TwelveLabsSurface": "classic",
     "EmbedPollFirstSeconds": "1",
     "EmbedPollMaxSeconds": "2",
     "EmbedPollMaxAttempts": "30",
@@ -46,6 +45,7 @@ class Pipeline:
 
     stack: LocalStack
     subscriber_url: str
+    surface: str = "current"
     received: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -178,21 +178,51 @@ class Pipeline:
     def webhooks(self) -> list[dict[str, Any]]:
         return httpx.get(f"{self.stack.emulator_admin_url}/webhooks", timeout=10).json()
 
+    # -- current surface: assets, indexed assets, analyze tasks ----------------------------------
+    def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {"x-api-key": self.stack.twelvelabs.api_key}  # type: ignore[union-attr]
+        return httpx.request(method, f"{self.stack.emulator_base_url}{path}", headers=headers, timeout=10, **kwargs)
 
-@pytest.fixture(scope="session")
-def pipeline(samples: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    def assets_for(self, job_key: str) -> list[dict[str, Any]]:
+        """Every TwelveLabs asset the pipeline made for this job (its user_metadata names the job)."""
+        headers = {"x-api-key": self.stack.twelvelabs.api_key}  # type: ignore[union-attr]
+        return [a for a in self._pages("/assets", headers) if (a.get("user_metadata") or {}).get("job_key") == job_key]
+
+    def indexed_assets_for(self, job_key: str) -> list[dict[str, Any]]:
+        headers = {"x-api-key": self.stack.twelvelabs.api_key}  # type: ignore[union-attr]
+        assets = {a["_id"] for a in self.assets_for(job_key)}
+        index_id = self.stack.outputs["IndexId"]
+        return [i for i in self._pages(f"/indexes/{index_id}/indexed-assets", headers) if i.get("asset_id") in assets]
+
+    def analyze_tasks_for(self, job_key: str) -> list[dict[str, Any]]:
+        headers = {"x-api-key": self.stack.twelvelabs.api_key}  # type: ignore[union-attr]
+        found: list[dict[str, Any]] = []
+        for asset in self.assets_for(job_key):
+            found += self._pages("/analyze/tasks", headers, asset_id=asset["_id"])
+        return found
+
+    def set_processing_seconds(self, seconds: float) -> None:
+        httpx.post(
+            f"{self.stack.emulator_admin_url}/config", json={"processing_seconds": seconds}, timeout=10
+        ).raise_for_status()
+
+
+PROCESSING_SECONDS = 0.5
+
+
+def _pipeline(surface: str, state_dir: Path) -> Iterator[Pipeline]:
     config = StackConfig(
-        stack_name="pipeline-tests",
-        parameters=FAST_PARAMETERS,
+        stack_name=f"pipeline-tests-{surface}",
+        parameters={**FAST_PARAMETERS, "TwelveLabsSurface": surface},
         emulator=True,
-        processing_seconds=0.5,
+        processing_seconds=PROCESSING_SECONDS,
         schedule_seconds=2,
-        state_dir=tmp_path_factory.mktemp("local_stack"),
+        state_dir=state_dir,
         echo_errors=False,
     )
     with LocalStack(config) as stack:
         sqs, sns = stack.client("sqs"), stack.client("sns")
-        queue_url = sqs.create_queue(QueueName="pipeline-tests-subscriber")["QueueUrl"]
+        queue_url = sqs.create_queue(QueueName=f"pipeline-tests-{surface}-subscriber")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         sns.subscribe(
             TopicArn=stack.outputs["NotificationsTopicArn"],
@@ -200,11 +230,24 @@ def pipeline(samples: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             Endpoint=queue_arn,
             Attributes={"RawMessageDelivery": "true"},
         )
-        yield Pipeline(stack, queue_url)
+        yield Pipeline(stack, queue_url, surface=surface)
+
+
+@pytest.fixture(scope="session")
+def pipeline(samples: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    """The stack on the current surface (the template's default), emulator strict."""
+    yield from _pipeline("current", tmp_path_factory.mktemp("local_stack_current"))
+
+
+@pytest.fixture(scope="session")
+def classic_pipeline(samples: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    """The stack on the classic surface, with the classic emulator."""
+    yield from _pipeline("classic", tmp_path_factory.mktemp("local_stack_classic"))
 
 
 @pytest.fixture(autouse=True)
 def _no_faults_left(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
-    if "pipeline" in request.fixturenames:
-        request.getfixturevalue("pipeline").clear_faults()
+    for name in ("pipeline", "classic_pipeline"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name).clear_faults()

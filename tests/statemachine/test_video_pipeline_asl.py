@@ -16,6 +16,7 @@ SUBSTITUTIONS = {
     "CheckEmbeddingsFunctionArn",
     "StoreEmbeddingsFunctionArn",
     "RunAnalysisFunctionArn",
+    "StartAnalysisFunctionArn",
     "FinalizeFunctionArn",
     "RecordFailureFunctionArn",
 }
@@ -74,7 +75,7 @@ def test_every_task_retries_transient_errors_and_every_failure_reaches_record_fa
         "RecordFailure",
     ):  # AWS-only, idempotent steps: an SNS/DynamoDB hiccup must not lose the news
         assert {e for r in top[name]["Retry"] for e in r["ErrorEquals"]} >= AWS_TRANSIENT, name
-    for name in ("StartIndexing", "AwaitIndexing", "Enrich", "Finalize"):
+    for name in ("StartIndexing", "AwaitIndexing", "Enrich", "IndexAsset", "EnrichAsset", "Finalize"):
         assert top[name]["Catch"][-1] == {
             "ErrorEquals": ["States.ALL"],
             "ResultPath": "$.error",
@@ -127,7 +128,7 @@ def test_every_retry_block_is_one_of_the_canonical_policies() -> None:
     policies = json.loads(POLICIES_PATH.read_text())
     machine = json.loads(_text())
     tasks = {name: state for name, state in _states(machine) if state["Type"] == "Task"}
-    assert len(tasks) == 8
+    assert len(tasks) == 13  # classic 8, current 5 (state names are unique across the whole machine)
     for name, state in tasks.items():
         expected = "AwsTask" if name in AWS_ONLY_TASKS else "TwelveLabsTask"
         assert state["Retry"] == policies[expected], f"{name}: Retry differs from retry_policies.json {expected}"
@@ -136,3 +137,34 @@ def test_every_retry_block_is_one_of_the_canonical_policies() -> None:
         policies["AwsTask"][1]["ErrorEquals"][: len(policies["TwelveLabsTask"][1]["ErrorEquals"])]
         == policies["TwelveLabsTask"][1]["ErrorEquals"]
     )  # the AWS policy only adds botocore errors
+
+
+def test_the_surface_choice_picks_the_flow_and_defaults_to_classic() -> None:
+    machine = json.loads(_text())
+    choice = machine["States"][machine["StartAt"]]
+    assert choice["Type"] == "Choice" and choice["Default"] == "StartIndexing"
+    [rule] = choice["Choices"]
+    assert rule["Next"] == "IndexAsset"
+    assert {"Variable": "$.surface", "StringEquals": "current"} in rule["And"]  # no surface (older input): classic
+
+
+def test_the_current_flow_waits_only_on_task_tokens() -> None:
+    """No Wait state and no polling loop on the current path: its transitions do not grow with processing time."""
+    machine = json.loads(_text())
+    top = machine["States"]
+    enrich = top["EnrichAsset"]
+    states = dict(_states({"States": {"EnrichAsset": enrich, "IndexAsset": top["IndexAsset"]}}))
+    assert not [n for n, s in states.items() if s["Type"] in ("Wait", "Choice")]
+    waits = [n for n, s in states.items() if s.get("Resource", "").endswith(".waitForTaskToken")]
+    assert sorted(waits) == ["AwaitIndexedAsset", "StartAnalysis"]
+    for name in waits:
+        assert states[name]["TimeoutSeconds"] <= 86400
+        assert states[name]["Parameters"]["Payload"]["task_token.$"] == "$$.Task.Token"
+    # A task (transition) count per video: Choice + IndexAsset + Parallel + 2 (embeddings) + Map + 2 per analysis
+    # task + Finalize, linear in the configured analyses only.
+    embed_branch, analyses_branch = enrich["Branches"]
+    assert list(embed_branch["States"]) == ["AwaitIndexedAsset", "StoreIndexedEmbeddings"]
+    analyze = analyses_branch["States"]["AnalyzeAsset"]
+    assert analyze["ItemsPath"] == "$.analysis_tasks" and analyze["ResultPath"] is None
+    assert list(analyze["ItemProcessor"]["States"]) == ["StartAnalysis", "StoreAnalysis"]
+    assert enrich["Next"] == "Finalize" and enrich["ResultPath"] is None

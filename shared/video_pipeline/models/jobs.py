@@ -32,6 +32,8 @@ class JobItem(Lenient):
     tl_task_id: str | None = None
     tl_video_id: str | None = None
     tl_embedding_task_id: str | None = None
+    tl_asset_id: str | None = None  # current surface: the asset (uploaded by URL) ...
+    tl_indexed_asset_id: str | None = None  # ... and its indexed asset (also tl_task_id and tl_video_id)
     execution_arn: str | None = None
     title: str | None = None
     topics: list[str] | None = None

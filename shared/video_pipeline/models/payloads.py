@@ -13,6 +13,11 @@ from video_pipeline.models.base import Lenient, Strict
 from video_pipeline.models.jobs import JobStatus
 
 AnalysisKind = Literal["gist", "summary", "chapter", "highlight", "analyze"]
+Surface = Literal["current", "classic"]
+# What a parked task token waits for: a classic indexing task, an indexed asset, or an analyze task (current).
+TokenKind = Literal["index_task", "indexed_asset", "analyze_task"]
+# The kinds the current surface answers with ONE structured /analyze/tasks task (response_format json_schema).
+STRUCTURED_KINDS = ("gist", "summary", "chapter", "highlight")
 
 
 class AnalysisSpec(Lenient):
@@ -44,8 +49,40 @@ class EmbeddingOptions(Lenient):
     scopes: list[Literal["clip", "video"]] = Field(default_factory=lambda: list[Literal["clip", "video"]](["clip"]))
 
 
+class AnalysisTaskSpec(Lenient):
+    """One `/analyze/tasks` task of the current surface (a Map item of the state machine).
+
+    `structured`: the gist/summary/chapter/highlight analyses configured in `ANALYSES`, answered by one task whose
+    JSON schema returns them all (`outputs` are those specs: each becomes the S3 document classic writes).
+    `analyze`: one custom prompt (`analysis` is its spec; its result is `analysis-<name>`, as on classic).
+    """
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    kind: Literal["structured", "analyze"]
+    outputs: list[AnalysisSpec] = Field(default_factory=list)
+    analysis: AnalysisSpec | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> AnalysisTaskSpec:
+        if self.kind == "structured" and not self.outputs:
+            raise ValueError("a structured analysis task needs at least one output")
+        if self.kind == "analyze" and (self.analysis is None or not self.analysis.prompt):
+            raise ValueError(f"analysis task {self.name!r}: kind 'analyze' needs its analysis (with a prompt)")
+        return self
+
+
+def analysis_tasks_for(analyses: list[AnalysisSpec]) -> list[AnalysisTaskSpec]:
+    """The current surface's tasks for the configured analyses: one structured task for every gist / summary /
+    chapter / highlight analysis, then one task per custom prompt."""
+    structured = [a for a in analyses if a.kind in STRUCTURED_KINDS]
+    tasks = [AnalysisTaskSpec(name="structured", kind="structured", outputs=structured)] if structured else []
+    tasks += [AnalysisTaskSpec(name=a.name, kind="analyze", analysis=a) for a in analyses if a.kind == "analyze"]
+    return tasks
+
+
 class ExecutionInput(Lenient):
-    """The `video-pipeline` execution input written by `ingest`."""
+    """The `video-pipeline` execution input written by `ingest`. `surface` picks the flow (the first Choice of the
+    state machine); `analysis_tasks` (current) is derived from `analyses` when not given."""
 
     job_key: str
     bucket: str
@@ -56,6 +93,14 @@ class ExecutionInput(Lenient):
     index_id: str
     analyses: list[AnalysisSpec]
     embedding: EmbeddingOptions
+    surface: Surface = "classic"  # what every execution ran before the surface existed
+    analysis_tasks: list[AnalysisTaskSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _derive_tasks(self) -> ExecutionInput:
+        if not self.analysis_tasks and self.analyses:
+            self.analysis_tasks = analysis_tasks_for(self.analyses)
+        return self
 
 
 class StartIndexingInput(Lenient):
@@ -64,21 +109,44 @@ class StartIndexingInput(Lenient):
     key: str
     version_id: str | None = None
     index_id: str
+    surface: Surface = "classic"
 
 
 class StartIndexingOutput(Strict):
+    """classic: the indexing task (and its video). current: `task_id` = `video_id` = the indexed asset id (the
+    id `index.task.*` webhooks carry, and the video's id once indexed), `asset_id` = the asset."""
+
     task_id: str
     video_id: str | None = None
+    asset_id: str | None = None
 
 
 class AwaitIndexingInput(Lenient):
     task_token: str = Field(min_length=1)
     job_key: str
     task_id: str
+    kind: TokenKind = "index_task"
+    index_id: str | None = None  # the indexed asset's index (kind indexed_asset)
+
+    @model_validator(mode="after")
+    def _index_for_indexed_assets(self) -> AwaitIndexingInput:
+        if self.kind == "indexed_asset" and not self.index_id:
+            raise ValueError("kind 'indexed_asset' needs index_id")
+        return self
+
+
+class StartAnalysisInput(Lenient):
+    """`start_analysis` (current, `.waitForTaskToken`): create one analyze task on the asset and park the token."""
+
+    task_token: str = Field(min_length=1)
+    job_key: str
+    asset_id: str = Field(min_length=1)
+    task: AnalysisTaskSpec
 
 
 class IndexingOutcome(Strict):
-    """What `SendTaskSuccess` hands to the state machine: the task, always with the error fields (maybe null)."""
+    """What `SendTaskSuccess` hands to the state machine: the task (indexing task, indexed asset or analyze task),
+    always with the error fields (maybe null)."""
 
     task_id: str
     video_id: str | None = None
@@ -113,8 +181,20 @@ class CheckEmbeddingsInput(Lenient):
 
 
 class StoreEmbeddingsInput(Lenient):
+    """classic: the embedding task `task_id`. current: the indexed asset's outcome (`indexed`) in `index_id`."""
+
     job_key: str
-    task_id: str
+    task_id: str | None = None
+    index_id: str | None = None
+    indexed: IndexingOutcome | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> StoreEmbeddingsInput:
+        if (self.task_id is None) == (self.indexed is None):
+            raise ValueError("pass exactly one of task_id (classic) or indexed (current)")
+        if self.indexed is not None and not self.index_id:
+            raise ValueError("indexed (current) needs index_id")
+        return self
 
 
 class ResultPointer(Strict):
@@ -123,10 +203,22 @@ class ResultPointer(Strict):
 
 
 class RunAnalysisInput(Lenient):
+    """classic: run `analysis` on `video_id`. current: store the finished analyze task `outcome` of `task`."""
+
     job_key: str
-    video_id: str
+    video_id: str | None = None
     index_id: str | None = None
-    analysis: AnalysisSpec
+    analysis: AnalysisSpec | None = None
+    task: AnalysisTaskSpec | None = None
+    outcome: IndexingOutcome | None = None
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> RunAnalysisInput:
+        classic = self.analysis is not None and self.video_id is not None
+        current = self.task is not None and self.outcome is not None
+        if classic == current:
+            raise ValueError("pass analysis + video_id (classic) or task + outcome (current)")
+        return self
 
 
 class FinalizeInput(Lenient):
