@@ -21,7 +21,7 @@ from ..models.common import Page
 from ..pagination import iter_pages
 from ..timeutil import parse_time
 from ._base import CLOCK_SKEW_SECONDS, LOOKUP_MAX_PAGES, LOOKUP_PAGE_LIMIT, ResourceBase
-from .generate import _dump
+from .generate import analysis_fields
 
 if TYPE_CHECKING:
     from ..models.analyze import (
@@ -61,18 +61,21 @@ class AnalyzeTasksMixin(ResourceBase):
         if idempotency_key is not None and custom_id is None:
             custom_id = custom_id_for(idempotency_key)
         try:
+            fields = analysis_fields(
+                model_name=model_name,
+                video=video,
+                image=image,
+                prompt=prompt,
+                prompt_v2=prompt_v2,
+                temperature=temperature,
+                response_format=response_format,
+                max_tokens=max_tokens,
+                start_time=start_time,
+                end_time=end_time,
+            )
             request = AnalyzeTaskCreateRequest.model_validate(
                 {
-                    "model_name": model_name,
-                    "video": _dump(video),
-                    "image": [_dump(i) for i in image] if image is not None else None,
-                    "prompt": prompt,
-                    "prompt_v2": _dump(prompt_v2),
-                    "temperature": temperature,
-                    "response_format": dict(response_format) if response_format else None,
-                    "max_tokens": max_tokens,
-                    "start_time": start_time,
-                    "end_time": end_time,
+                    **fields,
                     "custom_id": custom_id,
                     "analysis_mode": analysis_mode,
                     "min_segment_duration": min_segment_duration,

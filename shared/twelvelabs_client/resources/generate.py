@@ -41,6 +41,34 @@ def _dump(value: BaseModel | Mapping[str, Any] | None) -> Any:
     return value.model_dump(mode="json", exclude_none=True) if isinstance(value, BaseModel) else dict(value)
 
 
+def analysis_fields(
+    *,
+    model_name: str | None,
+    video: VideoArg | None,
+    image: ImageArg | None,
+    prompt: str | None,
+    prompt_v2: PromptV2Arg | None,
+    temperature: float | None,
+    response_format: Mapping[str, Any] | None,
+    max_tokens: int | str | None,
+    start_time: float | None,
+    end_time: float | None,
+) -> dict[str, Any]:
+    """The fields sync `/analyze` and async `/analyze/tasks` share, as plain values for their request models."""
+    return {
+        "model_name": model_name,
+        "video": _dump(video),
+        "image": [_dump(i) for i in image] if image is not None else None,
+        "prompt": prompt,
+        "prompt_v2": _dump(prompt_v2),
+        "temperature": temperature,
+        "response_format": dict(response_format) if response_format else None,
+        "max_tokens": max_tokens,
+        "start_time": start_time,
+        "end_time": end_time,
+    }
+
+
 def analyze_body(
     *,
     video_id: str | None,
@@ -60,22 +88,19 @@ def analyze_body(
     from ..models.analyze import AnalyzeCurrentRequest
 
     try:
-        request = AnalyzeCurrentRequest.model_validate(
-            {
-                "model_name": model_name,
-                "video": _dump(video),
-                "image": [_dump(i) for i in image] if image is not None else None,
-                "video_id": video_id,
-                "prompt": prompt,
-                "prompt_v2": _dump(prompt_v2),
-                "temperature": temperature,
-                "response_format": dict(response_format) if response_format else None,
-                "max_tokens": max_tokens,
-                "start_time": start_time,
-                "end_time": end_time,
-                "stream": stream,
-            }
+        fields = analysis_fields(
+            model_name=model_name,
+            video=video,
+            image=image,
+            prompt=prompt,
+            prompt_v2=prompt_v2,
+            temperature=temperature,
+            response_format=response_format,
+            max_tokens=max_tokens,
+            start_time=start_time,
+            end_time=end_time,
         )
+        request = AnalyzeCurrentRequest.model_validate({**fields, "video_id": video_id, "stream": stream})
     except ValidationError as exc:
         raise ValueError(f"invalid analyze request: {exc.errors(include_url=False)}") from exc
     return request.to_body()
