@@ -18,6 +18,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "shared")]
 
+from video_pipeline.imports.notifications import IMPORT_RULES, import_schema_for  # noqa: E402  (import.*)
 from video_pipeline.models.notifications import PipelineNotification  # noqa: E402
 
 # event type -> (statuses, kinds, error present?, description)
@@ -87,6 +88,10 @@ def write_all(out: Path) -> list[Path]:
     for event_type in RULES:
         path = out / f"{event_type}.schema.json"
         path.write_text(json.dumps(schema_for(event_type), indent=2, sort_keys=True) + "\n")
+        written.append(path)
+    for event_type in IMPORT_RULES:  # import runs: their own message model (video_pipeline.imports)
+        path = out / f"{event_type}.schema.json"
+        path.write_text(json.dumps(import_schema_for(event_type), indent=2, sort_keys=True) + "\n")
         written.append(path)
     return written
 

@@ -107,11 +107,14 @@ class FinishInput(Lenient):
 
 
 class Counts(Strict):
-    new: int = 0
-    rejected: int = 0
-    skipped: int = 0
-    failed: int = 0
-    total: int = 0
+    """Objects per outcome: new (a job was created), rejected (screened out), skipped (already processed, or not
+    media the pipeline takes), failed (every attempt failed); `total` = their sum."""
+
+    new: int = Field(default=0, ge=0)
+    rejected: int = Field(default=0, ge=0)
+    skipped: int = Field(default=0, ge=0)
+    failed: int = Field(default=0, ge=0)
+    total: int = Field(default=0, ge=0)
 
 
 class ItemProblem(Strict):

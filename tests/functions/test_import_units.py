@@ -1,0 +1,189 @@
+"""Imports without the stack: the request's validation, the ASL's structure, the notification schemas, and the
+imports table's once-only writes (moto in-process)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import jsonschema
+import pytest
+from moto import mock_aws
+from video_pipeline.imports.models import ImportNotification, ImportRun
+from video_pipeline.imports.notifications import IMPORT_RULES, import_schema_for
+from video_pipeline.imports.runs import InvalidImportRequestError, cause_message, request_run_id, validate_request
+from video_pipeline.imports.store import ImportsStore
+
+from tests.template.test_template import _load_template
+
+REPO = Path(__file__).resolve().parents[2]
+ASL = REPO / "statemachines" / "import_pipeline.asl.json"
+DOCS = REPO / "docs" / "notifications"
+MEDIA = "media-bucket"
+
+
+# ---------------------------------------------------------------- the request
+
+
+@pytest.mark.parametrize(
+    ("raw", "names"),
+    [
+        ({"source": "s3", "prefix": 7, "colour": "red"}, ["prefix", "colour"]),
+        ({"prefix": "videos/"}, ["source"]),
+        ({"source": "ftp"}, ["source"]),
+        ({"source": "s3", "max_items": 0}, ["max_items"]),
+        (["s3"], ["JSON object"]),
+        ({"source": "s3", "bucket": "someone-elses-bucket"}, ["bucket", "someone-elses-bucket", MEDIA]),
+        ({"source": "integration"}, ["integration", "not available"]),
+        ({"source": "connection"}, ["connection", "not available"]),
+    ],
+)
+def test_a_bad_request_is_refused_naming_what_and_why(raw: Any, names: list[str]) -> None:
+    with pytest.raises(InvalidImportRequestError) as refused:
+        validate_request(raw, MEDIA)
+    assert refused.value.code == "invalid_import_request"
+    for name in names:
+        assert name in refused.value.message
+
+
+def test_a_good_request_is_for_the_media_bucket() -> None:
+    assert validate_request({"source": "s3"}, MEDIA).bucket == MEDIA
+    request = validate_request({"source": "s3", "bucket": MEDIA, "prefix": "library/", "max_items": 10}, MEDIA)
+    assert (request.bucket, request.prefix, request.max_items) == (MEDIA, "library/", 10)
+
+
+def test_a_request_file_is_one_run_per_content() -> None:
+    first = request_run_id(MEDIA, "imports/a.json", "etag-1")
+    assert first == request_run_id(MEDIA, "imports/a.json", "etag-1")  # a redelivered event: the same run
+    assert first != request_run_id(MEDIA, "imports/a.json", "etag-2")  # the file edited: a new run
+    assert re.fullmatch(r"import-[0-9a-f]{40}", first)  # a valid execution name (<= 80 chars)
+
+
+def test_the_cause_of_a_lambda_error_is_its_message() -> None:
+    payload = json.dumps({"errorType": "ClientError", "errorMessage": "AccessDenied: no", "stackTrace": []})
+    assert cause_message(payload) == "AccessDenied: no"
+    assert cause_message("plain words") == "plain words"
+    assert cause_message(None) == ""
+
+
+# ---------------------------------------------------------------- the state machine
+
+
+def _states(machine: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, state in machine["States"].items():
+        yield name, state
+        if "ItemProcessor" in state:
+            yield from _states(state["ItemProcessor"])
+
+
+def test_substitutions_are_exactly_the_templates() -> None:
+    text = ASL.read_text()
+    given = _load_template()["Resources"]["ImportPipeline"]["Properties"]["DefinitionSubstitutions"]
+    assert set(re.findall(r"\$\{(\w+)\}", text)) == set(given)
+
+
+def test_jsonpath_only_and_nothing_moto_cannot_run() -> None:
+    machine = json.loads(ASL.read_text())
+    assert machine.get("QueryLanguage", "JSONPath") == "JSONPath" and machine["TimeoutSeconds"] > 0
+    for name, state in _states(machine):
+        assert "Assign" not in state and state.get("QueryLanguage", "JSONPath") == "JSONPath", name
+        assert "startExecution" not in state.get("Resource", "") and "aws-sdk:" not in state.get("Resource", ""), name
+
+
+def test_every_task_carries_a_shared_retry_policy_verbatim() -> None:
+    policies = json.loads((REPO / "statemachines" / "retry_policies.json").read_text())
+    shared = [policy for name, policy in policies.items() if name != "Comment"]
+    machine = json.loads(ASL.read_text())
+    tasks = [(name, state) for name, state in _states(machine) if state["Type"] == "Task"]
+    assert len(tasks) == 5
+    for name, state in tasks:
+        assert state["Retry"] in shared, name
+        assert any("RateLimitedError" in r["ErrorEquals"] for r in state["Retry"]), name  # 429s slow, not fail
+
+
+def test_every_failure_is_recorded_and_each_object_gets_an_outcome() -> None:
+    machine = json.loads(ASL.read_text())
+    top = machine["States"]
+    for name in ("Prepare", "Backfill", "Finish"):
+        assert top[name]["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordFailure"}]
+    assert top["RecordFailure"]["Next"] == "Failed" and top["Failed"]["Type"] == "Fail"
+    backfill = top["Backfill"]
+    assert backfill["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
+    assert backfill["ItemReader"]["ReaderConfig"] == {"InputType": "JSON"}
+    assert backfill["MaxConcurrencyPath"] == "$.run.max_concurrency"
+    inner = backfill["ItemProcessor"]["States"]
+    assert inner["IngestObject"]["Catch"][0]["Next"] == "RecordObjectFailure"
+    assert inner["RecordObjectFailure"]["Parameters"]["Payload"]["error.$"] == "$.error"
+
+
+# ---------------------------------------------------------------- the notifications
+
+
+@pytest.mark.parametrize("event_type", sorted(IMPORT_RULES))
+def test_committed_schema_is_the_generated_one(event_type: str) -> None:
+    committed = json.loads((DOCS / f"{event_type}.schema.json").read_text())
+    assert committed == json.loads(json.dumps(import_schema_for(event_type))), (
+        "docs/notifications is stale: run `python scripts/write_notification_schemas.py`"
+    )
+
+
+@pytest.mark.parametrize("event_type", sorted(IMPORT_RULES))
+def test_example_is_a_valid_message_of_its_type_only(event_type: str) -> None:
+    example = json.loads((DOCS / f"{event_type}.example.json").read_text())
+    ImportNotification.model_validate(example)
+    jsonschema.validate(example, import_schema_for(event_type))
+    for other in set(IMPORT_RULES) - {event_type}:
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(example, import_schema_for(other))
+
+
+def test_a_completed_import_without_its_report_is_not_a_valid_message() -> None:
+    example = json.loads((DOCS / "import.completed.example.json").read_text())
+    del example["report"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(example, import_schema_for("import.completed"))
+
+
+# ---------------------------------------------------------------- the imports table
+
+
+@pytest.fixture()
+def store() -> Iterator[ImportsStore]:
+    with mock_aws():
+        dynamodb = boto3.resource("dynamodb", region_name="us-east-1")
+        table = dynamodb.create_table(
+            TableName="imports",
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": "run_id", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            KeySchema=[{"AttributeName": "run_id", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        )
+        yield ImportsStore(table)
+
+
+def test_a_run_is_created_once(store: ImportsStore) -> None:
+    created, run = store.create_run(ImportRun(run_id="r1", status="RUNNING", requested_by="command"))
+    assert created and run.status == "RUNNING"
+    again, stored = store.create_run(ImportRun(run_id="r1", status="REJECTED", requested_by="other"))
+    assert not again and stored.status == "RUNNING" and stored.requested_by == "command"
+    assert store.update_run("r1", {"status": "COMPLETED"}, only_if_status_in=("RUNNING",)) is not None
+    assert store.update_run("r1", {"status": "FAILED"}, only_if_status_in=("RUNNING",)) is None
+    assert store.get_run("r1") is not None and store.get_run("r1").status == "COMPLETED"  # type: ignore[union-attr]
+
+
+def test_an_objects_outcome_is_written_once_and_counted_once(store: ImportsStore) -> None:
+    marker = store.begin_item("r1", MEDIA, "a.mp4")
+    assert store.begin_item("r1", MEDIA, "a.mp4")["started_at"] == marker["started_at"]  # a retry keeps the mark
+    assert store.record_item("r1", MEDIA, "a.mp4", "new", "k" * 40, "started") == "new"
+    assert store.record_item("r1", MEDIA, "a.mp4", "skipped", "k" * 40, "duplicate") == "new"  # a retried attempt
+    store.record_item("r1", MEDIA, "b.mp4", "rejected", None, "not_a_video")
+    store.record_item("r2", MEDIA, "a.mp4", "skipped", None, "")
+    items = {i["key"]: i["outcome"] for i in store.items("r1")}
+    assert items == {"a.mp4": "new", "b.mp4": "rejected"}
+    assert store.get_run("r1") is None  # object items are not the run record
