@@ -16,7 +16,6 @@ from werkzeug.wrappers import Response
 from twelvelabs_emulator import media, vectors
 from twelvelabs_emulator.api_tasks import receive_video
 from twelvelabs_emulator.bodies import EmbedForm, EmbedTaskForm
-from twelvelabs_emulator.clock import parse_rfc3339
 from twelvelabs_emulator.downloads import download
 from twelvelabs_emulator.errors import ApiError, MediaProblem, invalid, not_found, not_provided
 from twelvelabs_emulator.httpkit import (
@@ -25,6 +24,7 @@ from twelvelabs_emulator.httpkit import (
     form_model,
     json_response,
     paginate,
+    query_time,
     require_multipart,
 )
 from twelvelabs_emulator.models import EMBED_MODEL_NAME
@@ -161,14 +161,7 @@ def create_embed_task(s: Services, request: EmulatorRequest) -> Response:
 
 def list_embed_tasks(s: Services, request: EmulatorRequest) -> Response:
     args = request.args
-    bounds = {}
-    for name in ("started_at", "ended_at"):
-        raw = args.get(name)
-        if raw:
-            try:
-                bounds[name] = parse_rfc3339(raw)
-            except ValueError as exc:
-                raise invalid(name, f"{raw!r} is not an RFC 3339 timestamp.") from exc
+    started, ended = query_time(args, "started_at"), query_time(args, "ended_at")
     status = args.get("status")
     if status and status not in ("processing", "ready", "failed"):
         raise invalid("status", f"{status!r} is not one of processing, ready, failed.")
@@ -177,8 +170,8 @@ def list_embed_tasks(s: Services, request: EmulatorRequest) -> Response:
             t
             for t in st.embed_tasks.values()
             if (status in (None, "") or t.status == status)
-            and ("started_at" not in bounds or t.created_at >= bounds["started_at"])
-            and ("ended_at" not in bounds or t.created_at <= bounds["ended_at"])
+            and (started is None or t.created_at >= started)
+            and (ended is None or t.created_at <= ended)
         ]
         items.sort(key=lambda t: (t.created_at, t.seq), reverse=True)
         page, info = paginate(items, args)

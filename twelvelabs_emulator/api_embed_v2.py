@@ -9,9 +9,9 @@ from werkzeug.wrappers import Response
 
 from twelvelabs_emulator import analyze, embed_v2
 from twelvelabs_emulator.api_analyze_tasks import wrapped
-from twelvelabs_emulator.clock import parse_rfc3339, utcnow
-from twelvelabs_emulator.errors import ApiError, invalid
-from twelvelabs_emulator.httpkit import EmulatorRequest, json_response, paginate, query_choice
+from twelvelabs_emulator.clock import utcnow
+from twelvelabs_emulator.errors import ApiError
+from twelvelabs_emulator.httpkit import EmulatorRequest, json_response, paginate, query_choice, query_time
 from twelvelabs_emulator.services import Services
 
 LIST_DEFAULT_WINDOW = timedelta(days=7)
@@ -41,16 +41,8 @@ def create_task(s: Services, request: EmulatorRequest) -> Response:
 @wrapped
 def list_tasks(s: Services, request: EmulatorRequest) -> Response:
     args = request.args
-    bounds = {}
-    for name in ("started_at", "ended_at"):
-        raw = args.get(name)
-        if raw:
-            try:
-                bounds[name] = parse_rfc3339(raw)
-            except ValueError as exc:
-                raise invalid(name, f"{raw!r} is not an RFC 3339 timestamp.") from exc
-    started = bounds.get("started_at", utcnow() - LIST_DEFAULT_WINDOW)
-    ended = bounds.get("ended_at")
+    started = query_time(args, "started_at") or utcnow() - LIST_DEFAULT_WINDOW
+    ended = query_time(args, "ended_at")
     status = args.get("status") or None
     if status is not None:
         query_choice(args, "status", "", ("processing", "ready", "failed"))

@@ -6,6 +6,7 @@ import json
 import math
 import tempfile
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -205,14 +206,21 @@ def number_filters(args: MultiDict[str, str], fields: Iterable[str]) -> list[Cal
     return checks
 
 
-def time_filter(args: MultiDict[str, str], name: str) -> Callable[[object], bool] | None:
+def query_time(args: MultiDict[str, str], name: str) -> datetime | None:
+    """An RFC 3339 query parameter (absent or empty: None)."""
     raw = args.get(name)
     if raw is None or raw == "":
         return None
     try:
-        bound = parse_rfc3339(raw)
+        return parse_rfc3339(raw)
     except ValueError as exc:
         raise invalid(name, f"{raw!r} is not an RFC 3339 timestamp.") from exc
+
+
+def time_filter(args: MultiDict[str, str], name: str) -> Callable[[object], bool] | None:
+    bound = query_time(args, name)
+    if bound is None:
+        return None
     return lambda value: value >= bound  # type: ignore[operator]
 
 
