@@ -22,7 +22,8 @@ from twelvelabs_emulator.httpkit import (
     EmulatorRequest,
     empty_response,
     json_response,
-    metadata_matches,
+    metadata_filter_matches,
+    metadata_filters,
     number_filters,
     paginate,
     parse_json_body,
@@ -172,12 +173,7 @@ def list_indexed_assets(s: Services, request: EmulatorRequest, index_id: str) ->
     for status in statuses:
         if status not in INDEXED_ASSET_STATUSES:
             raise invalid("status", f"{status!r} is not one of {', '.join(INDEXED_ASSET_STATUSES)}.")
-    wanted_meta: dict[str, str] = {}
-    for key in args:
-        if key.startswith("user_metadata[") and key.endswith("]"):
-            wanted_meta[key[len("user_metadata[") : -1]] = args.get(key, "")
-        elif key not in LIST_PARAMS and "[" not in key:
-            wanted_meta[key] = args.get(key, "")
+    wanted_meta = metadata_filters(args, LIST_PARAMS)
     filename = args.get("filename")
     with s.rt.store.read() as st:
         _index(st, index_id)
@@ -193,9 +189,7 @@ def list_indexed_assets(s: Services, request: EmulatorRequest, index_id: str) ->
                 continue
             if (created and not created(task.created_at)) or (updated and not updated(task.updated_at)):
                 continue
-            if not all(
-                k in task.user_metadata and metadata_matches(task.user_metadata[k], v) for k, v in wanted_meta.items()
-            ):
+            if not metadata_filter_matches(task.user_metadata, wanted_meta):
                 continue
             items.append(task)
         page, info_page = paginate(sort_records(items, args), args)

@@ -12,7 +12,8 @@ from twelvelabs_emulator.httpkit import (
     EmulatorRequest,
     empty_response,
     json_response,
-    metadata_matches,
+    metadata_filter_matches,
+    metadata_filters,
     number_filters,
     paginate,
     parse_json_body,
@@ -156,12 +157,7 @@ def list_videos(s: Services, request: EmulatorRequest, index_id: str) -> Respons
     args = request.args
     numeric = number_filters(args, ("duration", "fps", "width", "height", "size"))
     created, updated = time_filter(args, "created_at"), time_filter(args, "updated_at")
-    wanted_meta: dict[str, str] = {}
-    for key in args:
-        if key.startswith("user_metadata[") and key.endswith("]"):
-            wanted_meta[key[len("user_metadata[") : -1]] = args.get(key, "")
-        elif key not in VIDEO_LIST_PARAMS and "[" not in key:
-            wanted_meta[key] = args.get(key, "")  # bare keys are user-metadata filters (documented form)
+    wanted_meta = metadata_filters(args, VIDEO_LIST_PARAMS)
     filename = args.get("filename")
     with s.rt.store.read() as st:
         _index(st, index_id)
@@ -174,9 +170,7 @@ def list_videos(s: Services, request: EmulatorRequest, index_id: str) -> Respons
                 continue
             if (created and not created(video.created_at)) or (updated and not updated(video.updated_at)):
                 continue
-            if not all(
-                k in video.user_metadata and metadata_matches(video.user_metadata[k], v) for k, v in wanted_meta.items()
-            ):
+            if not metadata_filter_matches(video.user_metadata, wanted_meta):
                 continue
             items.append(video)
         page, info = paginate(sort_records(items, args), args)

@@ -18,7 +18,7 @@ from twelvelabs_emulator.httpkit import (
     empty_response,
     form_model,
     json_response,
-    metadata_matches,
+    metadata_filter_matches,
     number_filters,
     paginate,
     parse_json_body,
@@ -148,9 +148,7 @@ def list_tasks(s: Services, request: EmulatorRequest) -> Response:
                 continue
             if (created and not created(task.created_at)) or (updated and not updated(task.updated_at)):
                 continue
-            if not all(
-                k in task.user_metadata and metadata_matches(task.user_metadata[k], v) for k, v in wanted.items()
-            ):
+            if not metadata_filter_matches(task.user_metadata, wanted):
                 continue
             items.append(task)
         page, info = paginate(sort_records(items, args), args)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -241,6 +241,22 @@ def sort_records(items: list[Any], args: MultiDict[str, str]) -> list[Any]:
     sort_by = query_choice(args, "sort_by", "created_at", ("created_at", "updated_at"))
     option = query_choice(args, "sort_option", "desc", ("asc", "desc"))
     return sorted(items, key=lambda r: (getattr(r, sort_by), r.seq), reverse=option == "desc")
+
+
+def metadata_filters(args: MultiDict[str, str], list_params: Collection[str]) -> dict[str, str]:
+    """User-metadata filters of a list query: `user_metadata[key]=v` (the generated SDK's form) or a bare key
+    that is no list parameter (the documented form)."""
+    wanted: dict[str, str] = {}
+    for key in args:
+        if key.startswith("user_metadata[") and key.endswith("]"):
+            wanted[key[len("user_metadata[") : -1]] = args.get(key, "")
+        elif key not in list_params and "[" not in key:
+            wanted[key] = args.get(key, "")
+    return wanted
+
+
+def metadata_filter_matches(metadata: Mapping[str, object], wanted: Mapping[str, str]) -> bool:
+    return all(k in metadata and metadata_matches(metadata[k], v) for k, v in wanted.items())
 
 
 def metadata_matches(stored: object, wanted: str) -> bool:
