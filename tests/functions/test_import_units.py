@@ -187,3 +187,14 @@ def test_an_objects_outcome_is_written_once_and_counted_once(store: ImportsStore
     items = {i["key"]: i["outcome"] for i in store.items("r1")}
     assert items == {"a.mp4": "new", "b.mp4": "rejected"}
     assert store.get_run("r1") is None  # object items are not the run record
+
+
+def test_an_import_that_timed_out_is_closed_as_failed() -> None:
+    from video_pipeline.imports.backfill import finish_input
+
+    event = json.loads((REPO / "events" / "record_failure_execution_status.json").read_text())
+    event["detail"]["name"] = "backfill-1"
+    parsed = finish_input(event)
+    assert parsed.run_id == "backfill-1" and parsed.error is not None
+    assert (parsed.error.error, parsed.error.cause) == ("States.Timeout", "The execution timed out")
+    assert finish_input({"run_id": "backfill-1"}).error is None

@@ -28,7 +28,7 @@ def import_messages(pipeline: Pipeline, run_id: str) -> list[dict[str, Any]]:
     return [m for m in pipeline.received if m.get("run_id") == run_id]
 
 
-def wait_for_import_message(pipeline: Pipeline, run_id: str, timeout: float = 120.0) -> dict[str, Any]:
+def wait_for_import_message(pipeline: Pipeline, run_id: str, timeout: float = 240.0) -> dict[str, Any]:
     """The first import.* message of `run_id` (bounded wait)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -50,7 +50,7 @@ def execution_arn(pipeline: Pipeline, run_id: str) -> str:
     return f"{prefix}:execution:{name}:{run_id}"
 
 
-def wait_for_execution(pipeline: Pipeline, run_id: str, timeout: float = 180.0) -> dict[str, Any]:
+def wait_for_execution(pipeline: Pipeline, run_id: str, timeout: float = 300.0) -> dict[str, Any]:
     """The import execution `run_id` once it has ended (bounded wait)."""
     sfn = pipeline.stack.client("stepfunctions")
     deadline = time.monotonic() + timeout

@@ -10,6 +10,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from video_pipeline.clients import Runtime
+from video_pipeline.handler import parse_event
 from video_pipeline.imports.models import (
     OUTCOMES,
     Counts,
@@ -24,6 +25,7 @@ from video_pipeline.imports.models import (
     PrepareInput,
     PrepareOutput,
     RequestRef,
+    StepError,
     as_outcome,
 )
 from video_pipeline.imports.runs import (
@@ -41,7 +43,7 @@ from video_pipeline.imports.settings import (
 )
 from video_pipeline.imports.store import ImportsStore
 from video_pipeline.ingest import IngestResult, process_object
-from video_pipeline.models.events import S3ObjectRef
+from video_pipeline.models.events import ExecutionStatusChangeEvent, S3ObjectRef
 
 logger = Logger(child=True)
 
@@ -189,6 +191,18 @@ def import_object(event: ItemInput, runtime: Runtime[ImportItemSettings]) -> Ite
 
 
 # ---------------------------------------------------------------- finish
+
+
+def finish_input(event: dict[str, Any]) -> FinishInput:
+    """The state machine's `{"run_id", "error"?}`, or an EventBridge execution status change (an import that timed
+    out, was aborted, or failed where no Catch could record it): that run is closed as FAILED."""
+    if event.get("detail-type") != "Step Functions Execution Status Change":
+        return parse_event(FinishInput, event)
+    detail = parse_event(ExecutionStatusChangeEvent, event).detail
+    error = StepError.model_validate(
+        {"Error": detail.error or f"execution {detail.status}", "Cause": detail.cause or f"the import {detail.status}"}
+    )
+    return FinishInput(run_id=detail.name, error=error)
 
 
 def _tally(store: ImportsStore, run_id: str, out: Any) -> tuple[Counts, list[ItemProblem]]:
