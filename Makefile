@@ -30,9 +30,12 @@ $(SAMPLES): $(STAMP) scripts/make_samples.py
 	$(PY) scripts/make_samples.py build/samples
 	touch $(SAMPLES)
 
+# Tests run in parallel worker processes (pytest-xdist); PYTEST_WORKERS=0 runs them in this process.
+PYTEST_WORKERS ?= 2
+
 # Lint first: style and types are part of the suite (CI runs `make test`).
 test: lint $(SDK136) $(SAMPLES)
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
