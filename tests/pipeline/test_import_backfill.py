@@ -8,6 +8,7 @@ import json
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 from video_pipeline.imports.runs import request_run_id
 
@@ -32,6 +33,30 @@ def _counts(message: dict[str, object]) -> dict[str, object]:
     counts = message["counts"]
     assert isinstance(counts, dict)
     return counts
+
+
+def test_twelvelabs_429s_slow_an_import_down_and_do_not_fail_it(pipeline: Pipeline, samples: Path) -> None:
+    """An image is embedded by the import itself: 6 answers 429 outlast the client's own retries (4), so the state
+    machine's RateLimitedError retry (growing wait) takes over; the object still ends `new` and embedded."""
+    prefix = f"library/{uuid.uuid4().hex[:8]}/"
+    key = f"{prefix}still.jpg"
+    with existing_library(pipeline):
+        pipeline.upload(samples / "media/still.jpg", key)
+    httpx.delete(f"{pipeline.stack.emulator_admin_url}/requests", timeout=10).raise_for_status()
+    pipeline.faults(rate_limit_next=6, path_prefix="/v1.3/embed")
+    run_id = f"backfill-{uuid.uuid4().hex[:8]}"
+    start_import(pipeline, run_id, {"source": "s3", "prefix": prefix})
+
+    assert wait_for_execution(pipeline, run_id)["status"] == "SUCCEEDED"
+    message = wait_for_import_message(pipeline, run_id)
+    assert message["event_type"] == "import.completed"
+    assert _counts(message) == {"new": 1, "rejected": 0, "skipped": 0, "failed": 0, "total": 1}
+    seen = httpx.get(f"{pipeline.stack.emulator_admin_url}/requests", timeout=10).json()
+    embeds = [r["status"] for r in seen if str(r["path"]).startswith("/v1.3/embed")]
+    assert embeds.count(429) == 6 and embeds[-1] == 200, embeds
+    item = pipeline.wait_for(key)
+    assert item["status"] == "COMPLETED" and item["kind"] == "image"
+    assert [m["event_type"] for m in pipeline.messages(item["job_key"])] == ["embedding.completed"]
 
 
 def test_a_backfill_imports_each_object_once_and_announces_the_run(pipeline: Pipeline, samples: Path) -> None:
