@@ -157,6 +157,20 @@ class FakeAssetsAPI:
 
     def _multipart(self, request: httpx.Request, path: str) -> httpx.Response:
         parts = path.split("/")
+        if request.method == "GET" and path == "/assets/multipart-uploads":  # the open sessions
+            open_ = [
+                {
+                    "upload_id": upload_id,
+                    "status": "active",
+                    "total_size": u["size"],
+                    "chunk_size": self.chunk_size,
+                    "total_chunks": u["total_chunks"],
+                    "created_at": u["asset"]["created_at"],
+                }
+                for upload_id, u in reversed(self.uploads.items())
+                if len(u["reported"]) < u["total_chunks"]
+            ]
+            return self._page(open_, request.url.params)
         if request.method == "POST" and path == "/assets/multipart-uploads":
             body = json.loads(request.content)
             asset = self._new_asset("multipart", body["filename"], body.get("user_metadata"), "processing")
@@ -361,11 +375,14 @@ def test_multipart_upload_puts_every_chunk_and_reports(make_client, api: FakeAss
         "user_metadata": {"k": "v", "idempotency_key": "job-mp"},
     }
     assert recorder.calls("POST", "/assets/multipart-uploads/up1/presigned-urls")
-    # with the same key the finished asset is found: nothing is uploaded again
+    # with the same key the finished asset is found (its session is no longer open): nothing is uploaded again
     before = len(recorder.requests)
     again = client.upload_asset_multipart(big, idempotency_key="job-mp")
     assert again.id == asset.id and again.recovered
-    assert [r.method for r in recorder.requests[before:]] == ["GET"]
+    assert [(r.method, r.url.path) for r in recorder.requests[before:]] == [
+        ("GET", "/v1.3/assets"),
+        ("GET", "/v1.3/assets/multipart-uploads"),
+    ]
 
 
 def test_multipart_used_url_gets_a_fresh_one(make_client, api: FakeAssetsAPI) -> None:

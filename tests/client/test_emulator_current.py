@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from twelvelabs_client import TwelveLabsClient
-from twelvelabs_client.errors import ConflictError, NotFoundError, ProcessingFailedError
+from twelvelabs_client.errors import APIConnectionError, ConflictError, NotFoundError, ProcessingFailedError
 from twelvelabs_client.models import StreamEndEvent, StreamStartEvent, video_asset
 from twelvelabs_client.webhooks import AnalyzeTaskWebhookEvent, parse_webhook_event
 
@@ -87,6 +87,38 @@ def test_multipart_upload_of_a_large_file(tl_current: EmulatorEnv) -> None:
     assert ready.status == "ready" and ready.size == path.stat().st_size
     again = client.upload_asset_multipart(path, type="video", idempotency_key=key)
     assert again.id == asset.id and again.recovered
+
+
+class _ChunkStoreDown(httpx.BaseTransport):
+    """Loopback transport on which chunk PUTs fail (connection refused) after the first `ok` succeeded."""
+
+    def __init__(self, ok: int) -> None:
+        self.inner, self.ok = httpx.HTTPTransport(), ok
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PUT" and "/_uploads/" in request.url.path:
+            if self.ok <= 0:
+                raise httpx.ConnectError("chunk store down", request=request)
+            self.ok -= 1
+        return self.inner.handle_request(request)
+
+
+def test_interrupted_multipart_upload_is_resumed_by_a_rerun(tl_current: EmulatorEnv) -> None:
+    """A run dies mid-upload (the session's asset is reserved, `processing`, never completed): the re-run with
+    the same key resumes that session instead of returning an asset that can never become ready."""
+    path = tl_current.samples / "videos" / "city-traffic.mov"
+    name, key = f"resume-{uuid.uuid4().hex[:8]}.mov", f"mp-{uuid.uuid4().hex}"
+    broken = tl_current.client(transport=_ChunkStoreDown(ok=2), sleep=lambda _: None)
+    with pytest.raises(APIConnectionError):
+        broken.upload_asset_multipart(path, type="video", filename=name, idempotency_key=key)
+    [reserved] = tl_current.client().list_assets(filename=name).data
+    assert reserved.status == "processing"
+    client = tl_current.client()
+    asset = client.upload_asset_multipart(path, type="video", filename=name, idempotency_key=key)
+    assert asset.id == reserved.id and asset.recovered
+    ready = client.wait_for_asset(asset.id, initial_interval=0.05, max_interval=0.2, timeout=60)
+    assert ready.status == "ready" and ready.size == path.stat().st_size
+    assert [a.id for a in client.list_assets(filename=name).data] == [asset.id]
 
 
 @pytest.mark.parametrize("strip_key", [True, False])

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field
 
-from .common import TLModel
+from .common import PageInfo, TLModel
 from .videos import HLS, SystemMetadata, TranscriptionSegment, VideoEmbedding
 
 
@@ -176,6 +176,7 @@ class MultipartUploadStatus(TLModel):
     uploaded_size: int | None = None
     created_at: str | None = None
     updated_at: str | None = None
+    page_info: PageInfo | None = None  # pages `uploaded_chunks`
 
 
 class MultipartUploadSummary(TLModel):

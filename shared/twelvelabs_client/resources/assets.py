@@ -10,7 +10,7 @@ for a second upload, and an ambiguous failure is resolved the same way before an
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -44,6 +44,8 @@ ASSET_KEY_FIELD = "idempotency_key"
 DIRECT_UPLOAD_MAX_BYTES = 200 * 1024 * 1024
 REPORT_BATCH = 50  # completed_chunks per report call (1-50)
 URL_BATCH = 50  # presigned URLs per request (count <= 50)
+# A session and the asset it reserves are created by one request: their server timestamps agree to the second.
+SESSION_MATCH_SECONDS = 60.0
 DEFAULT_ASSET_WAIT_SECONDS = 600.0
 
 
@@ -363,7 +365,7 @@ class AssetsMixin(ResourceBase):
             if idempotency_key is not None:
                 existing = self.find_asset(name, metadata)
                 if existing is not None:
-                    return existing
+                    return self._finish_interrupted(existing, handle, total)
             session = self.create_multipart_upload(
                 name,
                 type,
@@ -376,7 +378,66 @@ class AssetsMixin(ResourceBase):
             asset_id = self._upload_chunks(session, handle, total)
         return self.get_asset(asset_id)
 
-    def _upload_chunks(self, session: MultipartUpload, handle: BinaryIO, total: int) -> str:
+    def _finish_interrupted(self, asset: Asset, handle: BinaryIO, total: int) -> Asset:
+        """A found multipart asset not yet ready may be the reserved asset of a session an earlier run
+        never finished (it would never become ready): when an open session of that moment and size exists,
+        send it the chunks it lacks. Documented fields only; no second session or asset is created. The
+        session's `upload_headers` are not known here: chunks go with the Content-Type the SDK sends (INFERRED
+        to be enough, as for URLs refilled through `presigned-urls`)."""
+        from ..models.assets import AssetStatus
+
+        if asset.method != "multipart" or asset.status in (AssetStatus.READY, AssetStatus.FAILED):
+            return asset
+        session = self._open_session_of(asset, total)
+        if session is None:
+            return asset  # complete (the asset is being processed) or expired (the asset will fail)
+        done = self._reported_chunks(session)
+        if done is not None:
+            self._upload_chunks(session, handle, total, skip=done)
+        return self.get_asset(asset.id).model_copy(update={"recovered": True})
+
+    def _open_session_of(self, asset: Asset, total: int) -> MultipartUpload | None:
+        """The active session created with the asset (same size, created within SESSION_MATCH_SECONDS)."""
+        from ..models.assets import MultipartUpload
+
+        reserved = parse_time(asset.created_at)
+        if reserved is None:
+            return None
+        for page_number in range(1, LOOKUP_MAX_PAGES + 1):
+            page = self.list_multipart_uploads(page=page_number, page_limit=LOOKUP_PAGE_LIMIT)
+            for item in page.data:
+                started = parse_time(item.created_at)
+                if (
+                    item.status == "active"
+                    and item.total_size == total
+                    and started is not None
+                    and abs(started - reserved) <= SESSION_MATCH_SECONDS
+                ):
+                    return MultipartUpload(
+                        upload_id=item.upload_id,
+                        asset_id=asset.id,
+                        chunk_size=item.chunk_size,
+                        total_chunks=item.total_chunks,
+                    )
+            if page.is_last():
+                break
+        return None
+
+    def _reported_chunks(self, session: MultipartUpload) -> set[int] | None:
+        """Chunk indexes the session already has (None: the session is complete, nothing left to send)."""
+        done: set[int] = set()
+        pages = -(-(session.total_chunks or 0) // URL_BATCH)  # `uploaded_chunks` pages of at most 50
+        for page_number in range(1, max(1, pages) + 1):
+            status = self.get_multipart_upload(session.upload_id, page=page_number, page_limit=URL_BATCH)
+            if status.status == "completed":
+                return None
+            done.update(c.index for c in status.uploaded_chunks if c.index is not None and c.status == "completed")
+            if not status.uploaded_chunks:
+                break
+        return done
+
+    def _upload_chunks(self, session: MultipartUpload, handle: BinaryIO, total: int, skip: Collection[int] = ()) -> str:
+        """PUT and report every chunk not in `skip` (already reported to this session)."""
         from ..models.assets import CompletedChunk
 
         chunk_size = session.chunk_size or 0
@@ -386,7 +447,8 @@ class AssetsMixin(ResourceBase):
         urls: dict[int, PresignedUrl] = {u.chunk_index: u for u in session.upload_urls}
         pending: list[CompletedChunk] = []
         asset_id = session.asset_id
-        for index in range(1, count + 1):
+        todo = [index for index in range(1, count + 1) if index not in skip]
+        for index in todo:
             if index not in urls:
                 more = self.get_presigned_urls(session.upload_id, index, min(URL_BATCH, count - index + 1))
                 urls.update({u.chunk_index: u for u in more.upload_urls})
@@ -405,7 +467,7 @@ class AssetsMixin(ResourceBase):
                     raise
                 proof = self.put_chunk(fresh[0].url, data, session.upload_headers)
             pending.append(CompletedChunk(chunk_index=index, proof=proof, chunk_size=len(data)))
-            if len(pending) == REPORT_BATCH or index == count:
+            if len(pending) == REPORT_BATCH or index == todo[-1]:
                 reported = self.report_chunks(session.upload_id, pending)
                 asset_id = reported.asset_id or asset_id
                 pending = []
