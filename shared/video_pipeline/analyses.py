@@ -269,6 +269,8 @@ def _classic_shape(spec: AnalysisSpec, parsed: StructuredAnswer) -> dict[str, An
                 "chapter_number": number,
                 "start_sec": c.start_time,
                 "end_sec": c.end_time,
+                "start": int(c.start_time),  # classic's legacy whole-second fields: consumers may read them
+                "end": int(c.end_time),
                 "chapter_title": c.title,
                 "chapter_summary": c.summary,
             }
@@ -276,7 +278,14 @@ def _classic_shape(spec: AnalysisSpec, parsed: StructuredAnswer) -> dict[str, An
         ]
         return {"summarize_type": "chapter", "chapters": chapters}
     highlights = [
-        {"start_sec": h.start_time, "end_sec": h.end_time, "highlight": h.highlight, "highlight_summary": h.summary}
+        {
+            "start_sec": h.start_time,
+            "end_sec": h.end_time,
+            "start": int(h.start_time),
+            "end": int(h.end_time),
+            "highlight": h.highlight,
+            "highlight_summary": h.summary,
+        }
         for h in parsed.highlights or []
     ]
     return {"summarize_type": "highlight", "highlights": highlights}

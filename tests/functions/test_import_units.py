@@ -198,3 +198,73 @@ def test_an_import_that_timed_out_is_closed_as_failed() -> None:
     assert parsed.run_id == "backfill-1" and parsed.error is not None
     assert (parsed.error.error, parsed.error.cause) == ("States.Timeout", "The execution timed out")
     assert finish_input({"run_id": "backfill-1"}).error is None
+
+
+# ---------------------------------------------------------------- S3 Inventory reports
+
+
+def _report(s3: Any, rows: list[list[str]], **manifest: Any) -> str:
+    import csv
+    import gzip
+    import io
+
+    s3.create_bucket(Bucket="inventory")
+    text = io.StringIO()
+    csv.writer(text, quoting=csv.QUOTE_ALL).writerows(rows)
+    s3.put_object(
+        Bucket="inventory", Key="media/daily/data/part-0.csv.gz", Body=gzip.compress(text.getvalue().encode())
+    )
+    body = {
+        "sourceBucket": MEDIA,
+        "destinationBucket": "arn:aws:s3:::inventory",
+        "fileFormat": "CSV",
+        "fileSchema": "Bucket, Key, VersionId, IsLatest, IsDeleteMarker, Size, ETag",
+        "files": [{"key": "media/daily/data/part-0.csv.gz", "size": 1, "MD5checksum": "x"}],
+        **manifest,
+    }
+    s3.put_object(Bucket="inventory", Key="media/daily/manifest.json", Body=json.dumps(body).encode())
+    return "s3://inventory/media/daily/manifest.json"
+
+
+def test_an_inventory_report_lists_the_current_objects_under_the_prefix() -> None:
+    from video_pipeline.imports.inventory import inventory_objects, open_manifest
+
+    rows = [
+        [MEDIA, "library/a+b%C3%A9.mp4", "v2", "true", "false", "10", "e1"],  # "a bé.mp4", URL-encoded as AWS does
+        [MEDIA, "library/old.mp4", "v1", "false", "false", "10", "e2"],  # an older version
+        [MEDIA, "library/gone.mp4", "v3", "true", "true", "", ""],  # a delete marker
+        [MEDIA, "library/imports/req.json", "v4", "true", "false", "5", "e3"],  # a request file
+        [MEDIA, "elsewhere/c.mp4", "v5", "true", "false", "10", "e4"],  # outside the prefix
+        [MEDIA, "library/c.mov", "v6", "true", "false", "20", "e5"],
+    ]
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        uri = _report(s3, rows)
+        manifest = open_manifest(s3, uri, media_bucket=MEDIA, allowed_bucket="inventory")
+        found = list(inventory_objects(s3, manifest, MEDIA, "library/", ["library/imports/"], None))
+        assert [(o.key, o.size, o.etag) for o in found] == [("library/a bé.mp4", 10, "e1"), ("library/c.mov", 20, "e5")]
+        assert len(list(inventory_objects(s3, manifest, MEDIA, "library/", [], 1))) == 1  # max_items
+
+
+@pytest.mark.parametrize(
+    ("change", "allowed", "words"),
+    [
+        ({"fileFormat": "Parquet"}, "inventory", ["Parquet", "only CSV"]),
+        ({"sourceBucket": "other"}, "inventory", ["other", "media bucket"]),
+        ({"fileSchema": "Bucket, Key, Size"}, "inventory", ["ETag"]),
+        ({}, "", ["ImportInventoryBucket"]),
+        ({}, "another-bucket", ["another-bucket"]),
+    ],
+)
+def test_an_unusable_inventory_report_refuses_the_request(
+    change: dict[str, Any], allowed: str, words: list[str]
+) -> None:
+    from video_pipeline.imports.inventory import open_manifest
+
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        uri = _report(s3, [], **change)
+        with pytest.raises(InvalidImportRequestError) as refused:
+            open_manifest(s3, uri, media_bucket=MEDIA, allowed_bucket=allowed)
+    for word in words:
+        assert word in refused.value.message

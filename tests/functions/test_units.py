@@ -34,7 +34,15 @@ INGEST_ENV = {
 def test_settings_name_every_missing_or_invalid_variable() -> None:
     with pytest.raises(ConfigurationError) as missing:
         load_settings(IngestSettings, {"TWELVELABS_BASE_URL": "https://x"})
-    for name in ("JOBS_TABLE", "STATE_MACHINE_ARN", "TWELVELABS_INDEX_ID", "TWELVELABS_SURFACE", "ANALYSES", "EMBED_SCOPES"):
+    required = (
+        "JOBS_TABLE",
+        "STATE_MACHINE_ARN",
+        "TWELVELABS_INDEX_ID",
+        "TWELVELABS_SURFACE",
+        "ANALYSES",
+        "EMBED_SCOPES",
+    )
+    for name in required:
         assert f"{name}: missing" in str(missing.value)
     with pytest.raises(ConfigurationError, match="ANALYSES"):
         load_settings(IngestSettings, {**INGEST_ENV, "ANALYSES": '[{"name": "x", "kind": "analyze"}]'})  # no prompt

@@ -201,6 +201,63 @@ class Pipeline:
             found += self._pages("/analyze/tasks", headers, asset_id=asset["_id"])
         return found
 
+    def emulator_requests(self) -> list[dict[str, Any]]:
+        return list(httpx.get(f"{self.stack.emulator_admin_url}/requests", timeout=10).json())
+
+    def start_execution(self, path: Path, *, analyses: list[dict[str, Any]]) -> dict[str, Any]:
+        """Run the state machine on `path` with `analyses` instead of the stack's: the object goes under an ignored
+        prefix (ingest skips it), the job item and the execution input are what ingest would write for a stack
+        configured with these analyses. Returns the job item."""
+        from video_pipeline.models.base import utc_now_iso
+        from video_pipeline.models.jobs import JobItem
+        from video_pipeline.models.payloads import ExecutionInput
+
+        key = self.unique_key(path.name, prefix="_internal")
+        self.upload(path, key)
+        head = self.stack.client("s3").head_object(Bucket=self.bucket, Key=key)
+        job_key = uuid.uuid4().hex + uuid.uuid4().hex[:8]
+        now = utc_now_iso()
+        index_id = self.stack.outputs["IndexId"]
+        job = JobItem(
+            job_key=job_key,
+            bucket=self.bucket,
+            key=key,
+            etag=head["ETag"].strip('"'),
+            size=head["ContentLength"],
+            s3_uri=f"s3://{self.bucket}/{key}",
+            status="RECEIVED",
+            stages={"received_at": now},
+            tl_index_id=index_id,
+            created_at=now,
+            updated_at=now,
+        )
+        self.table.put_item(Item=job.model_dump(exclude_none=True))
+        execution_input = ExecutionInput.model_validate(
+            {
+                "job_key": job_key,
+                "bucket": self.bucket,
+                "key": key,
+                "etag": job.etag,
+                "size": job.size,
+                "index_id": index_id,
+                "analyses": analyses,
+                "embedding": {"clip_length": 6, "scopes": ["clip"]},
+                "surface": self.surface,
+            }
+        )
+        sfn = self.stack.client("stepfunctions")
+        arn = sfn.start_execution(
+            stateMachineArn=self.stack.outputs["VideoPipelineArn"],
+            name=job_key,
+            input=execution_input.model_dump_json(),
+        )["executionArn"]
+        self.table.update_item(
+            Key={"job_key": job_key},
+            UpdateExpression="SET execution_arn = :a",
+            ExpressionAttributeValues={":a": arn},
+        )
+        return job.model_dump()
+
     def set_processing_seconds(self, seconds: float) -> None:
         httpx.post(
             f"{self.stack.emulator_admin_url}/config", json={"processing_seconds": seconds}, timeout=10

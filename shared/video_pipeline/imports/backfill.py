@@ -11,6 +11,7 @@ from aws_lambda_powertools import Logger
 
 from video_pipeline.clients import Runtime
 from video_pipeline.handler import parse_event
+from video_pipeline.imports.inventory import inventory_objects, open_manifest
 from video_pipeline.imports.models import (
     OUTCOMES,
     Counts,
@@ -99,6 +100,16 @@ def prepare(event: PrepareInput, runtime: Runtime[ImportPrepareSettings]) -> Pre
     requested_by = raw.get("requested_by") if isinstance(raw, dict) else None
     try:
         request = validate_request(raw, settings.media_bucket)
+        inventory = (
+            open_manifest(
+                runtime.s3,
+                request.inventory_manifest,
+                media_bucket=settings.media_bucket,
+                allowed_bucket=settings.import_inventory_bucket,
+            )
+            if request.inventory_manifest
+            else None
+        )
     except InvalidImportRequestError as exc:
         logger.warning("import request refused", extra={"run_id": event.run_id, "reason": exc.message})
         reject(
@@ -129,7 +140,12 @@ def prepare(event: PrepareInput, runtime: Runtime[ImportPrepareSettings]) -> Pre
     manifest_key = prefix + "manifest.json"
     total = stored.counts.total
     if not stored.manifest:
-        entries = list_objects(runtime.s3, bucket, request.prefix, [settings.import_request_prefix], request.max_items)
+        skip = [settings.import_request_prefix]
+        entries = (
+            inventory_objects(runtime.s3, inventory, bucket, request.prefix, skip, request.max_items)
+            if inventory is not None
+            else list_objects(runtime.s3, bucket, request.prefix, skip, request.max_items)
+        )
         total = write_manifest(runtime.s3, settings.results_bucket, manifest_key, entries)
         store.update_run(
             event.run_id,

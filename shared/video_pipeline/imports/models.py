@@ -40,6 +40,8 @@ class ImportRequest(Strict):
     bucket: str | None = Field(default=None, min_length=3, max_length=63)
     prefix: str = Field(default="", max_length=1024)
     max_items: int | None = Field(default=None, ge=1, le=10_000_000)
+    # An S3 Inventory report (CSV) of the media bucket instead of a listing: s3://<ImportInventoryBucket>/.../manifest.json
+    inventory_manifest: str | None = Field(default=None, pattern=r"^s3://[^/]+/.+manifest\.json$", max_length=2048)
     requested_by: str | None = Field(default=None, max_length=2048)
 
     @field_validator("source")

@@ -30,6 +30,7 @@ class ImportPrepareSettings(ImportsTableSetting, ResultsBucketSetting, Notificat
 
     import_max_concurrency: int = Field(ge=1, le=1000)
     import_request_prefix: str = Field(min_length=1)
+    import_inventory_bucket: str = ""  # empty: no inventory reports are read
 
 
 class ImportItemSettings(IngestSettings, ImportsTableSetting):
