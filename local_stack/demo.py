@@ -22,8 +22,16 @@ DEFAULT_VIDEOS = REPO_ROOT / "build" / "samples" / "videos"
 SUSPECTS = {
     None: ["ingest"],
     "RECEIVED": ["ingest", "start_indexing"],
-    "INDEXING": ["start_indexing", "await_indexing", "webhook", "reconcile"],
-    "ANALYZING": ["start_embeddings", "check_embeddings", "store_embeddings", "run_analysis", "finalize"],
+    "INDEXING": ["start_indexing", "await_indexing", "start_analysis", "webhook", "reconcile"],
+    "ANALYZING": [
+        "start_embeddings",
+        "check_embeddings",
+        "store_embeddings",
+        "start_analysis",
+        "run_analysis",
+        "webhook",
+        "finalize",
+    ],
     "FAILED": ["record_failure"],
     "REJECTED": ["ingest"],
 }
@@ -237,7 +245,11 @@ def run_demo(
     print("starting the local stack (moto + TwelveLabs emulator + template.yaml) ...", file=out, flush=True)
     with LocalStack(config) as stack:
         demo = Demo(stack, out)
-        demo.say(f"stack up in {stack.timings['total']:.1f} s; moto {stack.moto_url}; logs in {stack.logs_dir}")
+        surface = config.parameters.get("TwelveLabsSurface", "current")
+        demo.say(
+            f"stack up in {stack.timings['total']:.1f} s (TwelveLabs surface: {surface}); moto {stack.moto_url}; "
+            f"logs in {stack.logs_dir}"
+        )
         if on_ready:
             on_ready(stack)
         queue_url = demo.subscribe()

@@ -226,13 +226,14 @@ def store_analysis_task(request: RunAnalysisInput, runtime: Runtime[RunAnalysisS
         raise _failed(task, "analysis_truncated", f"the answer was cut at max_tokens (finish_reason=length){warning}")
     usage = result.usage.model_dump(mode="json", exclude_none=True) if result.usage else None
     base = {"id": result.generation_id or outcome.task_id, **({"usage": usage} if usage else {})}
-    jobs = runtime.store.require_jobs()
     if task.kind == "analyze":
         spec = task.analysis
         assert spec is not None
         payload = {**base, "data": result.data, "finish_reason": result.finish_reason}
         uri = _put(runtime, request, spec, {k: v for k, v in payload.items() if v is not None})
-        jobs.update(request.job_key, results={spec.result_name: uri}, unless_status_in=("DELETED",))
+        runtime.store.require_jobs().update(
+            request.job_key, results={spec.result_name: uri}, unless_status_in=("DELETED",)
+        )
         return ResultPointer(name=spec.result_name, uri=uri)
     try:
         parsed = StructuredAnswer.model_validate_json(result.data)
@@ -251,7 +252,7 @@ def store_analysis_task(request: RunAnalysisInput, runtime: Runtime[RunAnalysisS
         uris[spec.result_name] = _put(runtime, request, spec, payload)
         if spec.kind == "gist":
             fields.update(_gist_fields(payload))
-    jobs.update(request.job_key, set_fields=fields, results=uris, unless_status_in=("DELETED",))
+    runtime.store.require_jobs().update(request.job_key, set_fields=fields, results=uris, unless_status_in=("DELETED",))
     logger.info("structured analysis stored", extra={"job_key": request.job_key, "results": sorted(uris)})
     return ResultPointer(name=task.name, uri=next(iter(uris.values())))
 

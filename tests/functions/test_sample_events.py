@@ -23,6 +23,7 @@ MODELS: dict[str, Any] = {
     "record_failure": payloads.RecordFailureInput,
     "record_failure_execution_status": ExecutionStatusChangeEvent,
     "run_analysis": payloads.RunAnalysisInput,
+    "start_analysis": payloads.StartAnalysisInput,
     "start_embeddings": payloads.StartEmbeddingsInput,
     "start_indexing": payloads.StartIndexingInput,
     "store_embeddings": payloads.StoreEmbeddingsInput,
