@@ -99,7 +99,7 @@ def test_every_task_carries_a_shared_retry_policy_verbatim() -> None:
     shared = [policy for name, policy in policies.items() if name != "Comment"]
     machine = json.loads(ASL.read_text())
     tasks = [(name, state) for name, state in _states(machine) if state["Type"] == "Task"]
-    assert len(tasks) == 5
+    assert len(tasks) == 6
     for name, state in tasks:
         assert state["Retry"] in shared, name
         assert any("RateLimitedError" in r["ErrorEquals"] for r in state["Retry"]), name  # 429s slow, not fail
@@ -118,6 +118,10 @@ def test_every_failure_is_recorded_and_each_object_gets_an_outcome() -> None:
     inner = backfill["ItemProcessor"]["States"]
     assert inner["IngestObject"]["Catch"][0]["Next"] == "RecordObjectFailure"
     assert inner["RecordObjectFailure"]["Parameters"]["Payload"]["error.$"] == "$.error"
+    # Pacing: the slot of a started video waits (bounded, growing waits computed by import_item) for its first call.
+    assert inner["Started?"]["Choices"][0]["Next"] == "WaitForStart"
+    assert inner["WaitForStart"]["SecondsPath"] == "$.ingested.wait_seconds"
+    assert inner["CheckStarted"]["Next"] == "Started?" and inner["CheckStarted"]["Catch"][0]["Next"] == "Done"
 
 
 # ---------------------------------------------------------------- the notifications

@@ -107,6 +107,8 @@ def test_a_backfill_imports_each_object_once_and_announces_the_run(pipeline: Pip
 
     jobs = jobs_under(pipeline, prefix)
     assert len(jobs) == 30  # one job per object: 28 videos started, 2 rejected
+    # Pacing: a Map slot is released once its video made its first TwelveLabs call, so none is still RECEIVED.
+    assert [j["key"] for j in jobs if j["status"] == "RECEIVED"] == []
     assert sorted(j["status"] for j in jobs if j["status"] == "REJECTED") == ["REJECTED", "REJECTED"]
     rejected_key = next(j["job_key"] for j in jobs if j["key"].endswith("empty.mp4"))
     assert [m["event_type"] for m in pipeline.messages(rejected_key)] == ["video.rejected"]

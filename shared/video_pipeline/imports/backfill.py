@@ -16,6 +16,7 @@ from video_pipeline.imports.models import (
     OUTCOMES,
     Counts,
     FinishInput,
+    FollowState,
     ImportEventType,
     ImportRun,
     ItemInput,
@@ -186,8 +187,34 @@ def _classify(result: IngestResult, started_at: str, runtime: Runtime[ImportItem
     return "skipped", f"already {job.status}" if job is not None else "already processed"
 
 
+# Pacing waits (see FollowState): 1, 2, 4 ... 30 s, at most FOLLOW_MAX_POLLS polls (~25 min); past that the slot is
+# released anyway (the video goes on; its own tasks keep retrying 429s).
+FOLLOW_FIRST_SECONDS = 1
+FOLLOW_MAX_SECONDS = 30
+FOLLOW_MAX_POLLS = 60
+
+
+def follow_started(state: FollowState, runtime: Runtime[ImportItemSettings]) -> ItemOutput:
+    """Is the object's video under way (its job left RECEIVED: the first TwelveLabs call was made, or it ended)?"""
+    job = runtime.store.require_jobs().get(state.job_key)
+    polls = state.polls + 1
+    waiting = job is not None and job.status == "RECEIVED" and polls < FOLLOW_MAX_POLLS
+    if job is not None and job.status == "RECEIVED" and not waiting:
+        logger.warning("video not started yet; releasing its slot", extra={"job_key": state.job_key, "polls": polls})
+    return ItemOutput(
+        outcome="new",
+        job_key=state.job_key,
+        detail=job.status if job is not None else "job not found",
+        follow=waiting,
+        polls=polls,
+        wait_seconds=min(max(state.wait_seconds, FOLLOW_FIRST_SECONDS) * 2, FOLLOW_MAX_SECONDS),
+    )
+
+
 def import_object(event: ItemInput, runtime: Runtime[ImportItemSettings]) -> ItemOutput:
     """Hand one object to the ingest path (screening, job key, claim, start) and record its outcome once."""
+    if event.follow is not None:
+        return follow_started(event.follow, runtime)
     store, obj = imports_store(runtime), event.object
     if event.error is not None:
         reason = f"{event.error.error}: {cause_message(event.error.cause)}".rstrip(": ")
@@ -203,7 +230,14 @@ def import_object(event: ItemInput, runtime: Runtime[ImportItemSettings]) -> Ite
     result = process_object(ref, runtime)
     outcome, detail = _classify(result, str(marker["started_at"]), runtime)
     stored = store.record_item(event.run_id, obj.bucket, obj.key, outcome, result.job_key, detail)
-    return ItemOutput(outcome=stored, job_key=result.job_key, detail=detail)
+    started = result.outcome == "started" and result.job_key is not None
+    return ItemOutput(
+        outcome=stored,
+        job_key=result.job_key,
+        detail=detail,
+        follow=started,
+        wait_seconds=FOLLOW_FIRST_SECONDS if started else 0,
+    )
 
 
 # ---------------------------------------------------------------- finish

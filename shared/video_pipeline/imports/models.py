@@ -87,18 +87,33 @@ class StepError(Lenient):
     cause: str | None = Field(alias="Cause", default=None)
 
 
+class FollowState(Lenient):
+    """Pacing: the Map slot of an object whose video was started waits until the video's first TwelveLabs call is
+    made (its job leaves RECEIVED), so MaxConcurrency bounds how many videos start talking to TwelveLabs at once."""
+
+    job_key: str = Field(min_length=1)
+    polls: int = Field(default=0, ge=0)
+    wait_seconds: int = Field(default=1, ge=0, le=3600)
+
+
 class ItemInput(Lenient):
-    """`import_item`: one object of the manifest; `error` set when every attempt failed (record it as failed)."""
+    """`import_item`: one object of the manifest; `error` set when every attempt failed (record it as failed);
+    `follow` set when the state machine asks whether the object's started video is under way (pacing)."""
 
     run_id: str = Field(min_length=1, max_length=80)
     object: ObjectEntry
     error: StepError | None = None
+    follow: FollowState | None = None
 
 
 class ItemOutput(Strict):
     outcome: ItemOutcome
     job_key: str | None = None
     detail: str = ""
+    # Pacing: wait `wait_seconds`, then ask again (the state machine loops while `follow`).
+    follow: bool = False
+    polls: int = 0
+    wait_seconds: int = 0
 
 
 class FinishInput(Lenient):
