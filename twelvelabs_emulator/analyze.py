@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from werkzeug.wrappers import Request
 
-from twelvelabs_emulator import content, generation, media, vectors
+from twelvelabs_emulator import content, generation, media, requirements, vectors
 from twelvelabs_emulator.clock import utcnow
 from twelvelabs_emulator.downloads import download, url_filename
 from twelvelabs_emulator.errors import ApiError, MediaProblem, invalid, not_provided
@@ -36,7 +36,7 @@ BASE64_MAX_BYTES = 36 * 1024 * 1024
 BODY_LIMIT = 52 * 1024 * 1024  # 36 MB of media as base64 (x 4/3) plus the rest of the request
 IMAGE_MAX_BYTES = 20 * 1024 * 1024
 IMAGE_MAX_PIXELS = 16_777_216
-MIN_SIDE, MAX_LONG, MAX_SHORT = 360, 5184, 2160
+MAX_LONG, MAX_SHORT = 5184, 2160  # the short side's minimum is requirements.MIN_SIDE (360)
 MAX_ASPECT = 2.4
 SYNC_MAX_SECONDS = 3600.0
 MIN_WINDOW_SECONDS = 1.0
@@ -247,17 +247,8 @@ def head_digest(path: Path, limit: int = 8 * 1024 * 1024) -> str:
 
 def check_analyze_video(info: MediaInfo, max_seconds: float) -> None:
     """Pegasus 1.5/1.6 input requirements: 1 s .. max, 360x360 .. 5184x2160, aspect 1:2.4 .. 2.4:1."""
+    requirements.check_resolution(info, MAX_LONG, MAX_SHORT)
     w, h = info.width, info.height
-    if min(w, h) < MIN_SIDE:
-        raise MediaProblem(
-            "video_resolution_too_low",
-            f"The resolution of {info.filename} is {w}x{h}; the minimum is {MIN_SIDE}x{MIN_SIDE}.",
-        )
-    if max(w, h) > MAX_LONG or min(w, h) > MAX_SHORT:
-        raise MediaProblem(
-            "video_resolution_too_high",
-            f"The resolution of {info.filename} is {w}x{h}; the maximum is {MAX_LONG}x{MAX_SHORT}.",
-        )
     if max(w, h) / min(w, h) > MAX_ASPECT + 1e-6:
         raise MediaProblem(
             "video_resolution_invalid_aspect_ratio",

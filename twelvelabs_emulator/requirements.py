@@ -32,6 +32,22 @@ def duration_limits(model_names: list[str]) -> tuple[float, float]:
     return max(lows), min(highs)
 
 
+def check_resolution(media: MediaInfo, max_long: int, max_short: int) -> None:
+    """`video_resolution_too_low` below MIN_SIDE on the short side, `_too_high` beyond max_long x max_short
+    (either orientation)."""
+    w, h = media.width, media.height
+    if min(w, h) < MIN_SIDE:
+        raise MediaProblem(
+            "video_resolution_too_low",
+            f"The resolution of {media.filename} is {w}x{h}; the minimum is {MIN_SIDE}x{MIN_SIDE}.",
+        )
+    if max(w, h) > max_long or min(w, h) > max_short:
+        raise MediaProblem(
+            "video_resolution_too_high",
+            f"The resolution of {media.filename} is {w}x{h}; the maximum is {max_long}x{max_short}.",
+        )
+
+
 def check_video(media: MediaInfo, model_names: list[str], max_bytes: int) -> None:
     """Raise MediaProblem with the API's code for the first requirement the video breaks."""
     if media.size > max_bytes:
@@ -39,17 +55,8 @@ def check_video(media: MediaInfo, model_names: list[str], max_bytes: int) -> Non
             "video_filesize_too_large",
             f"The video file {media.filename} is {media.size} bytes; the maximum is {max_bytes} bytes.",
         )
+    check_resolution(media, MAX_WIDTH, MAX_HEIGHT)
     w, h = media.width, media.height
-    if min(w, h) < MIN_SIDE:
-        raise MediaProblem(
-            "video_resolution_too_low",
-            f"The resolution of {media.filename} is {w}x{h}; the minimum is {MIN_SIDE}x{MIN_SIDE}.",
-        )
-    if max(w, h) > MAX_WIDTH or min(w, h) > MAX_HEIGHT:
-        raise MediaProblem(
-            "video_resolution_too_high",
-            f"The resolution of {media.filename} is {w}x{h}; the maximum is {MAX_WIDTH}x{MAX_HEIGHT}.",
-        )
     ratio = w / h
     if not any(abs(ratio - r) / r <= ASPECT_TOLERANCE for r in ASPECT_RATIOS.values()):
         raise MediaProblem(
