@@ -12,6 +12,7 @@ from video_pipeline.job_keys import execution_name
 from video_pipeline.media_urls import presigned_get_url
 from video_pipeline.models.payloads import (
     CheckEmbeddingsInput,
+    EmbeddingOptions,
     EmbeddingPoll,
     ResultPointer,
     StartEmbeddingsInput,
@@ -129,6 +130,12 @@ def store_indexed_embeddings(request: StoreEmbeddingsInput, runtime: Runtime[Sto
         raise EmbeddingTaskFailedError(
             f"indexed asset {indexed.task_id} carries no embedding for {options}", code="embedding_missing"
         )
+    wanted = request.embedding
+    index_clip = clip_length_of(segments)
+    if wanted is not None and index_clip is not None and abs(index_clip - wanted.clip_length) > CLIP_LENGTH_TOLERANCE:
+        # The configured segmentation is not the index's: one embed-v2 task on the asset, with that segmentation.
+        segments = _embed_v2_segments(request, runtime, str(asset.asset_id), options, wanted)
+        embedding = {**embedding, "video_embedding": {**(embedding.get("video_embedding") or {}), "segments": segments}}
     payload = {"_id": asset.id, "status": asset.status, "created_at": asset.created_at, **embedding}
     uri = runtime.results.put_json(
         request.job_key, "embeddings", {"job_key": request.job_key, **{k: v for k, v in payload.items() if v}}
@@ -136,3 +143,70 @@ def store_indexed_embeddings(request: StoreEmbeddingsInput, runtime: Runtime[Sto
     runtime.store.require_jobs().update(request.job_key, results={"embeddings": uri}, unless_status_in=("DELETED",))
     logger.info("embeddings stored", extra={"job_key": request.job_key, "segments": len(segments), "uri": uri})
     return ResultPointer(name="embeddings", uri=uri)
+
+
+CLIP_LENGTH_TOLERANCE = 0.5  # seconds: a last, shorter clip or rounding is not another segmentation
+EMBED_V2_MODEL = "marengo3.0"
+EMBED_V2_FIRST_WAIT_SECONDS = 2.0
+EMBED_V2_MAX_WAIT_SECONDS = 15.0
+EMBED_V2_WAIT_SECONDS = 3600.0
+
+
+def clip_length_of(segments: list[dict[str, Any]]) -> float | None:
+    """The clip length an index produced: the longest clip-scope segment (the last one may be shorter)."""
+    lengths = [
+        float(s["end_offset_sec"]) - float(s["start_offset_sec"])
+        for s in segments
+        if s.get("embedding_scope", "clip") == "clip"
+        and s.get("start_offset_sec") is not None
+        and s.get("end_offset_sec") is not None
+    ]
+    return max(lengths) if lengths else None
+
+
+def _embed_v2_segments(
+    request: StoreEmbeddingsInput,
+    runtime: Runtime[StoreEmbeddingsSettings],
+    asset_id: str,
+    options: list[str],
+    wanted: EmbeddingOptions,
+) -> list[dict[str, Any]]:
+    """An /embed-v2 task on the asset with fixed `clip_length` segments, waited for inside this invocation
+    (bounded by its deadline; DeadlineExceededError is retried by the state, which finds the recorded task).
+    Returned in the indexed asset's segment shape (scope `asset` named `video`, as classic)."""
+    jobs = runtime.store.require_jobs()
+    job = jobs.require(request.job_key)
+    client = runtime.twelvelabs
+    task_id = job.tl_embedding_task_id
+    if not task_id:
+        created = client.create_embed_v2_task(
+            "video",
+            model_name=EMBED_V2_MODEL,
+            video={
+                "media_source": {"asset_id": asset_id},
+                "segmentation": {"strategy": "fixed", "fixed": {"duration_sec": wanted.clip_length}},
+                "embedding_option": [o for o in options if o != "transcription"] or ["visual"],
+                "embedding_scope": ["clip", "asset"] if "video" in wanted.scopes else ["clip"],
+            },
+            idempotency_key=execution_name(request.job_key, job.run),
+        )
+        task_id = created.id
+        jobs.update(request.job_key, set_fields={"tl_embedding_task_id": task_id}, unless_status_in=TERMINAL_STATUSES)
+        logger.info("embed-v2 task created", extra={"job_key": request.job_key, "embedding_task_id": task_id})
+    task = client.wait_for_embed_v2_task(
+        task_id,
+        timeout=EMBED_V2_WAIT_SECONDS,
+        initial_interval=EMBED_V2_FIRST_WAIT_SECONDS,
+        max_interval=EMBED_V2_MAX_WAIT_SECONDS,
+    )
+    segments = []
+    for item in task.data or []:
+        segment = {
+            "float": item.embedding,
+            "start_offset_sec": item.start_sec,
+            "end_offset_sec": item.end_sec,
+            "embedding_option": item.embedding_option,
+            "embedding_scope": "video" if item.embedding_scope == "asset" else item.embedding_scope,
+        }
+        segments.append({k: v for k, v in segment.items() if v is not None})
+    return segments

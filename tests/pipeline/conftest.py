@@ -25,7 +25,6 @@ FAST_PARAMETERS = {
     "EmbedPollFirstSeconds": "1",
     "EmbedPollMaxSeconds": "2",
     "EmbedPollMaxAttempts": "30",
-    "EmbeddingClipLength": "2",  # many segments per video: the >400 KB case comes from real data
     "ReconcileAfterSeconds": "3",
     "Analyses": json.dumps(
         [
@@ -204,7 +203,9 @@ class Pipeline:
     def emulator_requests(self) -> list[dict[str, Any]]:
         return list(httpx.get(f"{self.stack.emulator_admin_url}/requests", timeout=10).json())
 
-    def start_execution(self, path: Path, *, analyses: list[dict[str, Any]]) -> dict[str, Any]:
+    def start_execution(
+        self, path: Path, *, analyses: list[dict[str, Any]], embedding: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Run the state machine on `path` with `analyses` instead of the stack's: the object goes under an ignored
         prefix (ingest skips it), the job item and the execution input are what ingest would write for a stack
         configured with these analyses. Returns the job item."""
@@ -241,7 +242,7 @@ class Pipeline:
                 "size": job.size,
                 "index_id": index_id,
                 "analyses": analyses,
-                "embedding": {"clip_length": 6, "scopes": ["clip"]},
+                "embedding": embedding or {"clip_length": 6, "scopes": ["clip"]},
                 "surface": self.surface,
             }
         )
@@ -265,12 +266,18 @@ class Pipeline:
 
 
 PROCESSING_SECONDS = 0.5
+SURFACE_PARAMETERS = {
+    # The index's own clips (6 s): embeddings come from the indexed asset, no embed-v2 task.
+    "current": {"EmbeddingClipLength": "6"},
+    # Many segments per video: the >400 KB case comes from real data.
+    "classic": {"EmbeddingClipLength": "2"},
+}
 
 
 def _pipeline(surface: str, state_dir: Path) -> Iterator[Pipeline]:
     config = StackConfig(
         stack_name=f"pipeline-tests-{surface}",
-        parameters={**FAST_PARAMETERS, "TwelveLabsSurface": surface},
+        parameters={**FAST_PARAMETERS, **SURFACE_PARAMETERS[surface], "TwelveLabsSurface": surface},
         emulator=True,
         processing_seconds=PROCESSING_SECONDS,
         schedule_seconds=2,

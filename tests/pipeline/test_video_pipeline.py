@@ -40,6 +40,7 @@ def test_a_video_is_indexed_embedded_analysed_stored_and_announced(pipeline: Pip
     segments = embeddings["video_embedding"]["segments"]
     assert segments and all(len(s["float"]) == 512 for s in segments)  # Marengo 3.0
     assert {s["embedding_option"] for s in segments} == {"visual", "audio"}  # what the index produces
+    assert "tl_embedding_task_id" not in item  # the index's clips are the configured ones: no second pass
     chapters = json.loads(pipeline.read_result(item["results"]["chapters"]))
     assert chapters["result"]["chapters"]
     assert all(0 <= c["start_sec"] < c["end_sec"] <= 8.5 for c in chapters["result"]["chapters"])
@@ -235,6 +236,24 @@ def test_a_truncated_answer_is_a_recorded_failure_never_a_half_result(pipeline: 
     assert "finish_reason=length" in item["error_message"] and "verbose" in item["error_message"]
     assert "analysis-verbose" not in item.get("results", {})  # nothing half-parsed was written
     assert _events(pipeline, item["job_key"]) == ["video.failed"]
+
+
+def test_a_segmentation_other_than_the_index_s_takes_one_embed_v2_task(pipeline: Pipeline, samples: Path) -> None:
+    # The stack's index produces 6 s clips; an execution configured for 2 s clips (EmbeddingClipLength=2).
+    item = pipeline.start_execution(
+        samples / "videos/ocean-waves.mp4", analyses=[], embedding={"clip_length": 2, "scopes": ["clip", "video"]}
+    )
+    item = pipeline.wait_for(item["key"])
+
+    assert item["status"] == "COMPLETED", item
+    assert item["tl_embedding_task_id"]
+    task = pipeline.api("GET", f"/embed-v2/tasks/{item['tl_embedding_task_id']}").json()
+    assert task["status"] == "ready"
+    segments = json.loads(pipeline.read_result(item["results"]["embeddings"]))["video_embedding"]["segments"]
+    clips = [s for s in segments if s["embedding_scope"] == "clip"]
+    assert clips and max(s["end_offset_sec"] - s["start_offset_sec"] for s in clips) == pytest.approx(2, abs=0.01)
+    assert {s["embedding_scope"] for s in segments} == {"clip", "video"}
+    assert all(len(s["float"]) == 512 for s in segments)
 
 
 @pytest.mark.parametrize("sample", ["media/still.jpg", "media/still.png", "media/tone.wav", "media/tone.mp3"])

@@ -187,6 +187,7 @@ class StoreEmbeddingsInput(Lenient):
     task_id: str | None = None
     index_id: str | None = None
     indexed: IndexingOutcome | None = None
+    embedding: EmbeddingOptions | None = None  # current: the configured segmentation (embed-v2 when it differs)
 
     @model_validator(mode="after")
     def _one_source(self) -> StoreEmbeddingsInput:
