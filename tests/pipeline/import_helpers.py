@@ -70,6 +70,31 @@ def start_import(pipeline: Pipeline, run_id: str, request: dict[str, Any]) -> No
     )
 
 
+def run_command(pipeline: Pipeline, monkeypatch: Any, *args: str) -> tuple[int, dict[str, Any]]:
+    """`python -m video_pipeline.imports <args>` against the local stack (in-process): exit code, printed JSON."""
+    import io
+
+    from video_pipeline.imports.cli import main
+
+    from local_stack.moto_server import FAKE_CREDENTIALS
+
+    for name, value in FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    out = io.StringIO()
+    stack = [
+        "--state-machine-arn",
+        pipeline_arn(pipeline),
+        "--imports-table",
+        pipeline.stack.outputs["ImportsTableName"],
+        "--endpoint-url",
+        pipeline.stack.moto_url,
+        "--region",
+        pipeline.stack.config.region,
+    ]
+    code = main([args[0], *stack, *args[1:]], out=out)
+    return code, json.loads(out.getvalue())
+
+
 def import_executions(pipeline: Pipeline) -> list[str]:
     sfn = pipeline.stack.client("stepfunctions")
     names: list[str] = []

@@ -18,6 +18,7 @@ from tests.pipeline.import_helpers import (
     import_executions,
     import_messages,
     jobs_under,
+    run_command,
     run_record,
     start_import,
     wait_for_execution,
@@ -59,7 +60,9 @@ def test_twelvelabs_429s_slow_an_import_down_and_do_not_fail_it(pipeline: Pipeli
     assert [m["event_type"] for m in pipeline.messages(item["job_key"])] == ["embedding.completed"]
 
 
-def test_a_backfill_imports_each_object_once_and_announces_the_run(pipeline: Pipeline, samples: Path) -> None:
+def test_a_backfill_imports_each_object_once_and_announces_the_run(
+    pipeline: Pipeline, samples: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     prefix = f"library/{uuid.uuid4().hex[:8]}/"
     with existing_library(pipeline):  # 30 objects already in the bucket: 5 get processed first, 2 are not videos
         for i in range(5):
@@ -80,10 +83,11 @@ def test_a_backfill_imports_each_object_once_and_announces_the_run(pipeline: Pip
     assert first["requested_by"] == f"s3://{pipeline.bucket}/{request_key}"
     assert _counts(first) == {"new": 5, "rejected": 0, "skipped": 0, "failed": 0, "total": 5}
 
-    # The backfill of the whole prefix (the README's command path).
+    # The backfill of the whole prefix, by the README's command (it waits for the end and prints the run record).
     run_id = f"backfill-{uuid.uuid4().hex[:8]}"
-    start_import(pipeline, run_id, {"source": "s3", "prefix": prefix})
-    assert wait_for_execution(pipeline, run_id)["status"] == "SUCCEEDED"
+    code, printed = run_command(pipeline, monkeypatch, "start", "--prefix", prefix, "--run-id", run_id, "--wait")
+    assert code == 0 and printed["execution_status"] == "SUCCEEDED" and printed["status"] == "COMPLETED", printed
+    assert printed["requested_by"] == "command" and printed["counts"]["new"] == 23
     message = wait_for_import_message(pipeline, run_id)
     assert message["event_type"] == "import.completed" and message["status"] == "COMPLETED"
     assert _counts(message) == {"new": 23, "rejected": 2, "skipped": 5, "failed": 0, "total": 30}
