@@ -272,3 +272,72 @@ def test_an_unusable_inventory_report_refuses_the_request(
             open_manifest(s3, uri, media_bucket=MEDIA, allowed_bucket=allowed)
     for word in words:
         assert word in refused.value.message
+
+
+# ---------------------------------------------------------------- outcomes and pacing (fake jobs store)
+
+
+class _Jobs:
+    def __init__(self, jobs: dict[str, Any]) -> None:
+        self.jobs = jobs
+
+    def get(self, job_key: str) -> Any:
+        return self.jobs.get(job_key)
+
+
+def _runtime(jobs: dict[str, Any]) -> Any:
+    from types import SimpleNamespace
+
+    store = _Jobs(jobs)
+    return SimpleNamespace(store=SimpleNamespace(require_jobs=lambda: store))
+
+
+def _job(status: str, created_at: str, kind: str = "video", error_code: str | None = None) -> Any:
+    from types import SimpleNamespace
+
+    return SimpleNamespace(status=status, created_at=created_at, kind=kind, error_code=error_code)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "job", "expected"),
+    [
+        ("started", None, "new"),
+        ("embedded", None, "new"),
+        ("rejected", None, "rejected"),
+        ("embedding_failed", None, "failed"),
+        ("ignored", None, "skipped"),
+        # a job that existed before this object's first attempt: processed earlier
+        ("duplicate", _job("COMPLETED", "2026-12-01T10:00:00.000000Z"), "skipped"),
+        ("duplicate", _job("REJECTED", "2026-12-01T10:00:00.000000Z", error_code="not_a_video"), "skipped"),
+        # created after the first attempt began: that attempt claimed it, then failed before recording -> its outcome
+        ("duplicate", _job("INDEXING", "2026-12-02T10:00:01.000000Z"), "new"),
+        ("duplicate", _job("REJECTED", "2026-12-02T10:00:01.000000Z", error_code="empty_object"), "rejected"),
+        ("duplicate", _job("FAILED", "2026-12-02T10:00:01.000000Z", kind="image", error_code="x"), "failed"),
+    ],
+)
+def test_an_ingest_result_is_counted_as_this_runs_outcome(outcome: str, job: Any, expected: str) -> None:
+    from video_pipeline.imports.backfill import _classify
+    from video_pipeline.ingest import IngestResult
+
+    result = IngestResult("k" * 40, outcome, "detail")  # type: ignore[arg-type]
+    started_at = "2026-12-02T10:00:00.000000Z"
+    assert _classify(result, started_at, _runtime({"k" * 40: job} if job else {}))[0] == expected
+
+
+def test_pacing_holds_a_slot_with_growing_bounded_waits_until_the_video_started() -> None:
+    from video_pipeline.imports.backfill import FOLLOW_MAX_POLLS, FOLLOW_MAX_SECONDS, follow_started
+    from video_pipeline.imports.models import FollowState
+
+    waiting = _runtime({"k" * 40: _job("RECEIVED", "2026-12-02T10:00:00.000000Z")})
+    state, waits = FollowState(job_key="k" * 40), []
+    while True:
+        answer = follow_started(state, waiting)
+        if not answer.follow:
+            break
+        waits.append(answer.wait_seconds)
+        state = FollowState(job_key="k" * 40, polls=answer.polls, wait_seconds=answer.wait_seconds)
+    assert answer.polls == FOLLOW_MAX_POLLS  # released after a bounded number of polls, never held forever
+    assert waits[:5] == [2, 4, 8, 16, 30] and max(waits) == FOLLOW_MAX_SECONDS
+    started = _runtime({"k" * 40: _job("INDEXING", "2026-12-02T10:00:00.000000Z")})
+    assert not follow_started(FollowState(job_key="k" * 40), started).follow
+    assert not follow_started(FollowState(job_key="k" * 40), _runtime({})).follow  # no job: nothing to wait for

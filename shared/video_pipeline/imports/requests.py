@@ -58,6 +58,8 @@ def handle_request_file(obj: S3ObjectRef, runtime: Runtime[ImportRequestSettings
     run_id = request_run_id(obj.bucket, obj.key, obj.etag)
     if not obj.key.startswith(settings.import_request_prefix) or obj.bucket != settings.media_bucket:
         return RequestFileOutcome(run_id=run_id, outcome="ignored", detail="not under the request prefix")
+    if obj.key.endswith("/"):
+        return RequestFileOutcome(run_id=run_id, outcome="ignored", detail="a folder marker, not a request")
     requested_by = obj.s3_uri
     raw: Any = None
     try:
