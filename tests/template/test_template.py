@@ -172,3 +172,20 @@ def test_shared_policy_snippets_are_each_attached_to_several_functions(translate
     ]
     repeated = {s for s in inline if inline.count(s) > 1 and "secretsmanager" not in s and "lambda:Invoke" not in s}
     assert not repeated, f"inline statements repeated across roles (make them a shared policy): {repeated}"
+
+
+def test_the_surface_parameter_reaches_ingest_and_the_index_resource() -> None:
+    template = _load_template()
+    parameter = template["Parameters"]["TwelveLabsSurface"]
+    assert parameter["Default"] == "current" and sorted(parameter["AllowedValues"]) == ["classic", "current"]
+    env = template["Resources"]["IngestFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["TWELVELABS_SURFACE"] == {"Ref": "TwelveLabsSurface"}
+    index = template["Resources"]["TwelveLabsIndex"]["Properties"]
+    # A property (not only an environment variable): changing the surface updates the custom resource.
+    assert index["Surface"] == {"Ref": "TwelveLabsSurface"} and "Models" not in index
+    # The state machine can invoke the current flow's own function.
+    machine = template["Resources"]["VideoPipeline"]["Properties"]
+    assert machine["DefinitionSubstitutions"]["StartAnalysisFunctionArn"] == {
+        "Fn::GetAtt": ["StartAnalysisFunction", "Arn"]
+    }
+    assert {"LambdaInvokePolicy": {"FunctionName": {"Ref": "StartAnalysisFunction"}}} in machine["Policies"]
