@@ -341,3 +341,21 @@ def test_pacing_holds_a_slot_with_growing_bounded_waits_until_the_video_started(
     started = _runtime({"k" * 40: _job("INDEXING", "2026-12-02T10:00:00.000000Z")})
     assert not follow_started(FollowState(job_key="k" * 40), started).follow
     assert not follow_started(FollowState(job_key="k" * 40), _runtime({})).follow  # no job: nothing to wait for
+
+
+# ---------------------------------------------------------------- the template
+
+
+def test_imports_run_the_upload_path_with_its_settings_and_the_schedule_is_off_by_default() -> None:
+    template = _load_template()
+    resources, parameters = template["Resources"], template["Parameters"]
+    ingest = resources["IngestFunction"]["Properties"]["Environment"]["Variables"]
+    item = resources["ImportItemFunction"]["Properties"]["Environment"]["Variables"]
+    assert {k: v for k, v in item.items() if k != "IMPORTS_TABLE"} == ingest  # the same ingest, nothing else
+    assert {"Ref": "ImportRequestPrefix"} in ingest["IGNORE_PREFIXES"]["Fn::Join"][1]  # requests are not media
+    assert parameters["ImportSchedule"]["Default"] == ""
+    scheduled = resources["ImportPipeline"]["Properties"]["Events"]["Scheduled"]["Properties"]
+    assert scheduled["State"] == {"Fn::If": ["HasImportSchedule", "ENABLED", "DISABLED"]}
+    rule = resources["ImportRequestFunction"]["Properties"]["Events"]["RequestDropped"]["Properties"]
+    assert rule["Pattern"]["detail"]["object"]["key"] == [{"prefix": {"Ref": "ImportRequestPrefix"}}]
+    assert rule["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["ExecutionEventsDLQ", "Arn"]}
