@@ -28,6 +28,7 @@ from tests.pipeline.import_helpers import (
 pytestmark = pytest.mark.pipeline
 
 VIDEOS = ("videos/ocean-waves.mp4", "videos/forest-walk.mp4", "videos/city-traffic.mov")
+IMAGES = ("media/still.jpg", "media/still.png")
 
 
 def _counts(message: dict[str, object]) -> dict[str, object]:
@@ -63,12 +64,16 @@ def test_twelvelabs_429s_slow_an_import_down_and_do_not_fail_it(pipeline: Pipeli
 def test_a_backfill_imports_each_object_once_and_announces_the_run(
     pipeline: Pipeline, samples: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """30 objects already in the bucket: 5 processed by an earlier import, 2 not media, 23 new (3 videos that run the
+    video pipeline to the end, 20 images embedded by the import itself: the test leaves nothing running behind)."""
     prefix = f"library/{uuid.uuid4().hex[:8]}/"
-    with existing_library(pipeline):  # 30 objects already in the bucket: 5 get processed first, 2 are not videos
-        for i in range(5):
-            pipeline.upload(samples / VIDEOS[i % 3], f"{prefix}done/clip-{i}{Path(VIDEOS[i % 3]).suffix}")
-        for i in range(23):
-            pipeline.upload(samples / VIDEOS[i % 3], f"{prefix}new/clip-{i}{Path(VIDEOS[i % 3]).suffix}")
+    with existing_library(pipeline):
+        done = [
+            pipeline.upload(samples / IMAGES[i % 2], f"{prefix}done/still-{i}{IMAGES[i % 2][-4:]}") for i in range(5)
+        ]
+        videos = [pipeline.upload(samples / v, f"{prefix}new/{Path(v).name}") for v in VIDEOS]
+        for i in range(20):
+            pipeline.upload(samples / IMAGES[i % 2], f"{prefix}new/still-{i}{IMAGES[i % 2][-4:]}")
         pipeline.upload(samples / "bad/empty.mp4", f"{prefix}bad/empty.mp4")
         pipeline.upload(samples / "bad/not-a-video.mp4", f"{prefix}bad/not-a-video.mp4")
     assert jobs_under(pipeline, prefix) == []
@@ -87,10 +92,11 @@ def test_a_backfill_imports_each_object_once_and_announces_the_run(
     run_id = f"backfill-{uuid.uuid4().hex[:8]}"
     code, printed = run_command(pipeline, monkeypatch, "start", "--prefix", prefix, "--run-id", run_id, "--wait")
     assert code == 0 and printed["execution_status"] == "SUCCEEDED" and printed["status"] == "COMPLETED", printed
-    assert printed["requested_by"] == "command" and printed["counts"]["new"] == 23
+    assert printed["requested_by"] == "command"
     message = wait_for_import_message(pipeline, run_id)
     assert message["event_type"] == "import.completed" and message["status"] == "COMPLETED"
     assert _counts(message) == {"new": 23, "rejected": 2, "skipped": 5, "failed": 0, "total": 30}
+    assert printed["counts"] == _counts(message)
     assert message["source"] == "s3" and message["request"]["prefix"] == prefix
     assert [m["event_type"] for m in import_messages(pipeline, run_id)] == ["import.completed"]
 
@@ -104,29 +110,45 @@ def test_a_backfill_imports_each_object_once_and_announces_the_run(
     report = json.loads(pipeline.read_result(message["report"]))
     assert report["counts"] == _counts(message)
     outcomes = {o["key"]: o["outcome"] for o in report["objects"]}
-    assert len(outcomes) == 30
-    assert {k for k, o in outcomes.items() if o == "skipped"} == {
-        f"{prefix}done/clip-{i}" + Path(VIDEOS[i % 3]).suffix for i in range(5)
-    }
+    assert len(outcomes) == 30 and {k for k, o in outcomes.items() if o == "skipped"} == set(done)
 
     jobs = jobs_under(pipeline, prefix)
-    assert len(jobs) == 30  # one job per object: 28 videos started, 2 rejected
+    assert len(jobs) == 30  # one job per object
     # Pacing: a Map slot is released once its video made its first TwelveLabs call, so none is still RECEIVED.
     assert [j["key"] for j in jobs if j["status"] == "RECEIVED"] == []
-    assert sorted(j["status"] for j in jobs if j["status"] == "REJECTED") == ["REJECTED", "REJECTED"]
+    assert sorted(j["key"] for j in jobs if j["status"] == "REJECTED") == sorted(
+        f"{prefix}bad/{name}" for name in ("empty.mp4", "not-a-video.mp4")
+    )
+    # Each object is announced as an upload would be, once: the videos go through the video pipeline to the end.
+    for key in videos:
+        item = pipeline.wait_for(key)
+        assert item["status"] == "COMPLETED", item
+        assert [m["event_type"] for m in pipeline.messages(item["job_key"])] == ["video.completed"]
+    still = next(j for j in jobs if j["key"] == f"{prefix}new/still-0.jpg")
+    assert still["status"] == "COMPLETED"
+    assert [m["event_type"] for m in pipeline.messages(still["job_key"])] == ["embedding.completed"]
     rejected_key = next(j["job_key"] for j in jobs if j["key"].endswith("empty.mp4"))
     assert [m["event_type"] for m in pipeline.messages(rejected_key)] == ["video.rejected"]
+    jobs_before_rerun = jobs_under(pipeline, prefix)  # every job settled: the videos completed, the rest too
 
-    # Re-running the backfill adds nothing: no job, no TwelveLabs task, no video.* message.
+    # Re-running the backfill adds nothing: no job, no TwelveLabs task or asset, no video.* / embedding.* message.
+    ours = {j["job_key"] for j in jobs}
+    before = len(pipeline.received)
     again = f"backfill-{uuid.uuid4().hex[:8]}"
     start_import(pipeline, again, {"source": "s3", "prefix": prefix})
     assert wait_for_execution(pipeline, again)["status"] == "SUCCEEDED"
     rerun = wait_for_import_message(pipeline, again)
     assert _counts(rerun) == {"new": 0, "rejected": 0, "skipped": 30, "failed": 0, "total": 30}
-    after = jobs_under(pipeline, prefix)
-    assert sorted(j["job_key"] for j in after) == sorted(j["job_key"] for j in jobs)
-    assert all(j.get("run", 1) == 1 for j in after)
-    assert [m["event_type"] for m in pipeline.messages(rejected_key)] == ["video.rejected"]
+    assert _twelvelabs_ids(jobs_under(pipeline, prefix)) == _twelvelabs_ids(jobs_before_rerun)
+    for job_key in ours:
+        pipeline.settled(job_key)
+    news = [m["event_type"] for m in pipeline.received[before:] if m.get("job_key") in ours or m.get("run_id") == again]
+    assert news == ["import.completed"]
+
+
+def _twelvelabs_ids(jobs: list[dict[str, object]]) -> list[tuple[object, ...]]:
+    fields = ("job_key", "run", "status", "tl_task_id", "tl_asset_id", "tl_indexed_asset_id", "tl_video_id")
+    return sorted(tuple(str(j.get(f)) for f in fields) for j in jobs)
 
 
 def test_a_malformed_request_file_is_refused_with_its_reason_and_starts_nothing(pipeline: Pipeline) -> None:
