@@ -157,9 +157,9 @@ def test_twelvelabs_rate_limits_are_waited_out(pipeline: Pipeline, samples: Path
     assert len(pipeline.assets_for(item["job_key"])) == 1
 
 
-@pytest.mark.parametrize("path", ["/v1.3/assets", "/v1.3/indexes/"])
+@pytest.mark.parametrize(("path", "created"), [("/v1.3/assets", "/assets"), ("/v1.3/indexes/", "/indexed-assets")])
 def test_an_ambiguous_500_creates_exactly_one_asset_and_one_indexed_asset(
-    pipeline: Pipeline, samples: Path, path: str
+    pipeline: Pipeline, samples: Path, path: str, created: str
 ) -> None:
     # The resource is created, then the answer is a 500: the retry must find it, not create a second one.
     pipeline.faults(error_after_create_next=1, path_prefix=path)
@@ -169,7 +169,8 @@ def test_an_ambiguous_500_creates_exactly_one_asset_and_one_indexed_asset(
     assert item["status"] == "COMPLETED", item
     assert [a["_id"] for a in pipeline.assets_for(item["job_key"])] == [item["tl_asset_id"]]
     assert [i["_id"] for i in pipeline.indexed_assets_for(item["job_key"])] == [item["tl_indexed_asset_id"]]
-    assert any(r["status"] == 500 and r["path"].startswith(path) for r in pipeline.emulator_requests())
+    ambiguous = [r for r in pipeline.emulator_requests() if r["status"] == 500 and r["method"] == "POST"]
+    assert [r["path"] for r in ambiguous if r["path"].startswith(path) and r["path"].endswith(created)], ambiguous
 
 
 def test_an_indexing_that_fails_in_twelvelabs_fails_the_job(pipeline: Pipeline, samples: Path) -> None:
