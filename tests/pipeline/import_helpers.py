@@ -40,6 +40,15 @@ def wait_for_import_message(pipeline: Pipeline, run_id: str, timeout: float = 24
     raise AssertionError(f"no import message for {run_id} after {timeout}s; logs={logs}")
 
 
+def wait_for_log(pipeline: Pipeline, function: str, text: str, timeout: float = 120.0) -> None:
+    """Bounded wait until `function`'s log mentions `text` (an invocation about it has run)."""
+    deadline = time.monotonic() + timeout
+    while text not in pipeline.stack.function_log(function):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{function} never logged {text!r} in {timeout}s")
+        time.sleep(0.3)
+
+
 def pipeline_arn(pipeline: Pipeline) -> str:
     return pipeline.stack.outputs["ImportPipelineArn"]
 

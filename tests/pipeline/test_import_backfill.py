@@ -23,6 +23,7 @@ from tests.pipeline.import_helpers import (
     start_import,
     wait_for_execution,
     wait_for_import_message,
+    wait_for_log,
 )
 
 pytestmark = pytest.mark.pipeline
@@ -169,3 +170,20 @@ def test_a_malformed_request_file_is_refused_with_its_reason_and_starts_nothing(
     pipeline.settled("0" * 40)
     assert pipeline.items_for(key) == []
     assert [m["event_type"] for m in import_messages(pipeline, run_id)] == ["import.rejected"]
+
+
+def test_a_command_for_a_source_not_offered_is_refused_once(pipeline: Pipeline) -> None:
+    run_id = f"connection-{uuid.uuid4().hex[:8]}"
+    start_import(pipeline, run_id, {"source": "connection", "connection_id": "665f0a2c9b1e4d0012a3f7c9"})
+    ended = wait_for_execution(pipeline, run_id)
+    assert ended["status"] == "FAILED"  # the execution says so too (Fail state ImportRequestRejected)
+    message = wait_for_import_message(pipeline, run_id)
+    assert message["event_type"] == "import.rejected" and message["requested_by"] == "command"
+    assert "not available" in message["error"]["message"] and "connection_id" in message["error"]["message"]
+    record = run_record(pipeline, run_id)
+    assert record is not None and record["status"] == "REJECTED" and record["execution_arn"] == ended["executionArn"]
+    # The failed execution's status event reaches import_finish too (the rule for runs no Catch recorded): it finds the
+    # run already closed and announces nothing more.
+    wait_for_log(pipeline, "import_finish", run_id)
+    assert [m["event_type"] for m in import_messages(pipeline, run_id)] == ["import.rejected"]
+    assert run_record(pipeline, run_id)["status"] == "REJECTED"  # type: ignore[index]
