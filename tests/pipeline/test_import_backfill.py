@@ -187,3 +187,13 @@ def test_a_command_for_a_source_not_offered_is_refused_once(pipeline: Pipeline) 
     wait_for_log(pipeline, "import_finish", run_id)
     assert [m["event_type"] for m in import_messages(pipeline, run_id)] == ["import.rejected"]
     assert run_record(pipeline, run_id)["status"] == "REJECTED"  # type: ignore[index]
+
+
+def test_a_backfill_of_an_empty_prefix_completes_with_nothing_to_do(pipeline: Pipeline) -> None:
+    run_id = f"backfill-{uuid.uuid4().hex[:8]}"
+    start_import(pipeline, run_id, {"source": "s3", "prefix": f"nothing-here-{uuid.uuid4().hex[:8]}/"})
+    assert wait_for_execution(pipeline, run_id)["status"] == "SUCCEEDED"
+    message = wait_for_import_message(pipeline, run_id)
+    assert message["event_type"] == "import.completed"
+    assert _counts(message) == {"new": 0, "rejected": 0, "skipped": 0, "failed": 0, "total": 0}
+    assert json.loads(pipeline.read_result(message["report"]))["objects"] == []
