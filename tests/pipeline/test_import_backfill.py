@@ -73,8 +73,9 @@ def test_a_backfill_imports_each_object_once_and_announces_the_run(
             pipeline.upload(samples / IMAGES[i % 2], f"{prefix}done/still-{i}{IMAGES[i % 2][-4:]}") for i in range(5)
         ]
         videos = [pipeline.upload(samples / v, f"{prefix}new/{Path(v).name}") for v in VIDEOS]
-        for i in range(20):
+        for i in range(19):
             pipeline.upload(samples / IMAGES[i % 2], f"{prefix}new/still-{i}{IMAGES[i % 2][-4:]}")
+        pipeline.upload(samples / IMAGES[0], f"{prefix}new/été 2026/a still + more.jpg")  # listed keys are raw
         pipeline.upload(samples / "bad/empty.mp4", f"{prefix}bad/empty.mp4")
         pipeline.upload(samples / "bad/not-a-video.mp4", f"{prefix}bad/not-a-video.mp4")
     assert jobs_under(pipeline, prefix) == []
