@@ -152,6 +152,36 @@ class Demo:
                 parts.append(f"{field}={job[field]}")
         return f" ({', '.join(parts)})" if parts else ""
 
+    def backfill(self, prefix: str, timeout: float, every: float = 0.5) -> dict[str, Any]:
+        """Start an import run (source s3) of `prefix`, which already holds the uploaded videos, the way the README's
+        command does, and wait (bounded) for its run record to end: each object is skipped by its job key."""
+        arn = self.stack.outputs.get("ImportPipelineArn")
+        table = self.stack.outputs.get("ImportsTableName")
+        if not arn or not table:
+            raise DemoError("the stack has no ImportPipelineArn / ImportsTableName output")
+        run_id = f"demo-backfill-{int(time.time())}"
+        self.say(f"backfill of s3://{self.stack.outputs['MediaBucketName']}/{prefix} (import run {run_id})")
+        self.stack.client("stepfunctions").start_execution(
+            stateMachineArn=arn,
+            name=run_id,
+            input=json.dumps({"source": "s3", "prefix": prefix, "requested_by": "command"}),
+        )
+        deadline = time.monotonic() + timeout
+        dynamodb = self.stack.client("dynamodb")
+        while True:
+            got = dynamodb.get_item(TableName=table, Key={"run_id": {"S": run_id}, "sk": {"S": "run"}})
+            run = plain(got["Item"]) if "Item" in got else {}
+            if run.get("status") in ("COMPLETED", "FAILED", "REJECTED"):
+                counts = {k: int(v) for k, v in (run.get("counts") or {}).items()}
+                self.say(f"import {run_id}: {run['status']} counts={counts} report={run.get('report')}")
+                return run
+            if time.monotonic() > deadline:
+                raise DemoError(
+                    f"import {run_id} not finished after {timeout:.0f} s (status {run.get('status')}); "
+                    f"look at {self.stack.logs_dir / 'import_prepare.log'} and import_item.log"
+                )
+            time.sleep(every)
+
     # -- report -----------------------------------------------------------------------------
     def read_s3_json(self, uri: str | None) -> Any:
         if not uri or not str(uri).startswith("s3://"):
@@ -216,6 +246,10 @@ class Demo:
             for m in messages:
                 try:
                     body = json.loads(m["Body"])
+                    if str(body.get("event_type", "")).startswith("import."):
+                        run, counts = body.get("run_id"), body.get("counts")
+                        p(f"  {body.get('event_type')} {body.get('status')} run={run} {counts}")
+                        continue
                     key = body.get("source", {}).get("key")
                     p(f"  {body.get('event_type')} {body.get('status')} {key} job={body.get('job_key')}")
                 except ValueError:
@@ -261,7 +295,16 @@ def run_demo(
             return 1
         finally:
             uploader.join(timeout=60)
+        try:
+            # The prefix already holds the videos just processed: a backfill of it creates nothing again.
+            run = demo.backfill("videos/", timeout=120.0)
+        except DemoError as exc:
+            print(f"\nERROR: {exc}", file=sys.stderr)
+            return 1
         failures = demo.report(keys, jobs, queue_url)
+        counts = run.get("counts") or {}
+        if run.get("status") != "COMPLETED" or int(counts.get("skipped", 0)) != len(keys) or int(counts.get("new", 0)):
+            failures.append(f"the backfill of videos/ ended {run.get('status')} with counts {counts}")
         if failures:
             for f in failures:
                 print(f"\nERROR: {f}", file=sys.stderr)
