@@ -9,6 +9,7 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from video_pipeline.clients import Runtime
+from video_pipeline.errors import InvalidEventError
 from video_pipeline.job_keys import execution_name
 from video_pipeline.media_urls import presigned_get_url
 from video_pipeline.models.payloads import (
@@ -42,6 +43,8 @@ def start_indexing(request: StartIndexingInput, runtime: Runtime[StartIndexingSe
     if job.tl_task_id:
         # Our own record says the task exists: never POST again.
         return StartIndexingOutput(task_id=job.tl_task_id, video_id=job.tl_video_id)
+    if not (request.bucket and request.key):
+        raise InvalidEventError(f"job {request.job_key}: classic indexing needs the S3 object (bucket and key)")
     url = presigned_get_url(
         runtime.s3, request.bucket, request.key, request.version_id, runtime.settings.presign_video_seconds
     )
@@ -83,8 +86,11 @@ def _start_indexing_current(
         )
     client = runtime.twelvelabs
     key = execution_name(request.job_key, job.run)
+    # A job whose source is a TwelveLabs asset (connections import) has its asset from the claim: no upload.
     asset_id = job.tl_asset_id
     if not asset_id:
+        if not (request.bucket and request.key):
+            raise InvalidEventError(f"job {request.job_key}: no asset and no S3 object to upload (bucket and key)")
         url = presigned_get_url(
             runtime.s3, request.bucket, request.key, request.version_id, runtime.settings.presign_video_seconds
         )
@@ -215,8 +221,11 @@ def resolve_task(
     """Hand finished work (indexing task, indexed asset, analyze task) to the waiting execution. True when this call
     resumed it. `task` (a classic task object) or `outcome` skip reading it again.
 
-    The token is consumed with a conditional delete, so of two racing callers (webhook, reconcile,
-    await_indexing) exactly one calls SendTaskSuccess. If that call fails transiently the token is put back.
+    Resume first, consume after: the token stays stored until SendTaskSuccess has succeeded, so an invocation
+    killed at any instruction leaves it for a webhook retry or the reconciler (no except block has to run). Two
+    racing resolvers may both send: Step Functions accepts the first and answers the second with a stale-token
+    error, which deletes the token. The token is consumed only if it is still the one that was sent (a retried
+    await_* may have parked a newer one).
     """
     callbacks = runtime.store.require_callbacks()
     stored = callbacks.get_token(task_id)
@@ -226,37 +235,32 @@ def resolve_task(
         outcome = outcome_of(task) if task is not None else fetch_outcome(stored, runtime)
     if outcome.status not in TERMINAL_TASK_STATUSES:
         return False
-    token_item = callbacks.consume_token(task_id)
-    if token_item is None:
-        return False
-    # From here until SendTaskSuccess succeeds this caller alone holds the token: any failure puts it back, so a
-    # webhook retry or the reconciler can resume the execution (otherwise it would wait for its timeout).
+    task_token = str(stored["task_token"])
     try:
-        runtime.sfn.send_task_success(taskToken=token_item["task_token"], output=outcome.model_dump_json())
+        runtime.sfn.send_task_success(taskToken=task_token, output=outcome.model_dump_json())
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code")
-        if code in STALE_TOKEN_ERRORS:
-            logger.warning(
-                "the execution no longer waits for this token; dropped it",
-                extra={"task_id": task_id, "job_key": token_item.get("job_key"), "sfn_error": code},
-            )
-            return False
-        put_token_back(callbacks, token_item)
-        raise
-    except BaseException:
-        put_token_back(callbacks, token_item)
-        raise
-    kind = str(token_item.get("kind") or "index_task")
+        if code not in STALE_TOKEN_ERRORS:
+            raise  # transient: the token is still stored, the caller's retry (or reconcile) resumes
+        # The wait is over (resumed by another resolver, timed out, or the execution ended): the token goes.
+        callbacks.delete_token(task_id, task_token)
+        logger.warning(
+            "the execution no longer waits for this token; dropped it",
+            extra={"task_id": task_id, "job_key": stored.get("job_key"), "sfn_error": code},
+        )
+        return False
+    callbacks.consume_token(task_id, task_token)
+    kind = str(stored.get("kind") or "index_task")
     logger.info(
         "token resolved",
-        extra={"task_id": task_id, "job_key": token_item.get("job_key"), "status": outcome.status, "kind": kind},
+        extra={"task_id": task_id, "job_key": stored.get("job_key"), "status": outcome.status, "kind": kind},
     )
     if outcome.status == "ready" and kind != "analyze_task" and runtime.store.jobs is not None:
         # After the resume: the execution is already running on, so a failure here loses nothing (the item's
         # later transitions do not depend on ANALYZING); it is logged, never raised.
         try:
             runtime.store.jobs.update(
-                str(token_item["job_key"]),
+                str(stored["job_key"]),
                 set_fields={"tl_video_id": outcome.video_id} if outcome.video_id else {},
                 status="ANALYZING",
                 stage="indexed_at",
@@ -265,18 +269,24 @@ def resolve_task(
         except Exception:
             logger.exception(
                 "could not mark the job ANALYZING (the execution was resumed)",
-                extra={"task_id": task_id, "job_key": token_item.get("job_key")},
+                extra={"task_id": task_id, "job_key": stored.get("job_key")},
             )
     return True
 
 
 def put_token_back(callbacks: Any, token_item: dict[str, Any]) -> None:
-    """Restore a consumed token after a failed resume; a failure to restore is logged (the caller re-raises its own
-    error, which is the one that matters)."""
+    """Restore a consumed token whose resolution failed, unless a newer token is stored by now (never overwritten).
+    A failure to restore is logged (the caller re-raises its own error, which is the one that matters)."""
     try:
-        callbacks.restore_token(token_item)
+        restored = callbacks.restore_token(token_item)
     except Exception:
         logger.exception(
             "could not put the task token back: the execution will wait for its timeout",
+            extra={"task_id": token_item.get("task_id"), "job_key": token_item.get("job_key")},
+        )
+        return
+    if not restored:
+        logger.info(
+            "a newer token is stored: the consumed one was not put back",
             extra={"task_id": token_item.get("task_id"), "job_key": token_item.get("job_key")},
         )

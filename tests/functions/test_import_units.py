@@ -193,6 +193,25 @@ def test_an_objects_outcome_is_written_once_and_counted_once(store: ImportsStore
     assert store.get_run("r1") is None  # object items are not the run record
 
 
+def test_one_classic_import_per_integration_at_a_time(store: ImportsStore) -> None:
+    from video_pipeline.imports.store import IntegrationLock
+
+    now = [1_000_000.0]
+    lock = IntegrationLock(store._table, ttl_seconds=600, clock=lambda: now[0])
+    assert lock.acquire("int-1", "run-a") == (True, None)
+    assert lock.acquire("int-1", "run-a") == (True, None)  # a retried step keeps (and renews) its lock
+    assert lock.acquire("int-1", "run-b") == (False, "run-a")  # the second request is told who holds it
+    assert lock.acquire("int-2", "run-b") == (True, None)  # another integration is independent
+    assert not lock.release("int-1", "run-b")  # only the holder releases
+    assert lock.release("int-1", "run-a")
+    assert lock.acquire("int-1", "run-b") == (True, None)
+    assert not lock.release("int-1", "run-a")  # a late, retried release of the old holder is a no-op
+    assert lock.holder("int-1")["holder"] == "run-b"  # type: ignore[index]
+    now[0] += 601  # run-b stopped renewing (crashed, aborted): the next run takes over after the TTL
+    assert lock.acquire("int-1", "run-c") == (True, None)
+    assert store.get_run("lock#integration#int-1") is None  # the lock is no run record
+
+
 def test_an_import_that_timed_out_is_closed_as_failed() -> None:
     from video_pipeline.imports.backfill import finish_input
 
@@ -359,3 +378,68 @@ def test_imports_run_the_upload_path_with_its_settings_and_the_schedule_is_off_b
     rule = resources["ImportRequestFunction"]["Properties"]["Events"]["RequestDropped"]["Properties"]
     assert rule["Pattern"]["detail"]["object"]["key"] == [{"prefix": {"Ref": "ImportRequestPrefix"}}]
     assert rule["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["ExecutionEventsDLQ", "Arn"]}
+
+
+# -- entering video-pipeline after indexing (imports of videos TwelveLabs already holds) ------------------------
+VIDEO_ASL = Path(__file__).resolve().parents[2] / "statemachines" / "video_pipeline.asl.json"
+
+
+def _holds(rule: dict[str, Any], state: dict[str, Any]) -> bool:
+    """The subset of Choice rules the video pipeline's first Choice uses (And, IsPresent, StringEquals)."""
+    if "And" in rule:
+        return all(_holds(r, state) for r in rule["And"])
+    value: Any = state
+    for part in rule["Variable"].removeprefix("$.").split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    if "IsPresent" in rule:
+        return (value is not None) == rule["IsPresent"]
+    return value == rule["StringEquals"]
+
+
+def _first_state(execution_input: dict[str, Any]) -> str:
+    machine = json.loads(VIDEO_ASL.read_text())
+    choice = machine["States"][machine["StartAt"]]
+    for rule in choice["Choices"]:
+        if _holds(rule, execution_input):
+            return str(rule["Next"])
+    return str(choice["Default"])
+
+
+def _execution_input(**fields: Any) -> dict[str, Any]:
+    from video_pipeline.models.payloads import ExecutionInput
+
+    base: dict[str, Any] = {"job_key": "j1", "index_id": "idx", "analyses": [], "embedding": {}}
+    return ExecutionInput.model_validate({**base, **fields}).model_dump(mode="json")
+
+
+def test_an_indexed_entry_skips_indexing_and_reuses_the_enrichment() -> None:
+    machine = json.loads(VIDEO_ASL.read_text())
+    ready = {"task_id": "t1", "video_id": "v1", "status": "ready"}
+    classic = _execution_input(entry="indexed", indexed=ready, bucket="b", key="k.mp4")
+    assert _first_state(classic) == "Indexed?"
+    # ... which is the very Choice the upload flow reaches after its wait: ready -> the same Enrich state
+    assert machine["States"]["Indexed?"]["Choices"][0]["Next"] == "Enrich"
+    indexing = {"task_id": "ia1", "video_id": "ia1", "asset_id": "a1"}
+    current = _execution_input(entry="indexed", surface="current", indexing=indexing)
+    assert _first_state(current) == "EnrichAsset"
+    # the upload flows are unchanged
+    assert _first_state(_execution_input(bucket="b", key="k.mp4")) == "StartIndexing"
+    assert _first_state(_execution_input(bucket="b", key="k.mp4", surface="current")) == "IndexAsset"
+    # an asset-source job (connections import): no S3 object, the indexing state resumes from the job's asset
+    assert _first_state(_execution_input(surface="current")) == "IndexAsset"
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"entry": "indexed"}, "needs indexed"),
+        ({"entry": "indexed", "indexed": {"task_id": "t", "status": "ready"}}, "needs indexed"),
+        ({"entry": "indexed", "surface": "current"}, "needs indexing"),
+        ({"entry": "indexed", "surface": "current", "indexing": {"task_id": "ia"}}, "needs indexing"),
+        ({}, "needs bucket and key"),
+        ({"entry": "later", "bucket": "b", "key": "k"}, "entry"),
+    ],
+)
+def test_an_execution_input_that_cannot_enter_is_refused(fields: dict[str, Any], reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        _execution_input(**fields)

@@ -143,7 +143,7 @@ def test_the_surface_choice_picks_the_flow_and_defaults_to_classic() -> None:
     machine = json.loads(_text())
     choice = machine["States"][machine["StartAt"]]
     assert choice["Type"] == "Choice" and choice["Default"] == "StartIndexing"
-    [rule] = choice["Choices"]
+    [rule] = [r for r in choice["Choices"] if r["Next"] == "IndexAsset"]  # the others: entry=indexed (imports)
     assert rule["Next"] == "IndexAsset"
     assert {"Variable": "$.surface", "StringEquals": "current"} in rule["And"]  # no surface (older input): classic
 

@@ -7,7 +7,8 @@ The per-object items make the counts exact under retries: an object's outcome is
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -155,3 +156,70 @@ class ImportsStore:
             if "LastEvaluatedKey" not in page:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+# ---------------------------------------------------------------- the per-integration lock (classic imports)
+
+LOCK_SK = "lock"
+
+
+def integration_lock_id(integration_id: str) -> str:
+    """The lock item's partition key: never a run id (those are execution names, which cannot contain '#')."""
+    return f"lock#integration#{integration_id}"
+
+
+class IntegrationLock:
+    """One classic import per integration at a time (the API runs one): a lock item in the imports table.
+
+    `acquire` is re-entrant for the run holding it (a retried step keeps its lock) and takes over a lock whose
+    holder stopped renewing it (`expires_at` passed: the run crashed or was aborted without releasing it), so a
+    lost release delays the next run by at most `ttl_seconds`, never forever. `clock` is injectable (tests).
+    """
+
+    def __init__(self, table: Any, ttl_seconds: int, clock: Callable[[], float] = time.time) -> None:
+        self._table = table
+        self._ttl = ttl_seconds
+        self._clock = clock
+
+    def holder(self, integration_id: str) -> dict[str, Any] | None:
+        item = self._table.get_item(
+            Key={"run_id": integration_lock_id(integration_id), "sk": LOCK_SK}, ConsistentRead=True
+        ).get("Item")
+        return _plain(item) if item else None
+
+    def acquire(self, integration_id: str, run_id: str) -> tuple[bool, str | None]:
+        """(taken?, the run holding it when not). Taking it again as its holder renews it."""
+        now = int(self._clock())
+        try:
+            self._table.put_item(
+                Item={
+                    "run_id": integration_lock_id(integration_id),
+                    "sk": LOCK_SK,
+                    "holder": run_id,
+                    "integration_id": integration_id,
+                    "acquired_at": utc_now_iso(),
+                    "expires_at": now + self._ttl,
+                },
+                ConditionExpression=Attr("run_id").not_exists()
+                | Attr("holder").eq(run_id)
+                | Attr("expires_at").lt(now),
+            )
+            return True, None
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+        held = self.holder(integration_id)
+        return False, str(held["holder"]) if held else None
+
+    def release(self, integration_id: str, run_id: str) -> bool:
+        """Drop the lock if `run_id` still holds it (a retried release, or a lock taken over since, is a no-op)."""
+        try:
+            self._table.delete_item(
+                Key={"run_id": integration_lock_id(integration_id), "sk": LOCK_SK},
+                ConditionExpression=Attr("holder").eq(run_id),
+            )
+            return True
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+            return False

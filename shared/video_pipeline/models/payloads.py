@@ -81,12 +81,17 @@ def analysis_tasks_for(analyses: list[AnalysisSpec]) -> list[AnalysisTaskSpec]:
 
 
 class ExecutionInput(Lenient):
-    """The `video-pipeline` execution input written by `ingest`. `surface` picks the flow (the first Choice of the
-    state machine); `analysis_tasks` (current) is derived from `analyses` when not given."""
+    """The `video-pipeline` execution input written by `ingest` (and by imports). `surface` picks the flow (the first
+    Choice of the state machine); `analysis_tasks` (current) is derived from `analyses` when not given.
+
+    `entry` = `indexed` (imports of videos TwelveLabs already indexed) enters after indexing: classic needs `indexed`
+    (the ready task/video: straight to the embeddings and analyses), current needs `indexing` (the indexed asset and
+    its asset: straight to the enrichment). A job whose source is a TwelveLabs asset (connections import) has no
+    bucket/key: its `tl_asset_id` is on the job, and `start_indexing` (current) goes straight to the indexed asset."""
 
     job_key: str
-    bucket: str
-    key: str
+    bucket: str | None = None
+    key: str | None = None
     version_id: str | None = None
     etag: str | None = None
     size: int | None = None
@@ -95,18 +100,30 @@ class ExecutionInput(Lenient):
     embedding: EmbeddingOptions
     surface: Surface = "classic"  # what every execution ran before the surface existed
     analysis_tasks: list[AnalysisTaskSpec] = Field(default_factory=list)
+    entry: Literal["upload", "indexed"] = "upload"
+    indexed: IndexingOutcome | None = None
+    indexing: StartIndexingOutput | None = None
 
     @model_validator(mode="after")
     def _derive_tasks(self) -> ExecutionInput:
         if not self.analysis_tasks and self.analyses:
             self.analysis_tasks = analysis_tasks_for(self.analyses)
+        if self.entry == "indexed":
+            if self.surface == "classic" and (self.indexed is None or not self.indexed.video_id):
+                raise ValueError("entry 'indexed' (classic) needs indexed: the ready task with its video_id")
+            if self.surface == "current" and (self.indexing is None or not self.indexing.asset_id):
+                raise ValueError("entry 'indexed' (current) needs indexing: the indexed asset and its asset_id")
+        elif self.surface == "classic" and not (self.bucket and self.key):
+            raise ValueError("a classic upload entry needs bucket and key (the object to index)")
         return self
 
 
 class StartIndexingInput(Lenient):
+    """`bucket`/`key` are absent for a job whose source is a TwelveLabs asset (`tl_asset_id` set at claim)."""
+
     job_key: str
-    bucket: str
-    key: str
+    bucket: str | None = None
+    key: str | None = None
     version_id: str | None = None
     index_id: str
     surface: Surface = "classic"
@@ -246,3 +263,6 @@ class RecordFailureInput(Lenient):
     job_key: str
     execution_arn: str | None = None
     state: dict[str, Any] = Field(default_factory=dict)
+
+
+ExecutionInput.model_rebuild()  # its `indexed` / `indexing` types are defined below it
