@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -11,13 +12,12 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
-from video_pipeline.clients import Runtime
+from video_pipeline.clients import Runtime, remaining_invocation_seconds
 from video_pipeline.errors import ConfigurationError
 from video_pipeline.indexing import (
     STALE_TOKEN_ERRORS,
     TERMINAL_TASK_STATUSES,
     fetch_outcome,
-    put_token_back,
     resolve_task,
 )
 from video_pipeline.models.events import FunctionUrlRequest, FunctionUrlResponse
@@ -28,6 +28,10 @@ logger = Logger(child=True)
 INDEXING_EVENTS = {"index.task.ready", "index.task.failed"}  # data.id: the task (classic) / indexed asset (current)
 ANALYZE_EVENTS = {"analyze.task.ready", "analyze.task.failed", "analyze.task.canceled"}  # data.id: the analyze task
 RESUMING_EVENTS = INDEXING_EVENTS | ANALYZE_EVENTS
+# In-progress expiry of a webhook dedup marker outside Lambda (no deadline bound), and the margin added to the
+# invocation's remaining time inside it.
+DEFAULT_IN_PROGRESS_SECONDS = 60
+IN_PROGRESS_MARGIN_SECONDS = 5
 
 
 def _respond(status: int, message: str, **extra: object) -> FunctionUrlResponse:
@@ -78,18 +82,28 @@ def handle_webhook(event: dict[str, Any], runtime: Runtime[WebhookSettings]) -> 
         )
         return _respond(200, "ignored", type=notification.type)
     callbacks = runtime.store.require_callbacks()
-    if not callbacks.claim_notification(notification.id):
+    claim = callbacks.claim_notification(notification.id, in_progress_seconds=_in_progress_seconds())
+    if claim == "done":
         logger.info("webhook replay ignored", extra={"notification": notification.id})
         return _respond(200, "duplicate")
+    if claim == "in_progress":
+        # Another invocation holds it (or one was killed and its marker has not expired yet): not done, so not a
+        # 2xx; TwelveLabs redelivers, and the expired marker lets that delivery through.
+        logger.info("webhook delivery already in progress", extra={"notification": notification.id})
+        return _respond(409, "in progress", notification=notification.id)
     try:
         resumed = resolve_task(notification.task_id, runtime)
     except Exception:
-        # Forget the notification so TwelveLabs' redelivery is processed; the error propagates (5xx: it retries).
+        # Forget the notification so TwelveLabs' redelivery is processed at once; the error propagates (5xx: it
+        # retries). A kill skips this block: the marker then expires (in-progress expiry) and the token is still
+        # stored (resolve_task resumes before it consumes), so the redelivery or reconcile resumes.
         callbacks.release_notification(notification.id)
         logger.exception(
             "webhook processing failed", extra={"notification": notification.id, "task_id": notification.task_id}
         )
         raise
+    # Only after the work: a delivery seen before this point is processed again.
+    callbacks.complete_notification(notification.id)
     logger.info(
         "webhook processed",
         extra={
@@ -102,6 +116,15 @@ def handle_webhook(event: dict[str, Any], runtime: Runtime[WebhookSettings]) -> 
     return _respond(200, "resumed" if resumed else "no waiting execution", task_id=notification.task_id)
 
 
+def _in_progress_seconds() -> int:
+    """How long a claimed notification blocks other deliveries: this invocation's remaining time and a margin
+    (Powertools Idempotency's rule), so a killed holder never blocks the redelivery for longer."""
+    remaining = remaining_invocation_seconds()
+    if math.isinf(remaining):
+        return DEFAULT_IN_PROGRESS_SECONDS
+    return max(1, math.ceil(remaining) + IN_PROGRESS_MARGIN_SECONDS)
+
+
 @dataclass
 class ReconcileReport:
     checked: int = 0
@@ -109,34 +132,42 @@ class ReconcileReport:
     still_running: int = 0
     dropped_stale: int = 0
     errors: int = 0
+    wrapped: bool = False  # this run reached the newest pending token: the next one starts from the oldest
 
 
 def reconcile(runtime: Runtime[ReconcileSettings], *, now: float | None = None) -> ReconcileReport:
-    """Poll TwelveLabs for tokens waiting longer than RECONCILE_AFTER_SECONDS (bounded per run): indexing tasks,
-    indexed assets and analyze tasks, each read the way its token's kind says."""
+    """Poll TwelveLabs for tokens waiting longer than RECONCILE_AFTER_SECONDS: indexing tasks, indexed assets and
+    analyze tasks, each read the way its token's kind says.
+
+    Tokens are read oldest first through the sparse `pending-by-age` index, one page of RECONCILE_MAX_TOKENS per
+    run, from a persisted cursor: with N pending tokens every one is checked within ceil(N / max) + 1 runs,
+    however many stuck tokens there are. The cursor is saved after the page's work (a killed run redoes its page;
+    every resolution is idempotent)."""
     from twelvelabs_client.errors import NotFoundError, TwelveLabsError
 
     settings = runtime.settings
     callbacks = runtime.store.require_callbacks()
     cutoff = int((time.time() if now is None else now) - settings.reconcile_after_seconds)
     report = ReconcileReport()
-    for token in callbacks.stale_tokens(cutoff, settings.reconcile_max_tokens):
+    cursor = callbacks.load_cursor()
+    tokens, next_cursor = callbacks.pending_tokens(cutoff, settings.reconcile_max_tokens, cursor)
+    if not tokens and cursor is not None:
+        tokens, next_cursor = callbacks.pending_tokens(cutoff, settings.reconcile_max_tokens, None)
+    for token in tokens:
         task_id = str(token["task_id"])
         report.checked += 1
         try:
             outcome = fetch_outcome(token, runtime)
         except NotFoundError as exc:
-            # The task is gone in TwelveLabs: fail the execution with the API's own code.
-            taken = callbacks.consume_token(task_id)
-            if taken is not None:
-                try:
-                    _fail_token(runtime, str(taken["task_token"]), exc.code, exc.message)
-                except Exception:
-                    # Not resolved: the token goes back for the next run; the other tokens are still checked.
-                    put_token_back(callbacks, taken)
-                    logger.exception("reconcile could not fail the execution", extra={"task_id": task_id})
-                    report.errors += 1
-                    continue
+            # The task is gone in TwelveLabs: fail the execution with the API's own code, then drop the token
+            # (fail first: a kill in between leaves the token for the next run).
+            try:
+                _fail_token(runtime, str(token["task_token"]), exc.code, exc.message)
+            except Exception:
+                logger.exception("reconcile could not fail the execution", extra={"task_id": task_id})
+                report.errors += 1
+                continue
+            callbacks.delete_token(task_id, str(token["task_token"]))
             report.dropped_stale += 1
             continue
         except TwelveLabsError:
@@ -152,9 +183,11 @@ def reconcile(runtime: Runtime[ReconcileSettings], *, now: float | None = None) 
             else:
                 report.dropped_stale += 1
         except Exception:
-            # resolve_task put the token back; one failing token must not end the run for the others.
+            # The token is still stored (resume first); one failing token must not end the run for the others.
             logger.exception("reconcile could not resume the execution", extra={"task_id": task_id})
             report.errors += 1
+    callbacks.save_cursor(next_cursor)
+    report.wrapped = next_cursor is None
     logger.info("reconcile done", extra=asdict(report))
     return report
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
@@ -212,21 +213,38 @@ class JobsStore:
         )
 
 
-class CallbacksStore:
-    """`TOKEN#<task_id>` -> the waiting task token; `WEBHOOK#<notification id>` -> dedup marker."""
+NotificationClaim = Literal["claimed", "in_progress", "done"]
+# The sparse GSI of pending tokens, oldest first: only token items carry `pending` (dedup markers and the cursor
+# never appear in it), sorted by `created_epoch`.
+PENDING_INDEX = "pending-by-age"
+PENDING_PARTITION = "TOKEN"
+RECONCILE_CURSOR_PK = "CURSOR#reconcile"
 
-    def __init__(self, table: Any, ttl_seconds: int) -> None:
+
+class CallbacksStore:
+    """`TOKEN#<task_id>` -> the waiting task token; `WEBHOOK#<notification id>` -> dedup marker;
+    `CURSOR#reconcile` -> where the reconciler's walk through the pending tokens stopped."""
+
+    def __init__(self, table: Any, ttl_seconds: int, clock: Callable[[], float] = time.time) -> None:
         self._table = table
         self._ttl = ttl_seconds
+        self.clock = clock  # injectable: tests move time instead of sleeping
+
+    def _now(self) -> int:
+        return int(self.clock())
+
+    # ------------------------------------------------------------ tokens
 
     def put_token(
         self, task_id: str, task_token: str, job_key: str, *, kind: str = "index_task", index_id: str | None = None
     ) -> None:
         """Park `task_token` under the TwelveLabs id a webhook will name. `kind` (index_task | indexed_asset |
-        analyze_task) tells the resolvers how to read that resource; `index_id` locates an indexed asset."""
-        now = int(time.time())
+        analyze_task) tells the resolvers how to read that resource; `index_id` locates an indexed asset.
+        A retried await_* state parks its new token over the old one (the old one is no longer awaited)."""
+        now = self._now()
         item: dict[str, Any] = {
             "pk": f"TOKEN#{task_id}",
+            "pending": PENDING_PARTITION,
             "task_id": task_id,
             "task_token": task_token,
             "job_key": job_key,
@@ -243,12 +261,16 @@ class CallbacksStore:
         item = self._table.get_item(Key={"pk": f"TOKEN#{task_id}"}, ConsistentRead=True).get("Item")
         return _from_dynamo(item) if item else None
 
-    def consume_token(self, task_id: str) -> dict[str, Any] | None:
-        """Delete the token and return it; None when already consumed (only one caller ever gets it)."""
+    def consume_token(self, task_id: str, task_token: str | None = None) -> dict[str, Any] | None:
+        """Delete the token and return it; None when already consumed, or (with `task_token`) when the stored token
+        is another one (a newer wait's token is never deleted by a resolver of the older one)."""
+        condition = Attr("pk").exists()
+        if task_token is not None:
+            condition = condition & Attr("task_token").eq(task_token)
         try:
             response = self._table.delete_item(
                 Key={"pk": f"TOKEN#{task_id}"},
-                ConditionExpression=Attr("pk").exists(),
+                ConditionExpression=condition,
                 ReturnValues="ALL_OLD",
             )
         except ClientError as exc:
@@ -257,49 +279,101 @@ class CallbacksStore:
             raise
         return _from_dynamo(response.get("Attributes")) or None
 
-    def restore_token(self, token_item: dict[str, Any]) -> None:
-        """Put a consumed token back (the resume call failed for a transient reason: someone must retry)."""
-        self._table.put_item(Item=token_item)
-
-    def delete_token(self, task_id: str) -> None:
-        self._table.delete_item(Key={"pk": f"TOKEN#{task_id}"})
-
-    def stale_tokens(self, older_than_epoch: int, limit: int) -> list[dict[str, Any]]:
-        """Tokens created before `older_than_epoch`, at most `limit` (bounded work per run)."""
-        found: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "FilterExpression": Attr("pk").begins_with("TOKEN#") & Attr("created_epoch").lte(older_than_epoch),
-        }
-        pages = 0
-        while len(found) < limit and pages < 20:
-            page = self._table.scan(**kwargs)
-            pages += 1
-            found.extend(_from_dynamo(item) for item in page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return found[:limit]
-
-    def claim_notification(self, notification_id: str, ttl_seconds: int = 7 * 86400) -> bool:
-        """Record a webhook notification id; False when it was already recorded (a replay)."""
-        now = int(time.time())
+    def restore_token(self, token_item: dict[str, Any]) -> bool:
+        """Put a consumed token back unless a token is stored again (a retried wait parked a newer one, which
+        must never be overwritten). True when restored."""
         try:
-            self._table.put_item(
-                Item={
-                    "pk": f"WEBHOOK#{notification_id}",
-                    "received_at": utc_now_iso(),
-                    "expires_at": now + ttl_seconds,
-                },
-                ConditionExpression=Attr("pk").not_exists(),
-            )
+            self._table.put_item(Item=token_item, ConditionExpression=Attr("pk").not_exists())
         except ClientError as exc:
             if _is_conditional_failure(exc):
                 return False
             raise
         return True
 
+    def delete_token(self, task_id: str, task_token: str | None = None) -> bool:
+        """Delete the token (only if it is still `task_token` when given). True when something was deleted."""
+        return self.consume_token(task_id, task_token) is not None
+
+    def stale_tokens(self, older_than_epoch: int, limit: int) -> list[dict[str, Any]]:
+        """Pending tokens created at or before `older_than_epoch`, oldest first, at most `limit` (no cursor)."""
+        return self.pending_tokens(older_than_epoch, limit, None)[0]
+
+    def pending_tokens(
+        self, older_than_epoch: int, limit: int, cursor: dict[str, Any] | None
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """One page of pending tokens created at or before `older_than_epoch`, oldest first, after `cursor`.
+        Returns the page and the cursor of the next one (None: the walk reached the newest, start over)."""
+        kwargs: dict[str, Any] = {
+            "IndexName": PENDING_INDEX,
+            "KeyConditionExpression": Key("pending").eq(PENDING_PARTITION) & Key("created_epoch").lte(older_than_epoch),
+            "Limit": limit,
+        }
+        if cursor:
+            kwargs["ExclusiveStartKey"] = cursor
+        page = self._table.query(**kwargs)
+        items = [_from_dynamo(item) for item in page.get("Items", [])]
+        last = page.get("LastEvaluatedKey")
+        return items, (_from_dynamo(last) if last else None)
+
+    def load_cursor(self) -> dict[str, Any] | None:
+        item = self._table.get_item(Key={"pk": RECONCILE_CURSOR_PK}, ConsistentRead=True).get("Item")
+        cursor = item.get("cursor") if item else None
+        return _from_dynamo(cursor) if cursor else None
+
+    def save_cursor(self, cursor: dict[str, Any] | None) -> None:
+        if cursor is None:
+            self._table.delete_item(Key={"pk": RECONCILE_CURSOR_PK})
+        else:
+            self._table.put_item(Item={"pk": RECONCILE_CURSOR_PK, "cursor": cursor, "updated_at": utc_now_iso()})
+
+    # ------------------------------------------------------------ webhook dedup
+
+    def claim_notification(
+        self, notification_id: str, *, in_progress_seconds: int, ttl_seconds: int = 7 * 86400
+    ) -> NotificationClaim:
+        """Mark a webhook notification IN_PROGRESS for `in_progress_seconds` (Powertools Idempotency semantics):
+        "claimed" -> process it, then `complete_notification`; "in_progress" -> another invocation holds it (ask
+        for a retry); "done" -> a replay. A holder killed before completing leaves a marker that expires, so a
+        redelivery after `in_progress_seconds` is processed again."""
+        now = self._now()
+        try:
+            self._table.put_item(
+                Item={
+                    "pk": f"WEBHOOK#{notification_id}",
+                    "status": "IN_PROGRESS",
+                    "in_progress_until": now + in_progress_seconds,
+                    "received_at": utc_now_iso(),
+                    "expires_at": now + ttl_seconds,
+                },
+                ConditionExpression=Attr("pk").not_exists()
+                | (Attr("status").eq("IN_PROGRESS") & Attr("in_progress_until").lt(now)),
+            )
+        except ClientError as exc:
+            if not _is_conditional_failure(exc):
+                raise
+            item = self._table.get_item(Key={"pk": f"WEBHOOK#{notification_id}"}, ConsistentRead=True).get("Item")
+            if item is not None and item.get("status") == "IN_PROGRESS":
+                return "in_progress"
+            return (
+                "done"
+                if item is not None
+                else self.claim_notification(
+                    notification_id, in_progress_seconds=in_progress_seconds, ttl_seconds=ttl_seconds
+                )
+            )
+        return "claimed"
+
+    def complete_notification(self, notification_id: str) -> None:
+        """The notification's work is done: later deliveries are replays."""
+        self._table.update_item(
+            Key={"pk": f"WEBHOOK#{notification_id}"},
+            UpdateExpression="SET #status = :done REMOVE in_progress_until",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":done": "COMPLETED"},
+        )
+
     def release_notification(self, notification_id: str) -> None:
-        """Forget a notification whose processing failed, so TwelveLabs' retry is processed."""
+        """Forget a notification whose processing failed, so TwelveLabs' retry is processed at once."""
         self._table.delete_item(Key={"pk": f"WEBHOOK#{notification_id}"})
 
 

@@ -207,8 +207,22 @@ def _create_resources(endpoint: str, suffix: str) -> dict[str, str]:
     ddb.create_table(
         TableName=callbacks,
         BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "pending", "AttributeType": "S"},
+            {"AttributeName": "created_epoch", "AttributeType": "N"},
+        ],
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[  # as template.yaml: the sparse index of pending tokens, oldest first
+            {
+                "IndexName": "pending-by-age",
+                "KeySchema": [
+                    {"AttributeName": "pending", "KeyType": "HASH"},
+                    {"AttributeName": "created_epoch", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
     )
     topic = sns.create_topic(Name=f"notifications-{suffix}")["TopicArn"]
     queue_url = sqs.create_queue(QueueName=f"notifications-{suffix}")["QueueUrl"]

@@ -1,0 +1,278 @@
+"""Run safety (issue 12, crash-safety part): a webhook or reconcile invocation killed at any instruction leaves the
+execution resumed or resumable; tokens are never overwritten by a put-back and are dropped when their wait is over;
+reconcile sees every pending token within a bounded number of runs."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.functions.conftest import SfnSpy, Stack, load_event
+from tests.functions.test_indexing import _signed_webhook
+from tests.functions.test_review_fixes import _parked_task, _runtime, _tokens
+
+
+class Killed(BaseException):
+    """A Lambda timeout/kill: no `except Exception` (nor any cleanup the code might rely on) handles it."""
+
+
+@pytest.fixture
+def real_sfn(sfn_spy: SfnSpy, monkeypatch: pytest.MonkeyPatch, handler: Any) -> set[str]:
+    """Step Functions' answer to a second SendTaskSuccess on a token it already accepted: TaskTimedOut ("Provided
+    task does not exist anymore"), as AWS answers. Returns the tokens accepted (each at most once)."""
+    sfn = _runtime(handler).sfn
+    spying = sfn.send_task_success
+    accepted: set[str] = set()
+
+    def send(**kwargs: Any) -> Any:
+        if kwargs["taskToken"] in accepted:
+            raise ClientError(
+                {"Error": {"Code": "TaskTimedOut", "Message": "Provided task does not exist anymore"}},
+                "SendTaskSuccess",
+            )
+        answer = spying(**kwargs)
+        accepted.add(kwargs["taskToken"])
+        return answer
+
+    monkeypatch.setattr(sfn, "send_task_success", send)
+    return accepted
+
+
+def _kill_after(monkeypatch: pytest.MonkeyPatch, target: Any, name: str) -> list[int]:
+    """target.<name> does its work, then the invocation is killed (once)."""
+    real = getattr(target, name)
+    hits: list[int] = []
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        result = real(*args, **kwargs)
+        if not hits:
+            hits.append(1)
+            raise Killed(name)
+        return result
+
+    monkeypatch.setattr(target, name, wrapped)
+    return hits
+
+
+def _kill_before(monkeypatch: pytest.MonkeyPatch, target: Any, name: str) -> list[int]:
+    real = getattr(target, name)
+    hits: list[int] = []
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not hits:
+            hits.append(1)
+            raise Killed(name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(target, name, wrapped)
+    return hits
+
+
+def _markers(stack: Stack) -> dict[str, dict[str, Any]]:
+    return {str(c["pk"]): c for c in stack.callbacks() if str(c["pk"]).startswith("WEBHOOK#")}
+
+
+# Each step of a webhook's work, in order; the invocation is killed just before or just after it.
+WEBHOOK_STEPS: list[tuple[str, str, str]] = [
+    ("after", "callbacks", "claim_notification"),
+    ("before", "callbacks", "get_token"),
+    ("before", "indexing", "fetch_outcome"),
+    ("before", "sfn", "send_task_success"),
+    ("after", "sfn", "send_task_success"),
+    ("before", "callbacks", "consume_token"),
+    ("after", "callbacks", "consume_token"),
+    ("before", "jobs", "update"),
+    ("after", "jobs", "update"),
+    ("before", "callbacks", "complete_notification"),
+    ("after", "callbacks", "complete_notification"),
+]
+
+
+@pytest.mark.parametrize(("when", "owner", "step"), WEBHOOK_STEPS, ids=[f"{w}-{s}" for w, _, s in WEBHOOK_STEPS])
+def test_webhook_killed_at_each_step_the_redelivery_resumes_the_job(
+    stack: Stack,
+    handler: Any,
+    context: Any,
+    samples: Path,
+    real_sfn: set[str],
+    monkeypatch: pytest.MonkeyPatch,
+    when: str,
+    owner: str,
+    step: str,
+) -> None:
+    import video_pipeline.indexing as indexing
+
+    job, task_id = _parked_task(stack, handler, context, samples, "token-k")
+    runtime = _runtime(handler)
+    callbacks = runtime.store.require_callbacks()
+    targets = {"callbacks": callbacks, "sfn": runtime.sfn, "jobs": runtime.store.jobs, "indexing": indexing}
+    kill = _kill_before if when == "before" else _kill_after
+    hits = kill(monkeypatch, targets[owner], step)
+    delivery = _signed_webhook(task_id, notification_id="whe_killed")
+    with pytest.raises(Killed):
+        handler("webhook").lambda_handler(delivery, context)
+    assert hits, f"the kill at {when} {step} did not happen"
+    # TwelveLabs redelivers the same notification (same id) once the in-progress marker of the killed invocation
+    # has expired (the clock is moved, not waited for).
+    monkeypatch.setattr(callbacks, "clock", lambda: time.time() + 600)
+    answer = handler("webhook").lambda_handler(delivery, context)
+    assert answer["statusCode"] == 200
+    assert real_sfn == {"token-k"}  # the execution was resumed (once: Step Functions accepts a token once)
+    assert _tokens(stack) == set()  # nothing left for reconcile or a timeout
+    assert _markers(stack)["WEBHOOK#whe_killed"]["status"] == "COMPLETED"
+    item = stack.job(job["job_key"])
+    assert item is not None and item["status"] in ("INDEXING", "ANALYZING")
+    # Later deliveries are replays.
+    assert handler("webhook").lambda_handler(delivery, context)["body"].find("duplicate") >= 0
+
+
+def test_webhook_redelivered_while_the_first_is_in_progress_is_asked_to_retry(
+    stack: Stack, handler: Any, context: Any, samples: Path, real_sfn: set[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, task_id = _parked_task(stack, handler, context, samples, "token-p")
+    callbacks = _runtime(handler).store.require_callbacks()
+    _kill_before(monkeypatch, callbacks, "get_token")
+    delivery = _signed_webhook(task_id, notification_id="whe_busy")
+    with pytest.raises(Killed):
+        handler("webhook").lambda_handler(delivery, context)
+    # Within the killed invocation's time the marker holds: not a 2xx, so TwelveLabs retries later.
+    assert handler("webhook").lambda_handler(delivery, context)["statusCode"] == 409
+    assert real_sfn == set() and _tokens(stack) == {"token-p"}
+    # A second, different notification for the same task resumes at once (the token was never consumed).
+    assert handler("webhook").lambda_handler(_signed_webhook(task_id), context)["statusCode"] == 200
+    assert real_sfn == {"token-p"} and _tokens(stack) == set()
+
+
+def test_reconcile_killed_after_resuming_leaves_nothing_behind(
+    stack: Stack, handler: Any, context: Any, samples: Path, real_sfn: set[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _parked_task(stack, handler, context, samples, "token-r")
+    _kill_after(monkeypatch, _runtime(handler).sfn, "send_task_success")
+    with pytest.raises(Killed):
+        handler("reconcile").lambda_handler(load_event("reconcile"), context)
+    assert real_sfn == {"token-r"} and _tokens(stack) == {"token-r"}  # resumed; consume never happened
+    report = handler("reconcile").lambda_handler(load_event("reconcile"), context)
+    assert report["dropped_stale"] == 1 and report["errors"] == 0  # the used token is dropped
+    assert _tokens(stack) == set()
+
+
+# ---------------------------------------------------------------- tokens
+
+
+def test_put_back_never_overwrites_a_newer_token(stack: Stack, handler: Any) -> None:
+    from video_pipeline.indexing import put_token_back
+
+    callbacks = _runtime(handler).store.require_callbacks()
+    callbacks.put_token("task-1", "token-old", "0" * 40)
+    old = callbacks.consume_token("task-1")
+    assert old is not None
+    callbacks.put_token("task-1", "token-new", "0" * 40)  # the await state was retried meanwhile
+    put_token_back(callbacks, old)
+    assert _tokens(stack) == {"token-new"}
+    callbacks.consume_token("task-1", "token-new")
+    put_token_back(callbacks, old)  # absent: restored
+    assert _tokens(stack) == {"token-old"}
+
+
+def test_a_resolver_of_an_older_token_never_consumes_a_newer_one(stack: Stack, handler: Any) -> None:
+    callbacks = _runtime(handler).store.require_callbacks()
+    callbacks.put_token("task-2", "token-new", "0" * 40)
+    assert callbacks.consume_token("task-2", "token-old") is None
+    assert callbacks.delete_token("task-2", "token-old") is False
+    assert _tokens(stack) == {"token-new"}
+
+
+@pytest.mark.parametrize("sfn_error", ["TaskTimedOut", "InvalidToken", "TaskDoesNotExist"])
+def test_a_token_whose_wait_timed_out_is_deleted(
+    stack: Stack, handler: Any, context: Any, samples: Path, sfn_spy: SfnSpy, sfn_error: str
+) -> None:
+    _, task_id = _parked_task(stack, handler, context, samples, "token-t")
+    sfn_spy.fail_with = sfn_error  # the AwaitIndexing state timed out long ago
+    assert handler("webhook").lambda_handler(_signed_webhook(task_id), context)["statusCode"] == 200
+    assert _tokens(stack) == set()
+
+
+def test_a_transient_resume_failure_keeps_the_token_without_any_put_back(
+    stack: Stack, handler: Any, context: Any, samples: Path, sfn_spy: SfnSpy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, task_id = _parked_task(stack, handler, context, samples, "token-x")
+    callbacks = _runtime(handler).store.require_callbacks()
+    restores: list[Any] = []
+    monkeypatch.setattr(callbacks, "restore_token", lambda item: restores.append(item) or True)
+    sfn_spy.fail_with = "ThrottlingException"
+    with pytest.raises(ClientError):
+        handler("webhook").lambda_handler(_signed_webhook(task_id), context)
+    assert restores == [] and _tokens(stack) == {"token-x"}  # never left the table
+
+
+# ---------------------------------------------------------------- reconcile: every token within bounded runs
+
+
+def _reconcile_runs(handler: Any, context: Any, runs: int) -> list[dict[str, Any]]:
+    return [handler("reconcile").lambda_handler(load_event("reconcile"), context) for _ in range(runs)]
+
+
+def test_reconcile_walks_every_pending_token_oldest_first_with_a_cursor(
+    stack: Stack, handler: Any, context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import video_pipeline.callbacks as callbacks_module
+    from video_pipeline.models.payloads import IndexingOutcome
+
+    monkeypatch.setenv("RECONCILE_MAX_TOKENS", "3")
+    from video_pipeline.clients import reset_runtimes
+
+    reset_runtimes()
+    callbacks = _runtime(handler, "reconcile").store.require_callbacks()
+    base = int(time.time()) - 10_000
+    for index in range(8):  # stuck tasks (never finish), older than any threshold, ages 0..7
+        monkeypatch.setattr(callbacks, "clock", lambda index=index: base + index)
+        callbacks.put_token(f"stuck-{index}", f"token-{index}", "0" * 40)
+    # The webhook-dedup markers and the cursor item are not in the index.
+    callbacks.claim_notification("whe_x", in_progress_seconds=60)
+    seen: list[str] = []
+
+    def running(token: dict[str, Any], runtime: Any) -> IndexingOutcome:
+        seen.append(str(token["task_id"]))
+        return IndexingOutcome(task_id=str(token["task_id"]), status="indexing")
+
+    monkeypatch.setattr(callbacks_module, "fetch_outcome", running)
+    reports = _reconcile_runs(handler, context, 3)
+    assert [r["checked"] for r in reports] == [3, 3, 2]
+    assert seen == [f"stuck-{i}" for i in range(8)]  # each exactly once, oldest first
+    assert [r["wrapped"] for r in reports] == [False, False, True]
+    seen.clear()
+    assert _reconcile_runs(handler, context, 1)[0]["checked"] == 3 and seen == ["stuck-0", "stuck-1", "stuck-2"]
+
+
+def test_reconcile_reaches_a_finished_task_behind_a_backlog_of_stuck_ones(
+    stack: Stack, handler: Any, context: Any, samples: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import video_pipeline.callbacks as callbacks_module
+    from video_pipeline.clients import reset_runtimes
+    from video_pipeline.models.payloads import IndexingOutcome
+
+    monkeypatch.setenv("RECONCILE_MAX_TOKENS", "2")
+    reset_runtimes()
+    callbacks = _runtime(handler, "reconcile").store.require_callbacks()
+    real_clock, real_fetch = callbacks.clock, callbacks_module.fetch_outcome
+    monkeypatch.setattr(callbacks, "clock", lambda: real_clock() - 5000)
+    for index in range(5):  # older tasks that stay in progress for days (before the fix they hogged every run)
+        callbacks.put_token(f"stuck-{index}", f"token-stuck-{index}", "0" * 40)
+    monkeypatch.setattr(callbacks, "clock", real_clock)
+
+    def fetch(token: dict[str, Any], runtime: Any) -> IndexingOutcome:
+        if str(token["task_id"]).startswith("stuck-"):
+            return IndexingOutcome(task_id=str(token["task_id"]), status="indexing")
+        return real_fetch(token, runtime)
+
+    monkeypatch.setattr(callbacks_module, "fetch_outcome", fetch)
+    _parked_task(stack, handler, context, samples, "token-late")
+    reports: list[dict[str, Any]] = []
+    while not any(r["resumed"] for r in reports):
+        reports.append(handler("reconcile").lambda_handler(load_event("reconcile"), context))
+        assert len(reports) <= 3, reports  # ceil(6 / 2): the finished task is in the third page
+    assert _tokens(stack) == {f"token-stuck-{i}" for i in range(5)}
