@@ -39,7 +39,11 @@ MEDIA = "media-bucket"
         (["s3"], ["JSON object"]),
         ({"source": "s3", "bucket": "someone-elses-bucket"}, ["bucket", "someone-elses-bucket", MEDIA]),
         ({"source": "integration"}, ["integration", "not available"]),
-        ({"source": "connection"}, ["connection", "not available"]),
+        ({"source": "connection"}, ["connection_id", "source_ids"]),
+        ({"source": "connection", "connection_id": "c1", "source_ids": []}, ["source_ids"]),
+        ({"source": "connection", "connection_id": "c1", "source_ids": ["a", "a"]}, ["distinct"]),
+        ({"source": "connection", "connection_id": "c1", "source_ids": ["a"], "prefix": "x/"}, ["prefix", "'s3'"]),
+        ({"source": "s3", "connection_id": "c1"}, ["connection_id", "'connection'"]),
     ],
 )
 def test_a_bad_request_is_refused_naming_what_and_why(raw: Any, names: list[str]) -> None:

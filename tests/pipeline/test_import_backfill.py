@@ -174,13 +174,13 @@ def test_a_malformed_request_file_is_refused_with_its_reason_and_starts_nothing(
 
 
 def test_a_command_for_a_source_not_offered_is_refused_once(pipeline: Pipeline) -> None:
-    run_id = f"connection-{uuid.uuid4().hex[:8]}"
-    start_import(pipeline, run_id, {"source": "connection", "connection_id": "665f0a2c9b1e4d0012a3f7c9"})
+    run_id = f"integration-{uuid.uuid4().hex[:8]}"
+    start_import(pipeline, run_id, {"source": "integration", "integration_id": "665f0a2c9b1e4d0012a3f7c9"})
     ended = wait_for_execution(pipeline, run_id)
     assert ended["status"] == "FAILED"  # the execution says so too (Fail state ImportRequestRejected)
     message = wait_for_import_message(pipeline, run_id)
     assert message["event_type"] == "import.rejected" and message["requested_by"] == "command"
-    assert "not available" in message["error"]["message"] and "connection_id" in message["error"]["message"]
+    assert "not available" in message["error"]["message"] and "integration_id" in message["error"]["message"]
     record = run_record(pipeline, run_id)
     assert record is not None and record["status"] == "REJECTED" and record["execution_arn"] == ended["executionArn"]
     # The failed execution's status event reaches import_finish too (the rule for runs no Catch recorded): it finds the

@@ -11,6 +11,8 @@ from aws_lambda_powertools import Logger
 
 from video_pipeline.clients import Runtime
 from video_pipeline.handler import parse_event
+from video_pipeline.imports.connections import chunks as connection_chunks
+from video_pipeline.imports.connections import follow_chunk, import_chunk, is_chunk
 from video_pipeline.imports.inventory import inventory_objects, open_manifest
 from video_pipeline.imports.models import (
     OUTCOMES,
@@ -124,13 +126,38 @@ def prepare(event: PrepareInput, runtime: Runtime[ImportPrepareSettings]) -> Pre
             execution_arn=event.execution_arn,
         )
         return PrepareOutput(run_id=event.run_id, rejected=True)
+    if request.source == "connection" and settings.twelvelabs_surface != "current":
+        reason = (
+            f"source 'connection' (connections imports) needs the current TwelveLabs surface; this deployment "
+            f"uses {settings.twelvelabs_surface!r} (TwelveLabsSurface)"
+        )
+        reject(
+            runtime.clients.sns,
+            settings.notifications_topic_arn,
+            store,
+            run_id=event.run_id,
+            raw=raw,
+            reason=reason,
+            requested_by=str(requested_by) if requested_by else "command",
+            execution_arn=event.execution_arn,
+        )
+        return PrepareOutput(run_id=event.run_id, rejected=True)
     bucket = request.bucket or settings.media_bucket
+    if request.source == "connection":
+        ref = RequestRef(
+            source="connection",
+            connection_id=request.connection_id,
+            files=len(request.source_ids or []),
+            s3_uri=None,
+        )
+    else:
+        ref = RequestRef(
+            source=request.source, bucket=bucket, prefix=request.prefix, s3_uri=f"s3://{bucket}/{request.prefix}"
+        )
     run = ImportRun(
         run_id=event.run_id,
         status="RUNNING",
-        request=RequestRef(
-            source=request.source, bucket=bucket, prefix=request.prefix, s3_uri=f"s3://{bucket}/{request.prefix}"
-        ),
+        request=ref,
         requested_by=request.requested_by or "command",
         execution_arn=event.execution_arn,
     )
@@ -142,12 +169,15 @@ def prepare(event: PrepareInput, runtime: Runtime[ImportPrepareSettings]) -> Pre
     total = stored.counts.total
     if not stored.manifest:
         skip = [settings.import_request_prefix]
-        entries = (
-            inventory_objects(runtime.s3, inventory, bucket, request.prefix, skip, request.max_items)
-            if inventory is not None
-            else list_objects(runtime.s3, bucket, request.prefix, skip, request.max_items)
-        )
+        if request.source == "connection":
+            entries = connection_chunks(str(request.connection_id), list(request.source_ids or []))
+        elif inventory is not None:
+            entries = inventory_objects(runtime.s3, inventory, bucket, request.prefix, skip, request.max_items)
+        else:
+            entries = list_objects(runtime.s3, bucket, request.prefix, skip, request.max_items)
         total = write_manifest(runtime.s3, settings.results_bucket, manifest_key, entries)
+        if request.source == "connection":
+            total = len(request.source_ids or [])  # files, not chunks
         store.update_run(
             event.run_id,
             {"manifest": f"s3://{settings.results_bucket}/{manifest_key}", "counts": Counts(total=total).model_dump()},
@@ -213,9 +243,21 @@ def follow_started(state: FollowState, runtime: Runtime[ImportItemSettings]) -> 
 
 def import_object(event: ItemInput, runtime: Runtime[ImportItemSettings]) -> ItemOutput:
     """Hand one object to the ingest path (screening, job key, claim, start) and record its outcome once."""
+    store, obj = imports_store(runtime), event.object
+    if is_chunk(obj) and event.error is None:
+        # source connection: a chunk of file ids (posted once, then its assets followed with the same loop)
+        if event.follow is not None:
+            return follow_chunk(event.run_id, obj, event.follow, runtime)
+        return import_chunk(event.run_id, obj, runtime)
     if event.follow is not None:
         return follow_started(event.follow, runtime)
-    store, obj = imports_store(runtime), event.object
+    if event.error is not None and is_chunk(obj):
+        reason = f"{event.error.error}: {cause_message(event.error.cause)}".rstrip(": ")
+        for source_id in obj.source_ids or []:  # files whose outcome is not known yet (the others keep theirs)
+            store.begin_item(event.run_id, obj.bucket, source_id)
+            store.record_item(event.run_id, obj.bucket, source_id, "failed", None, reason)
+        logger.warning("import chunk failed", extra={"run_id": event.run_id, "chunk": obj.key, "reason": reason})
+        return ItemOutput(outcome="failed", detail=reason)
     if event.error is not None:
         reason = f"{event.error.error}: {cause_message(event.error.cause)}".rstrip(": ")
         outcome = store.record_item(event.run_id, obj.bucket, obj.key, "failed", None, reason)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from video_pipeline.models.base import Lenient, Strict, utc_now_iso
 from video_pipeline.models.notifications import ErrorInfo
@@ -23,8 +23,10 @@ def as_outcome(value: object, default: ItemOutcome = "failed") -> ItemOutcome:
 
 NOT_AVAILABLE = {
     "integration": "the classic cloud-to-cloud import (integration) is not available in this version",
-    "connection": "the connections import (connection) is not available in this version",
 }
+S3_FIELDS = ("bucket", "prefix", "max_items", "inventory_manifest")
+CONNECTION_FIELDS = ("connection_id", "source_ids")
+MAX_CONNECTION_FILES = 10_000
 
 
 class ImportRequest(Strict):
@@ -43,6 +45,9 @@ class ImportRequest(Strict):
     # An S3 Inventory report (CSV) of the media bucket instead of a listing: s3://<ImportInventoryBucket>/.../manifest.json
     inventory_manifest: str | None = Field(default=None, pattern=r"^s3://[^/]+/.+manifest\.json$", max_length=2048)
     requested_by: str | None = Field(default=None, max_length=2048)
+    # source `connection` (current surface): the connection and the provider's file ids to import (chunks of 100)
+    connection_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,128}$")
+    source_ids: list[str] | None = Field(default=None, min_length=1, max_length=MAX_CONNECTION_FILES)
 
     @field_validator("source")
     @classmethod
@@ -50,6 +55,34 @@ class ImportRequest(Strict):
         if value in NOT_AVAILABLE:
             raise ValueError(NOT_AVAILABLE[value])
         return value
+
+    @field_validator("source_ids")
+    @classmethod
+    def _distinct_ids(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return value
+        bad = [v for v in value if not 1 <= len(v) <= 1024]
+        if bad:
+            raise ValueError(f"a file id must be 1-1024 characters (got {len(bad)} that are not)")
+        if len(set(value)) != len(value):
+            raise ValueError("file ids must be distinct")
+        return value
+
+    @model_validator(mode="after")
+    def _fields_of_the_source(self) -> ImportRequest:
+        given = {f for f in self.model_fields_set if getattr(self, f) not in (None, "")}  # null / "" = not given
+        if self.source == "connection":
+            missing = [f for f in CONNECTION_FIELDS if getattr(self, f) is None]
+            if missing:
+                raise ValueError(f"source 'connection' needs {' and '.join(missing)}")
+            extra = [f for f in S3_FIELDS if f in given]
+            if extra:
+                raise ValueError(f"source 'connection' takes no {', '.join(extra)} (those are for source 's3')")
+        else:
+            extra = [f for f in CONNECTION_FIELDS if f in given]
+            if extra:
+                raise ValueError(f"source {self.source!r} takes no {', '.join(extra)} (those are for 'connection')")
+        return self
 
 
 class PrepareInput(Lenient):
@@ -76,6 +109,9 @@ class ObjectEntry(Lenient):
     key: str = Field(min_length=1)
     size: int | None = Field(default=None, ge=0)
     etag: str | None = None
+    # source `connection`: the entry is a chunk of file ids of this connection (bucket "connection:<id>")
+    connection_id: str | None = None
+    source_ids: list[str] | None = None
 
 
 class StepError(Lenient):
@@ -149,6 +185,8 @@ class RequestRef(Strict):
     bucket: str | None = None
     prefix: str | None = None
     s3_uri: str | None = None
+    connection_id: str | None = None
+    files: int | None = None  # connection: how many file ids were named
 
 
 class ImportRun(Lenient):

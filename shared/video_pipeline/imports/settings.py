@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from video_pipeline.models.payloads import Surface
 from video_pipeline.settings import FunctionSettings, IngestSettings, NotificationsSetting, ResultsBucketSetting
 
 
@@ -31,6 +32,7 @@ class ImportPrepareSettings(ImportsTableSetting, ResultsBucketSetting, Notificat
     import_max_concurrency: int = Field(ge=1, le=1000)
     import_request_prefix: str = Field(min_length=1)
     import_inventory_bucket: str = ""  # empty: no inventory reports are read
+    twelvelabs_surface: Surface = "current"  # connections imports exist on the current surface only
 
 
 class ImportItemSettings(IngestSettings, ImportsTableSetting):

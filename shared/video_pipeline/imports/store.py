@@ -119,6 +119,17 @@ class ImportsStore:
                 raise
         return self.get_item(run_id, bucket, key) or item
 
+    def note_item(self, run_id: str, bucket: str, key: str, fields: dict[str, Any]) -> None:
+        """Add facts to an object's item without deciding its outcome (e.g. the asset a connection file became)."""
+        names = {f"#f{i}": name for i, name in enumerate(fields)}
+        values = {f":v{i}": value for i, value in enumerate(fields.values())}
+        self._table.update_item(
+            Key={"run_id": run_id, "sk": item_sk(bucket, key)},
+            UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+
     def record_item(
         self, run_id: str, bucket: str, key: str, outcome: ItemOutcome, job_key: str | None, detail: str
     ) -> ItemOutcome:
