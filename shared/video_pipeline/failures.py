@@ -6,6 +6,7 @@ failed indexing task) or EventBridge `Step Functions Execution Status Change` (F
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -14,9 +15,11 @@ from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ValidationError
 
 from video_pipeline.clients import Runtime
+from video_pipeline.errors import InvalidEventError
 from video_pipeline.handler import parse_event
 from video_pipeline.job_keys import job_key_from_execution_name
 from video_pipeline.models.events import ExecutionStatusChangeEvent
+from video_pipeline.models.jobs import JobItem
 from video_pipeline.models.payloads import CaughtError, IndexingOutcome, RecordFailureInput
 from video_pipeline.notifier import announce_once
 from video_pipeline.settings import RecordFailureSettings
@@ -25,6 +28,7 @@ from video_pipeline.store import TERMINAL_STATUSES
 logger = Logger(child=True)
 
 MAX_MESSAGE_CHARS = 2000
+_RUN_SUFFIX = re.compile(r"-r([0-9]+)$")
 _CODE_PREFIX = re.compile(r"^([a-z][a-z0-9_]{2,63}): (.*)$", re.DOTALL)
 # Step Functions' own error names -> our codes.
 _STATES_CODES = {
@@ -33,6 +37,13 @@ _STATES_CODES = {
     "States.Runtime": "state_machine_runtime_error",
     "States.HeartbeatTimeout": "timeout",
 }
+
+
+class RecordFailureFunctionSettings(RecordFailureSettings):
+    """record_failure's settings: the queue an event that can never succeed is parked in at once (the function's
+    on-failure destination, ExecutionEventsDLQ); unset outside the stack (the event then fails like any error)."""
+
+    failure_dead_letter_queue_url: str | None = None
 
 
 class FailureRecord(BaseModel):
@@ -81,9 +92,28 @@ def describe_state(state: dict[str, Any]) -> tuple[str, str]:
     return "pipeline_failed", "the video pipeline failed without an error description"
 
 
+def run_of_execution_name(name: str) -> int:
+    """The run number an execution name carries (`<job_key>` = run 1, `<job_key>-r<run>`); see
+    `job_keys.execution_name`. Raises InvalidEventError for a name this pipeline did not make."""
+    job_key_from_execution_name(name)  # validates the job key part
+    match = _RUN_SUFFIX.search(name)
+    if match is None:
+        if "-" in name:
+            raise InvalidEventError(f"execution name {name!r} has a malformed run suffix")
+        return 1
+    return int(match.group(1))
+
+
 def record_failure_from_state(request: RecordFailureInput, runtime: Runtime[RecordFailureSettings]) -> FailureRecord:
     code, message = describe_state(request.state)
-    return _record(request.job_key, code, message, runtime, execution_arn=request.execution_arn)
+    run: int | None = None
+    if request.execution_arn:
+        try:
+            run = run_of_execution_name(request.execution_arn.rsplit(":", 1)[-1])
+        except InvalidEventError:
+            # The Catch path names its own job; an unusual ARN must not lose the failure: recorded unfenced.
+            logger.warning("execution ARN without a run number", extra={"job_key": request.job_key})
+    return _record(request.job_key, code, message, runtime, run=run)
 
 
 def record_failure_from_execution_event(
@@ -91,12 +121,13 @@ def record_failure_from_execution_event(
 ) -> FailureRecord:
     detail = event.detail
     job_key = job_key_from_execution_name(detail.name)
+    run = run_of_execution_name(detail.name)
     if detail.error:
         code, message = describe_caught(CaughtError(Error=detail.error, Cause=detail.cause))
     else:
         code = f"execution_{detail.status.lower()}"
         message = f"the video-pipeline execution ended {detail.status}"
-    return _record(job_key, code, message, runtime, execution_arn=detail.execution_arn, from_event=True)
+    return _record(job_key, code, message, runtime, run=run)
 
 
 def _record(
@@ -105,30 +136,29 @@ def _record(
     message: str,
     runtime: Runtime[RecordFailureSettings],
     *,
-    execution_arn: str | None,
-    from_event: bool = False,
+    run: int | None,
 ) -> FailureRecord:
+    """FAILED + video.failed, for the run that failed only: the run number comes from the execution's name (the
+    execution ARN on the item is empty while a re-run starts, so it cannot tell an older run's event apart)."""
     jobs = runtime.store.require_jobs()
     current = jobs.require(job_key)
-    if from_event and current.execution_arn and execution_arn and current.execution_arn != execution_arn:
-        # An older run's execution ended: it must not fail the job's current run.
-        logger.info("status event of an older run ignored", extra={"job_key": job_key})
-        return FailureRecord(
-            job_key=job_key,
-            status=current.status,
-            error_code=current.error_code,
-            error_message=current.error_message,
-            announced=False,
+    if run is not None and current.run != run:
+        logger.info(
+            "failure of another run ignored", extra={"job_key": job_key, "event_run": run, "item_run": current.run}
         )
+        return _unchanged(current)
     job = jobs.update(
         job_key,
         status="FAILED",
         stage="failed_at",
         set_fields={"error_code": code[:64], "error_message": message[:MAX_MESSAGE_CHARS]},
         unless_status_in=TERMINAL_STATUSES,
+        only_if_run=run,
     )
     if job is None:
-        job = jobs.require(job_key)  # already terminal: COMPLETED/DELETED stay, FAILED keeps its first cause
+        job = jobs.require(job_key)  # already terminal (COMPLETED/DELETED stay, FAILED keeps its first cause)
+        if run is not None and job.run != run:
+            return _unchanged(job)  # re-run claimed between the read and the write
     announced = False
     if job.status == "FAILED":
         announced = announce_once(runtime.notifier, jobs, "video.failed", job)
@@ -142,8 +172,64 @@ def _record(
     )
 
 
+def _unchanged(job: JobItem) -> FailureRecord:
+    return FailureRecord(
+        job_key=job.job_key,
+        status=job.status,
+        error_code=job.error_code,
+        error_message=job.error_message,
+        announced=False,
+    )
+
+
 def record_failure(event: dict[str, Any], runtime: Runtime[RecordFailureSettings]) -> FailureRecord:
     """Either event `record_failure` receives: an EventBridge execution status change, or the Catch path's state."""
     if "detail-type" in event:
         return record_failure_from_execution_event(parse_event(ExecutionStatusChangeEvent, event), runtime)
     return record_failure_from_state(parse_event(RecordFailureInput, event), runtime)
+
+
+# ---------------------------------------------------------------- poison input: straight to the dead-letter queue
+
+_dead_letter_queues: dict[str, str] = {}
+
+
+@functools.cache
+def _sqs() -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("sqs", config=Config(retries={"mode": "standard", "max_attempts": 5}))
+
+
+def dead_letter_queue_of(source_queue_arn: str) -> str | None:
+    """The URL of the dead-letter queue the source queue's redrive policy names (cached per container); None when it
+    has none. Read from the queue itself, so the function needs no setting that could drift from the template."""
+    if source_queue_arn in _dead_letter_queues:
+        return _dead_letter_queues[source_queue_arn]
+    sqs = _sqs()
+    _, _, _, _, account, name = source_queue_arn.split(":", 5)
+    source_url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=source_url, AttributeNames=["RedrivePolicy"]).get("Attributes", {})
+    if "RedrivePolicy" not in attributes:
+        return None
+    target = str(json.loads(attributes["RedrivePolicy"])["deadLetterTargetArn"])
+    _, _, _, _, dlq_account, dlq_name = target.split(":", 5)
+    url = str(sqs.get_queue_url(QueueName=dlq_name, QueueOwnerAWSAccountId=dlq_account)["QueueUrl"])
+    _dead_letter_queues[source_queue_arn] = url
+    return url
+
+
+def dead_letter(queue_url: str, body: str, reason: str, *, source: str) -> None:
+    """Park an input that can never succeed in `queue_url` with its reason (message attribute `reason`; the alarm on
+    the queue tells an operator), instead of letting it be retried until the queue's own redrive. Logged as an
+    error carrying the reason."""
+    _sqs().send_message(
+        QueueUrl=queue_url,
+        MessageBody=body,
+        MessageAttributes={
+            "reason": {"DataType": "String", "StringValue": reason[:1024] or "invalid input"},
+            "source": {"DataType": "String", "StringValue": source},
+        },
+    )
+    logger.error("poison input dead-lettered", extra={"reason": reason, "source": source, "queue_url": queue_url})

@@ -4,6 +4,7 @@ reconcile sees every pending token within a bounded number of runs."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -276,3 +277,110 @@ def test_reconcile_reaches_a_finished_task_behind_a_backlog_of_stuck_ones(
         reports.append(handler("reconcile").lambda_handler(load_event("reconcile"), context))
         assert len(reports) <= 3, reports  # ceil(6 / 2): the finished task is in the third page
     assert _tokens(stack) == {f"token-stuck-{i}" for i in range(5)}
+
+
+# ---------------------------------------------------------------- poison input
+
+
+def _queue_with_dlq(stack: Stack, name: str) -> tuple[str, str]:
+    """A source queue (its ARN) whose redrive policy names a DLQ (its URL), as template.yaml's IngestQueue."""
+    import json
+    import uuid
+
+    sqs = stack.client("sqs")
+    suffix = uuid.uuid4().hex[:8]
+    dlq_url = sqs.create_queue(QueueName=f"{name}-dlq-{suffix}")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    source_url = sqs.create_queue(
+        QueueName=f"{name}-{suffix}",
+        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})},
+    )["QueueUrl"]
+    source_arn = sqs.get_queue_attributes(QueueUrl=source_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return source_arn, dlq_url
+
+
+def _dead_letters(stack: Stack, queue_url: str) -> list[dict[str, Any]]:
+    reply = stack.client("sqs").receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], WaitTimeSeconds=0
+    )
+    return list(reply.get("Messages", []))
+
+
+def test_a_poison_ingest_record_goes_to_the_dlq_at_once_with_its_reason(
+    stack: Stack, handler: Any, context: Any, samples: Path
+) -> None:
+    from tests.functions.conftest import s3_event, sqs_batch
+
+    source_arn, dlq_url = _queue_with_dlq(stack, "ingest")
+    data = (samples / "videos" / "forest-walk.mp4").read_bytes()
+    put = stack.put("videos/good.mp4", data)
+    good = s3_event(stack.media_bucket, "videos/good.mp4", len(data), put["ETag"].strip('"'))
+    batch = sqs_batch("this is not json", good)
+    for record in batch["Records"]:
+        record["eventSourceARN"] = source_arn
+    assert handler("ingest").lambda_handler(batch, context) == {"batchItemFailures": []}  # acknowledged, not retried
+    [parked] = _dead_letters(stack, dlq_url)
+    assert parked["Body"] == "this is not json"
+    assert "not an S3 Object Created event" in parked["MessageAttributes"]["reason"]["StringValue"]
+    assert len(stack.executions()) == 1  # the good record of the batch went on
+
+
+# ---------------------------------------------------------------- failure delivery: by run number
+
+
+def _status_event(job_key: str, name: str) -> dict[str, Any]:
+    event = load_event("record_failure_execution_status")
+    arn_prefix = event["detail"]["executionArn"].rsplit(":", 1)[0]
+    event["detail"].update(name=name, executionArn=f"{arn_prefix}:{name}")
+    return event
+
+
+def _rerun(stack: Stack, job_key: str, run: int) -> None:
+    """The item as a re-run claim leaves it: run + 1, RECEIVED, no execution ARN yet (the window the ARN guard
+    could not see)."""
+    table = stack.client("dynamodb")
+    table.update_item(
+        TableName=stack.jobs_table,
+        Key={"job_key": {"S": job_key}},
+        UpdateExpression="SET #run = :run, #status = :received REMOVE execution_arn",
+        ExpressionAttributeNames={"#run": "run", "#status": "status"},
+        ExpressionAttributeValues={":run": {"N": str(run)}, ":received": {"S": "RECEIVED"}},
+    )
+
+
+def test_a_failure_event_of_an_older_run_never_fails_the_current_run(
+    stack: Stack, handler: Any, context: Any, samples: Path
+) -> None:
+    from tests.functions.conftest import ingest_video
+
+    job = ingest_video(stack, handler, context, samples / "videos" / "ocean-waves.mp4")
+    key = job["job_key"]
+    _rerun(stack, key, 2)
+    assert [m["event_type"] for m in stack.notifications()] == []  # ingest announces nothing for a video
+    old = handler("record_failure").lambda_handler(_status_event(key, key), context)  # run 1's execution ended
+    assert old["announced"] is False and stack.job(key)["status"] == "RECEIVED"
+    assert [m for m in stack.notifications() if m.get("event_type") == "video.failed"] == []
+    current = handler("record_failure").lambda_handler(_status_event(key, f"{key}-r2"), context)
+    assert current["announced"] is True and current["status"] == "FAILED"
+    item = stack.job(key)
+    assert item["status"] == "FAILED" and int(item["run"]) == 2
+    assert len([m for m in stack.notifications() if m.get("event_type") == "video.failed"]) == 1
+
+
+@pytest.mark.parametrize("name", ["not-a-job-key", "0123456789abcdef0123456789abcdef01234567-rX"])
+def test_a_foreign_execution_event_goes_to_the_dlq_at_once(
+    stack: Stack, handler: Any, context: Any, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    from video_pipeline.clients import reset_runtimes
+
+    sqs = stack.client("sqs")
+    import uuid
+
+    dlq_url = sqs.create_queue(QueueName=f"execution-events-dlq-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    monkeypatch.setenv("FAILURE_DEAD_LETTER_QUEUE_URL", dlq_url)
+    reset_runtimes()
+    event = _status_event("x", name)
+    assert handler("record_failure").lambda_handler(event, context) is None  # acknowledged: no Lambda retry
+    [parked] = _dead_letters(stack, dlq_url)
+    assert json.loads(parked["Body"]) == event
+    assert "execution name" in parked["MessageAttributes"]["reason"]["StringValue"]
