@@ -26,6 +26,8 @@ from video_pipeline.settings import IngestSettings
 logger = Logger(child=True)
 
 EMBED_V2_MODEL = "marengo3.0"
+# HeadObject has no body: a missing key or version is a bare status code.
+_MISSING_CODES = {"404", "NoSuchKey", "NotFound", "NoSuchVersion", "403", "AccessDenied", "Forbidden"}
 
 Outcome = Literal["ignored", "rejected", "started", "duplicate", "embedded", "embedding_failed"]
 
@@ -47,7 +49,69 @@ def process_message_body(body: str, runtime: Runtime[IngestSettings]) -> list[In
         return []
     if event.action != "created":
         raise InvalidEventError(f"ingest got an object {event.action} event; it belongs to object_removed")
-    return [process_object(obj, runtime) for obj in event.objects]
+    literal_keys = _literal_keys(body, len(event.objects))
+    results: list[IngestResult] = []
+    for obj, literal in zip(event.objects, literal_keys, strict=True):
+        located = locate_object(obj, literal, runtime)
+        results.append(located if isinstance(located, IngestResult) else process_object(located, runtime))
+    return results
+
+
+def _literal_keys(body: str, count: int) -> list[str | None]:
+    """The keys exactly as the event carries them (before any URL-decoding), in the order of its objects."""
+    payload = json.loads(body)
+    raw: list[Any]
+    if "Records" in payload:
+        raw = [((record.get("s3") or {}).get("object") or {}).get("key") for record in payload["Records"]]
+    else:
+        raw = [((payload.get("detail") or {}).get("object") or {}).get("key")]
+    if len(raw) != count:
+        return [None] * count
+    return [key if isinstance(key, str) and key else None for key in raw]
+
+
+def locate_object(
+    obj: S3ObjectRef, literal_key: str | None, runtime: Runtime[IngestSettings]
+) -> S3ObjectRef | IngestResult:
+    """The object under whichever form of its key exists: S3 documents URL-encoded keys for bucket notifications,
+    but not for EventBridge, so the literal key is tried first, then the decoded one (`obj.key`). Costs one
+    HeadObject per form only when the two differ (a key with `+`, `%` or an encoded character). An object found
+    under neither is recorded (REJECTED `object_not_found`, announced and counted like every rejection), never
+    dropped silently. With an etag in the event, a form holding other content (`a+b` and `a b` both exist) does
+    not count as found."""
+    candidates = [key for key in dict.fromkeys((literal_key, obj.key)) if key]
+    if len(candidates) < 2:
+        return obj  # nothing to choose between: screening reads it (and ignores an object deleted since)
+    tried: list[str] = []
+    for key in candidates:
+        candidate = obj.model_copy(update={"key": key})
+        etag = _current_etag(candidate, runtime)
+        if etag is not None and (obj.etag is None or etag == obj.etag):
+            return candidate
+        tried.append(key)
+    job_key = job_key_for(obj)
+    message = (
+        f"s3://{obj.bucket}: no object under the event's key, neither as given nor URL-decoded "
+        f"(tried {', '.join(repr(k) for k in tried)}{', version ' + obj.version_id if obj.version_id else ''})"
+    )
+    logger.warning("object not found under any form of its key", extra={"job_key": job_key, "tried": tried})
+    return _reject(obj, job_key, Screening("reject", code="object_not_found", message=message), runtime)
+
+
+def _current_etag(obj: S3ObjectRef, runtime: Runtime[IngestSettings]) -> str | None:
+    """The etag of the object (version) under `obj.key`; None when there is none."""
+    params: dict[str, Any] = {"Bucket": obj.bucket, "Key": obj.key}
+    if obj.version_id:
+        params["VersionId"] = obj.version_id
+    try:
+        head = runtime.s3.head_object(**params)
+    except ClientError as exc:
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if status in (400, 403, 404) or exc.response.get("Error", {}).get("Code") in _MISSING_CODES:
+            # 403 is S3's answer for a missing key without s3:ListBucket; 400 for a malformed version id.
+            return None
+        raise  # throttling / 5xx: the record is retried
+    return str(head.get("ETag", "")).strip('"')
 
 
 def video_models(runtime: Runtime[IngestSettings]) -> list[str]:

@@ -205,9 +205,10 @@ def test_images_and_audio_are_embedded_directly(
 
 
 def test_sample_event_file_is_a_valid_ingest_event(stack: Stack, handler: Any, context: Any) -> None:
-    # events/ingest.json names an object that does not exist here: screening finds it gone and ignores it.
+    # events/ingest.json names an object that does not exist here, under neither form of its (URL-encoded) key:
+    # recorded as such (REJECTED object_not_found), never dropped silently.
     s3 = stack.client("s3")
     if "media-bucket" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
         s3.create_bucket(Bucket="media-bucket")
     assert handler("ingest").lambda_handler(load_event("ingest"), context) == {"batchItemFailures": []}
-    assert stack.jobs() == []
+    assert [(j["status"], j["error_code"]) for j in stack.jobs()] == [("REJECTED", "object_not_found")]

@@ -384,3 +384,65 @@ def test_a_foreign_execution_event_goes_to_the_dlq_at_once(
     [parked] = _dead_letters(stack, dlq_url)
     assert json.loads(parked["Body"]) == event
     assert "execution name" in parked["MessageAttributes"]["reason"]["StringValue"]
+
+
+# ---------------------------------------------------------------- keys, whatever their characters
+
+
+def _created(stack: Stack, key: str, data: bytes, *, event_key: str) -> dict[str, Any]:
+    """Upload `key`; the Object Created event names it as `event_key` (as given: encoded or not)."""
+    from tests.functions.conftest import s3_event
+
+    put = stack.put(key, data)
+    event = s3_event(stack.media_bucket, key, len(data), put["ETag"].strip('"'))
+    event["detail"]["object"]["key"] = event_key
+    return event
+
+
+@pytest.mark.parametrize(
+    ("key", "event_key"),
+    [
+        ("videos/a+b.mp4", "videos/a%2Bb.mp4"),  # URL-encoded, as S3 notifications are documented
+        ("videos/a+b.mp4", "videos/a+b.mp4"),  # literal (EventBridge documents no encoding): the decoded form is wrong
+        ("videos/été 100%.mp4", "videos/%C3%A9t%C3%A9+100%25.mp4"),
+        ("videos/a b.mp4", "videos/a+b.mp4"),
+    ],
+)
+def test_the_object_is_found_whether_or_not_its_key_is_url_encoded(
+    stack: Stack, handler: Any, context: Any, samples: Path, key: str, event_key: str
+) -> None:
+    from tests.functions.conftest import sqs_batch
+
+    event = _created(stack, key, (samples / "videos" / "forest-walk.mp4").read_bytes(), event_key=event_key)
+    assert handler("ingest").lambda_handler(sqs_batch(event), context) == {"batchItemFailures": []}
+    [job] = stack.jobs()
+    assert job["key"] == key and job["status"] == "RECEIVED" and job.get("execution_arn")
+
+
+def test_the_right_object_when_both_forms_of_the_key_exist(
+    stack: Stack, handler: Any, context: Any, samples: Path
+) -> None:
+    from tests.functions.conftest import sqs_batch
+
+    stack.put("videos/a+b.mp4", (samples / "videos" / "ocean-waves.mp4").read_bytes())  # another object
+    event = _created(
+        stack, "videos/a b.mp4", (samples / "videos" / "forest-walk.mp4").read_bytes(), event_key="videos/a+b.mp4"
+    )
+    handler("ingest").lambda_handler(sqs_batch(event), context)
+    [job] = stack.jobs()
+    assert job["key"] == "videos/a b.mp4"  # the etag named by the event decides
+
+
+def test_an_object_found_under_no_form_of_its_key_is_recorded_and_announced(
+    stack: Stack, handler: Any, context: Any, samples: Path
+) -> None:
+    from tests.functions.conftest import sqs_batch
+
+    event = _created(stack, "videos/x.mp4", (samples / "videos" / "forest-walk.mp4").read_bytes(), event_key="v/a+b")
+    assert handler("ingest").lambda_handler(sqs_batch(event), context) == {"batchItemFailures": []}
+    [job] = stack.jobs()
+    assert job["status"] == "REJECTED" and job["error_code"] == "object_not_found"
+    assert "'v/a+b'" in job["error_message"] and "'v/a b'" in job["error_message"]
+    [message] = stack.notifications()
+    assert message["event_type"] == "video.rejected"
+    assert stack.executions() == []
