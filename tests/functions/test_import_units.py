@@ -38,7 +38,9 @@ MEDIA = "media-bucket"
         ({"source": "s3", "max_items": 0}, ["max_items"]),
         (["s3"], ["JSON object"]),
         ({"source": "s3", "bucket": "someone-elses-bucket"}, ["bucket", "someone-elses-bucket", MEDIA]),
-        ({"source": "integration"}, ["integration", "not available"]),
+        ({"source": "integration"}, ["integration_id"]),
+        ({"source": "integration", "integration_id": "i1", "prefix": "x/"}, ["prefix", "'s3'"]),
+        ({"source": "integration", "integration_id": "i1", "incremental_import": "maybe"}, ["incremental_import"]),
         ({"source": "connection"}, ["connection_id", "source_ids"]),
         ({"source": "connection", "connection_id": "c1", "source_ids": []}, ["source_ids"]),
         ({"source": "connection", "connection_id": "c1", "source_ids": ["a", "a"]}, ["distinct"]),
@@ -374,7 +376,9 @@ def test_imports_run_the_upload_path_with_its_settings_and_the_schedule_is_off_b
     resources, parameters = template["Resources"], template["Parameters"]
     ingest = resources["IngestFunction"]["Properties"]["Environment"]["Variables"]
     item = resources["ImportItemFunction"]["Properties"]["Environment"]["Variables"]
-    assert {k: v for k, v in item.items() if k != "IMPORTS_TABLE"} == ingest  # the same ingest, nothing else
+    # the same ingest, plus the imports table and the media bucket (an integration's files must be objects of it)
+    assert {k: v for k, v in item.items() if k not in ("IMPORTS_TABLE", "MEDIA_BUCKET")} == ingest
+    assert item["MEDIA_BUCKET"] == {"Ref": "MediaBucket"}
     assert {"Ref": "ImportRequestPrefix"} in ingest["IGNORE_PREFIXES"]["Fn::Join"][1]  # requests are not media
     assert parameters["ImportSchedule"]["Default"] == ""
     scheduled = resources["ImportPipeline"]["Properties"]["Events"]["Scheduled"]["Properties"]

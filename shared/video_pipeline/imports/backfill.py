@@ -13,6 +13,8 @@ from video_pipeline.clients import Runtime
 from video_pipeline.handler import parse_event
 from video_pipeline.imports.connections import chunks as connection_chunks
 from video_pipeline.imports.connections import follow_chunk, import_chunk, is_chunk
+from video_pipeline.imports.integration import follow_import, is_integration, start_import
+from video_pipeline.imports.integration import manifest_entry as integration_entry
 from video_pipeline.imports.inventory import inventory_objects, open_manifest
 from video_pipeline.imports.models import (
     OUTCOMES,
@@ -45,7 +47,7 @@ from video_pipeline.imports.settings import (
     ImportPrepareSettings,
     ImportsTableSetting,
 )
-from video_pipeline.imports.store import ImportsStore
+from video_pipeline.imports.store import ImportsStore, IntegrationLock
 from video_pipeline.ingest import IngestResult, process_object
 from video_pipeline.models.events import ExecutionStatusChangeEvent, S3ObjectRef
 
@@ -126,11 +128,8 @@ def prepare(event: PrepareInput, runtime: Runtime[ImportPrepareSettings]) -> Pre
             execution_arn=event.execution_arn,
         )
         return PrepareOutput(run_id=event.run_id, rejected=True)
-    if request.source == "connection" and settings.twelvelabs_surface != "current":
-        reason = (
-            f"source 'connection' (connections imports) needs the current TwelveLabs surface; this deployment "
-            f"uses {settings.twelvelabs_surface!r} (TwelveLabsSurface)"
-        )
+    reason = _refusal(request, event.run_id, settings, store)
+    if reason:
         reject(
             runtime.clients.sns,
             settings.notifications_topic_arn,
@@ -143,7 +142,9 @@ def prepare(event: PrepareInput, runtime: Runtime[ImportPrepareSettings]) -> Pre
         )
         return PrepareOutput(run_id=event.run_id, rejected=True)
     bucket = request.bucket or settings.media_bucket
-    if request.source == "connection":
+    if request.source == "integration":
+        ref = RequestRef(source="integration", integration_id=request.integration_id, index_id=request.index_id)
+    elif request.source == "connection":
         ref = RequestRef(
             source="connection",
             connection_id=request.connection_id,
@@ -169,7 +170,18 @@ def prepare(event: PrepareInput, runtime: Runtime[ImportPrepareSettings]) -> Pre
     total = stored.counts.total
     if not stored.manifest:
         skip = [settings.import_request_prefix]
-        if request.source == "connection":
+        if request.source == "integration":
+            entries = iter(
+                [
+                    integration_entry(
+                        str(request.integration_id),
+                        request.index_id,
+                        bool(request.incremental_import),
+                        bool(request.retry_failed),
+                    )
+                ]
+            )
+        elif request.source == "connection":
             entries = connection_chunks(str(request.connection_id), list(request.source_ids or []))
         elif inventory is not None:
             entries = inventory_objects(runtime.s3, inventory, bucket, request.prefix, skip, request.max_items)
@@ -178,6 +190,8 @@ def prepare(event: PrepareInput, runtime: Runtime[ImportPrepareSettings]) -> Pre
         total = write_manifest(runtime.s3, settings.results_bucket, manifest_key, entries)
         if request.source == "connection":
             total = len(request.source_ids or [])  # files, not chunks
+        elif request.source == "integration":
+            total = 0  # the files are known once the import started (finish counts them)
         store.update_run(
             event.run_id,
             {"manifest": f"s3://{settings.results_bucket}/{manifest_key}", "counts": Counts(total=total).model_dump()},
@@ -191,6 +205,35 @@ def prepare(event: PrepareInput, runtime: Runtime[ImportPrepareSettings]) -> Pre
         total=total,
         max_concurrency=settings.import_max_concurrency,
     )
+
+
+# The lock of a classic import outlives the run's execution (48 h) by an hour: a run that ended without releasing it
+# (a crash of finish, an execution deleted) blocks the integration at most that long.
+INTEGRATION_LOCK_SECONDS = 49 * 3600
+
+
+def _refusal(request: Any, run_id: str, settings: ImportPrepareSettings, store: ImportsStore) -> str | None:
+    """Why this deployment cannot run a valid request now, or None. An integration import takes the integration's
+    lock here (re-entrant for this run): a second import of the same integration is refused, naming the run."""
+    if request.source == "connection" and settings.twelvelabs_surface != "current":
+        return (
+            f"source 'connection' (connections imports) needs the current TwelveLabs surface; this deployment "
+            f"uses {settings.twelvelabs_surface!r} (TwelveLabsSurface)"
+        )
+    if request.source == "integration":
+        if settings.twelvelabs_surface != "classic":
+            return (
+                f"source 'integration' (the cloud-to-cloud import) exists on the classic TwelveLabs surface only; this "
+                f"deployment uses {settings.twelvelabs_surface!r} (TwelveLabsSurface)"
+            )
+        lock = IntegrationLock(store.table, INTEGRATION_LOCK_SECONDS)
+        taken, holder = lock.acquire(str(request.integration_id), run_id)
+        if not taken:
+            return (
+                f"integration {request.integration_id} is busy: import run {holder} is running (TwelveLabs runs one "
+                "import per integration); send the request again when that run has ended"
+            )
+    return None
 
 
 # ---------------------------------------------------------------- one object
@@ -244,6 +287,11 @@ def follow_started(state: FollowState, runtime: Runtime[ImportItemSettings]) -> 
 def import_object(event: ItemInput, runtime: Runtime[ImportItemSettings]) -> ItemOutput:
     """Hand one object to the ingest path (screening, job key, claim, start) and record its outcome once."""
     store, obj = imports_store(runtime), event.object
+    if is_integration(obj) and event.error is None:
+        # source integration: the run's one import (started once, then followed with the same loop)
+        if event.follow is not None:
+            return follow_import(event.run_id, obj, event.follow, runtime)
+        return start_import(event.run_id, obj, runtime)
     if is_chunk(obj) and event.error is None:
         # source connection: a chunk of file ids (posted once, then its assets followed with the same loop)
         if event.follow is not None:
@@ -303,6 +351,8 @@ def _tally(store: ImportsStore, run_id: str, out: Any) -> tuple[Counts, list[Ite
     problems: list[ItemProblem] = []
     first = True
     for item in store.items(run_id):
+        if "videos_json" in item:
+            continue  # the run's own bookkeeping (an integration import's answer), not an object
         outcome = str(item.get("outcome") or "failed")
         detail = str(item.get("detail") or ("no outcome recorded" if not item.get("outcome") else ""))
         counts[outcome] = counts.get(outcome, 0) + 1
@@ -350,6 +400,9 @@ def finish(event: FinishInput, runtime: Runtime[ImportFinishSettings]) -> Import
         run = (
             store.update_run(event.run_id, fields, only_if_status_in=("RUNNING",)) or store.get_run(event.run_id) or run
         )
+    if run.request.source == "integration" and run.request.integration_id and run.status != "RUNNING":
+        # The integration is free for the next import (a no-op if this run never held it, or released it already).
+        IntegrationLock(store.table, INTEGRATION_LOCK_SECONDS).release(run.request.integration_id, run.run_id)
     logger.info(
         "import finished", extra={"run_id": run.run_id, "status": run.status, "counts": run.counts.model_dump()}
     )

@@ -21,11 +21,12 @@ def as_outcome(value: object, default: ItemOutcome = "failed") -> ItemOutcome:
     return next((outcome for outcome in OUTCOMES if value == outcome), default)
 
 
-NOT_AVAILABLE = {
-    "integration": "the classic cloud-to-cloud import (integration) is not available in this version",
-}
+NOT_AVAILABLE: dict[str, str] = {}  # sources a version does not offer yet (a request naming one is refused)
 S3_FIELDS = ("bucket", "prefix", "max_items", "inventory_manifest")
 CONNECTION_FIELDS = ("connection_id", "source_ids")
+INTEGRATION_FIELDS = ("integration_id", "index_id", "incremental_import", "retry_failed")
+SOURCE_FIELDS = {"s3": S3_FIELDS, "connection": CONNECTION_FIELDS, "integration": INTEGRATION_FIELDS}
+REQUIRED_FIELDS = {"s3": (), "connection": CONNECTION_FIELDS, "integration": ("integration_id",)}
 MAX_CONNECTION_FILES = 10_000
 
 
@@ -48,6 +49,11 @@ class ImportRequest(Strict):
     # source `connection` (current surface): the connection and the provider's file ids to import (chunks of 100)
     connection_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,128}$")
     source_ids: list[str] | None = Field(default=None, min_length=1, max_length=MAX_CONNECTION_FILES)
+    # source `integration` (classic surface): the integration, the index (default: the pipeline's), the API's options
+    integration_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,128}$")
+    index_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,128}$")
+    incremental_import: bool | None = None
+    retry_failed: bool | None = None
 
     @field_validator("source")
     @classmethod
@@ -71,17 +77,13 @@ class ImportRequest(Strict):
     @model_validator(mode="after")
     def _fields_of_the_source(self) -> ImportRequest:
         given = {f for f in self.model_fields_set if getattr(self, f) not in (None, "")}  # null / "" = not given
-        if self.source == "connection":
-            missing = [f for f in CONNECTION_FIELDS if getattr(self, f) is None]
-            if missing:
-                raise ValueError(f"source 'connection' needs {' and '.join(missing)}")
-            extra = [f for f in S3_FIELDS if f in given]
+        missing = [f for f in REQUIRED_FIELDS[self.source] if getattr(self, f) is None]
+        if missing:
+            raise ValueError(f"source {self.source!r} needs {' and '.join(missing)}")
+        for other, fields in SOURCE_FIELDS.items():
+            extra = [f for f in fields if f in given and f not in SOURCE_FIELDS[self.source]]
             if extra:
-                raise ValueError(f"source 'connection' takes no {', '.join(extra)} (those are for source 's3')")
-        else:
-            extra = [f for f in CONNECTION_FIELDS if f in given]
-            if extra:
-                raise ValueError(f"source {self.source!r} takes no {', '.join(extra)} (those are for 'connection')")
+                raise ValueError(f"source {self.source!r} takes no {', '.join(extra)} (those are for {other!r})")
         return self
 
 
@@ -112,6 +114,11 @@ class ObjectEntry(Lenient):
     # source `connection`: the entry is a chunk of file ids of this connection (bucket "connection:<id>")
     connection_id: str | None = None
     source_ids: list[str] | None = None
+    # source `integration`: the entry is the run's one import (bucket "integration:<id>")
+    integration_id: str | None = None
+    index_id: str | None = None
+    incremental_import: bool | None = None
+    retry_failed: bool | None = None
 
 
 class StepError(Lenient):
@@ -187,6 +194,8 @@ class RequestRef(Strict):
     s3_uri: str | None = None
     connection_id: str | None = None
     files: int | None = None  # connection: how many file ids were named
+    integration_id: str | None = None
+    index_id: str | None = None
 
 
 class ImportRun(Lenient):

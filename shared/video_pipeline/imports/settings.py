@@ -35,8 +35,9 @@ class ImportPrepareSettings(ImportsTableSetting, ResultsBucketSetting, Notificat
     twelvelabs_surface: Surface = "current"  # connections imports exist on the current surface only
 
 
-class ImportItemSettings(IngestSettings, ImportsTableSetting):
-    """`import_item`: the ingest settings (it runs the upload's ingest path) and the imports table."""
+class ImportItemSettings(IngestSettings, ImportsTableSetting, MediaBucketSetting):
+    """`import_item`: the ingest settings (it runs the upload's ingest path), the imports table and the media bucket
+    (an integration's imported files must be objects of it)."""
 
 
 class ImportFinishSettings(ImportsTableSetting, ResultsBucketSetting, NotificationsSetting):

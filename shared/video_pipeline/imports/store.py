@@ -45,6 +45,10 @@ class ImportsStore:
     def __init__(self, table: Any) -> None:
         self._table = table
 
+    @property
+    def table(self) -> Any:
+        return self._table
+
     # ------------------------------------------------------------ the run record
 
     def get_run(self, run_id: str) -> ImportRun | None:
