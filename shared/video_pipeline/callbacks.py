@@ -6,14 +6,15 @@ import json
 import math
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from video_pipeline.clients import Runtime, remaining_invocation_seconds
 from video_pipeline.errors import ConfigurationError
+from video_pipeline.failures import fail_job, record_execution_end
 from video_pipeline.indexing import (
     STALE_TOKEN_ERRORS,
     TERMINAL_TASK_STATUSES,
@@ -21,7 +22,13 @@ from video_pipeline.indexing import (
     resolve_task,
 )
 from video_pipeline.models.events import FunctionUrlRequest, FunctionUrlResponse
-from video_pipeline.settings import CallbacksTableSetting, ReconcileSettings, WebhookSettings
+from video_pipeline.models.jobs import JobItem, JobStatus
+from video_pipeline.settings import (
+    CallbacksTableSetting,
+    ReconcileSettings,
+    RecordFailureSettings,
+    WebhookSettings,
+)
 
 logger = Logger(child=True)
 
@@ -125,6 +132,19 @@ def _in_progress_seconds() -> int:
     return max(1, math.ceil(remaining) + IN_PROGRESS_MARGIN_SECONDS)
 
 
+class ReconcileFunctionSettings(ReconcileSettings, RecordFailureSettings):
+    """reconcile: the token walk, plus the jobs left behind without a token (failed and announced like
+    record_failure does, hence its table and topic)."""
+
+    # A non-terminal job untouched for this long, with no token, is checked (longer than an ingest's SQS retries).
+    reconcile_orphan_after_seconds: int = Field(default=3600, ge=60)
+
+
+# Non-terminal states a job can be left in when its token or its status event is lost.
+ORPHAN_STATUSES: tuple[JobStatus, ...] = ("RECEIVED", "INDEXING", "ANALYZING")
+ENDED_EXECUTION = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+
 @dataclass
 class ReconcileReport:
     checked: int = 0
@@ -133,6 +153,7 @@ class ReconcileReport:
     dropped_stale: int = 0
     errors: int = 0
     wrapped: bool = False  # this run reached the newest pending token: the next one starts from the oldest
+    orphans_failed: int = 0  # non-terminal jobs without a token whose execution had ended (or never started)
 
 
 def reconcile(runtime: Runtime[ReconcileSettings], *, now: float | None = None) -> ReconcileReport:
@@ -188,6 +209,8 @@ def reconcile(runtime: Runtime[ReconcileSettings], *, now: float | None = None) 
             report.errors += 1
     callbacks.save_cursor(next_cursor)
     report.wrapped = next_cursor is None
+    if isinstance(settings, ReconcileFunctionSettings):
+        _reconcile_orphans(cast("Runtime[ReconcileFunctionSettings]", runtime), now=now, report=report)
     logger.info("reconcile done", extra=asdict(report))
     return report
 
@@ -198,3 +221,55 @@ def _fail_token(runtime: Runtime[CallbacksTableSetting], task_token: str, code: 
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") not in STALE_TOKEN_ERRORS:
             raise
+
+
+def _reconcile_orphans(
+    runtime: Runtime[ReconcileFunctionSettings], *, now: float | None, report: ReconcileReport
+) -> None:
+    """Non-terminal jobs no token will ever move: their execution ended (its status event lost or parked) or never
+    started (an ingest that gave up). Each is failed with the reason and announced once; a job whose execution
+    still runs is left to it (its own timeouts bound it). At most RECONCILE_MAX_TOKENS per state per run."""
+    from datetime import UTC, datetime
+
+    settings = runtime.settings
+    jobs = runtime.store.require_jobs()
+    callbacks = runtime.store.require_callbacks()
+    moment = time.time() if now is None else now
+    # The items' own format (utc_now_iso), so the string comparison on the index is chronological.
+    before = datetime.fromtimestamp(moment - settings.reconcile_orphan_after_seconds, UTC).strftime(
+        "%Y-%m-%dT%H:%M:%S.%fZ"
+    )
+    for status in ORPHAN_STATUSES:
+        for job in jobs.not_updated_since(status, before, settings.reconcile_max_tokens):
+            waiting = [i for i in (job.tl_task_id, job.tl_indexed_asset_id) if i]
+            if any(callbacks.get_token(task_id) is not None for task_id in waiting):
+                continue  # the token walk resumes it
+            try:
+                if _fail_orphan(job, runtime):
+                    report.orphans_failed += 1
+            except Exception:
+                logger.exception("reconcile could not settle a job without a token", extra={"job_key": job.job_key})
+                report.errors += 1
+
+
+def _fail_orphan(job: JobItem, runtime: Runtime[ReconcileFunctionSettings]) -> bool:
+    if not job.execution_arn:
+        if job.status != "RECEIVED":
+            return False
+        fail_job(job, "ingest_incomplete", "the object's ingest never finished (its event was dead-lettered)", runtime)
+        return True
+    try:
+        execution = runtime.sfn.describe_execution(executionArn=job.execution_arn)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ExecutionDoesNotExist":
+            raise
+        execution = {"status": "ABORTED", "error": "ExecutionDoesNotExist", "cause": "the execution no longer exists"}
+    status = str(execution.get("status"))
+    if status not in ENDED_EXECUTION:
+        return False
+    if status == "SUCCEEDED":
+        logger.error("execution succeeded but the job is not terminal", extra={"job_key": job.job_key})
+        return False
+    record_execution_end(job, status, execution.get("error"), execution.get("cause"), runtime)
+    logger.warning("job without a token failed", extra={"job_key": job.job_key, "execution_status": status})
+    return True

@@ -20,6 +20,7 @@ from video_pipeline.handler import parse_event
 from video_pipeline.job_keys import job_key_from_execution_name
 from video_pipeline.models.events import ExecutionStatusChangeEvent
 from video_pipeline.models.jobs import JobItem
+from video_pipeline.models.notifications import EventType
 from video_pipeline.models.payloads import CaughtError, IndexingOutcome, RecordFailureInput
 from video_pipeline.notifier import announce_once
 from video_pipeline.settings import RecordFailureSettings
@@ -130,6 +131,24 @@ def record_failure_from_execution_event(
     return _record(job_key, code, message, runtime, run=run)
 
 
+def record_execution_end(
+    job: JobItem, status: str, error: str | None, cause: str | None, runtime: Runtime[RecordFailureSettings]
+) -> FailureRecord:
+    """An execution of `job`'s run ended without the job reaching a terminal state (its status event was lost or
+    parked): the same record as for the status event."""
+    if error:
+        code, message = describe_caught(CaughtError(Error=error, Cause=cause))
+    else:
+        code = f"execution_{status.lower()}"
+        message = f"the video-pipeline execution ended {status}"
+    return _record(job.job_key, code, message, runtime, run=job.run)
+
+
+def fail_job(job: JobItem, code: str, message: str, runtime: Runtime[RecordFailureSettings]) -> FailureRecord:
+    """FAILED with `code` for this run of the job, announced once (`embedding.failed` for images and audio)."""
+    return _record(job.job_key, code, message, runtime, run=job.run)
+
+
 def _record(
     job_key: str,
     code: str,
@@ -161,7 +180,8 @@ def _record(
             return _unchanged(job)  # re-run claimed between the read and the write
     announced = False
     if job.status == "FAILED":
-        announced = announce_once(runtime.notifier, jobs, "video.failed", job)
+        event_type: EventType = "embedding.failed" if job.kind in ("image", "audio") else "video.failed"
+        announced = announce_once(runtime.notifier, jobs, event_type, job)
     logger.info("failure recorded", extra={"job_key": job_key, "status": job.status, "error_code": job.error_code})
     return FailureRecord(
         job_key=job_key,

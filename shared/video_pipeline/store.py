@@ -83,6 +83,15 @@ class JobsStore:
         jobs = [self.get(key) for key in dict.fromkeys(keys)]
         return [job for job in jobs if job is not None]
 
+    def not_updated_since(self, status: JobStatus, before_iso: str, limit: int) -> list[JobItem]:
+        """Jobs in `status` last updated before `before_iso`, oldest first, at most `limit` (GSI `by-status`)."""
+        page = self._table.query(
+            IndexName="by-status",
+            KeyConditionExpression=Key("status").eq(status) & Key("updated_at").lt(before_iso),
+            Limit=limit,
+        )
+        return [JobItem.model_validate(_from_dynamo(item)) for item in page.get("Items", [])]
+
     # ------------------------------------------------------------ claim
 
     def claim(self, job: JobItem) -> ClaimResult:

@@ -446,3 +446,56 @@ def test_an_object_found_under_no_form_of_its_key_is_recorded_and_announced(
     [message] = stack.notifications()
     assert message["event_type"] == "video.rejected"
     assert stack.executions() == []
+
+
+# ---------------------------------------------------------------- reconcile: non-terminal jobs without a token
+
+
+def _age(stack: Stack, job_key: str, seconds: int) -> None:
+    """Move the job's last update `seconds` into the past (instead of waiting)."""
+    from datetime import UTC, datetime
+
+    then = datetime.fromtimestamp(time.time() - seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    stack.client("dynamodb").update_item(
+        TableName=stack.jobs_table,
+        Key={"job_key": {"S": job_key}},
+        UpdateExpression="SET updated_at = :then",
+        ExpressionAttributeValues={":then": {"S": then}},
+    )
+
+
+def test_reconcile_fails_a_job_whose_execution_ended_without_a_token_or_status_event(
+    stack: Stack, handler: Any, context: Any, samples: Path
+) -> None:
+    from tests.functions.conftest import ingest_video
+
+    ended = ingest_video(stack, handler, context, samples / "videos" / "ocean-waves.mp4", key="videos/ended.mp4")
+    running = ingest_video(stack, handler, context, samples / "videos" / "forest-walk.mp4", key="videos/running.mp4")
+    young = ingest_video(stack, handler, context, samples / "videos" / "city-traffic.mov", key="videos/young.mov")
+    stack.client("stepfunctions").stop_execution(executionArn=ended["execution_arn"], error="Killed", cause="test")
+    stack.client("stepfunctions").stop_execution(executionArn=young["execution_arn"], error="Killed", cause="test")
+    for job in (ended, running):
+        _age(stack, job["job_key"], 7200)  # its status event was lost two hours ago
+    stack.notifications()
+    report = handler("reconcile").lambda_handler(load_event("reconcile"), context)
+    assert report["orphans_failed"] == 1 and report["errors"] == 0
+    failed = stack.job(ended["job_key"])
+    assert failed is not None and failed["status"] == "FAILED"
+    assert failed["error_code"] in ("killed", "execution_aborted")  # AWS names the stop's error; moto omits it
+    assert stack.job(running["job_key"])["status"] == "RECEIVED"  # its execution still runs: left to it
+    assert stack.job(young["job_key"])["status"] == "RECEIVED"  # not old enough yet
+    assert [(m["event_type"], m["job_key"]) for m in stack.notifications()] == [("video.failed", ended["job_key"])]
+    again = handler("reconcile").lambda_handler(load_event("reconcile"), context)
+    assert again["orphans_failed"] == 0 and stack.notifications() == []
+
+
+def test_reconcile_leaves_a_job_whose_token_is_stored_to_the_token_walk(
+    stack: Stack, handler: Any, context: Any, samples: Path
+) -> None:
+    job, task_id = _parked_task(stack, handler, context, samples, "token-o")
+    stack.client("stepfunctions").stop_execution(executionArn=job["execution_arn"])
+    _age(stack, job["job_key"], 7200)
+    parked = stack.job(job["job_key"])
+    assert parked is not None and parked["tl_task_id"] == task_id
+    report = handler("reconcile").lambda_handler(load_event("reconcile"), context)
+    assert report["orphans_failed"] == 0
