@@ -451,3 +451,20 @@ def test_an_indexed_entry_skips_indexing_and_reuses_the_enrichment() -> None:
 def test_an_execution_input_that_cannot_enter_is_refused(fields: dict[str, Any], reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         _execution_input(**fields)
+
+
+def test_the_command_builds_the_request_of_each_source() -> None:
+    from video_pipeline.imports.cli import _request, default_run_id, parser
+
+    def request(*argv: str) -> dict[str, Any]:
+        built = _request(parser().parse_args(["start", *argv]))
+        validate_request(dict(built), MEDIA)  # each is a valid request
+        return built
+
+    assert request("--prefix", "a/")["source"] == "s3"
+    connection = request("--connection-id", "c1", "--source-id", "f1", "--source-id", "f2")
+    assert connection["source"] == "connection" and connection["source_ids"] == ["f1", "f2"]
+    integration = request("--integration-id", "i1", "--incremental")
+    assert integration["source"] == "integration" and integration["incremental_import"] is True
+    assert "retry_failed" not in integration and "prefix" not in integration
+    assert default_run_id("integration").startswith("integration-") and default_run_id().startswith("backfill-")

@@ -1,6 +1,8 @@
 """The command path of imports: start a run of the import pipeline, optionally wait for it, print its record.
 
     PYTHONPATH=shared python -m video_pipeline.imports start --stack STACK --prefix library/2019/ --wait
+    PYTHONPATH=shared python -m video_pipeline.imports start --stack STACK --connection-id C --source-id F1
+    PYTHONPATH=shared python -m video_pipeline.imports start --stack STACK --integration-id I --incremental --wait
     PYTHONPATH=shared python -m video_pipeline.imports status --stack STACK RUN_ID
 
 AWS credentials and region come from the usual places (environment, profile); `--endpoint-url` (or
@@ -55,12 +57,30 @@ class Stack:
         return ImportsStore(self._dynamodb.Table(self.output("ImportsTableName")))
 
 
-def default_run_id() -> str:
-    return f"backfill-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}"
+def default_run_id(source: str = "s3") -> str:
+    kind = {"s3": "backfill"}.get(source, source)
+    return f"{kind}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}"
 
 
 def _request(args: argparse.Namespace) -> dict[str, Any]:
-    request: dict[str, Any] = {"source": "s3", "prefix": args.prefix, "requested_by": "command"}
+    """The request document of the options given (validated by the state machine, which names what is wrong)."""
+    if args.connection_id:
+        return {
+            "source": "connection",
+            "connection_id": args.connection_id,
+            "source_ids": list(args.source_id or []),
+            "requested_by": "command",
+        }
+    if args.integration_id:
+        request: dict[str, Any] = {"source": "integration", "integration_id": args.integration_id}
+        if args.index_id:
+            request["index_id"] = args.index_id
+        if args.incremental:
+            request["incremental_import"] = True
+        if args.retry_failed:
+            request["retry_failed"] = True
+        return {**request, "requested_by": "command"}
+    request = {"source": "s3", "prefix": args.prefix, "requested_by": "command"}
     if args.max_items is not None:
         request["max_items"] = args.max_items
     if args.inventory_manifest:
@@ -88,9 +108,10 @@ def wait(stack: Stack, execution_arn: str, timeout: float, poll: float = 2.0) ->
 
 def start(args: argparse.Namespace, out: TextIO) -> int:
     stack = Stack(args)
-    run_id = args.run_id or default_run_id()
+    request = _request(args)
+    run_id = args.run_id or default_run_id(request["source"])
     started = stack.client("stepfunctions").start_execution(
-        stateMachineArn=stack.output("ImportPipelineArn"), name=run_id, input=json.dumps(_request(args))
+        stateMachineArn=stack.output("ImportPipelineArn"), name=run_id, input=json.dumps(request)
     )
     if not args.wait:
         out.write(json.dumps({"run_id": run_id, "execution_arn": started["executionArn"]}) + "\n")
@@ -121,7 +142,15 @@ def parser() -> argparse.ArgumentParser:
     begin.add_argument("--prefix", default="", help="key prefix of the media bucket (default: the whole bucket)")
     begin.add_argument("--max-items", type=int)
     begin.add_argument("--inventory-manifest", help="s3://<ImportInventoryBucket>/.../manifest.json")
-    begin.add_argument("--run-id", help="execution name = run id (default: backfill-<UTC time>-<random>)")
+    begin.add_argument("--connection-id", help="source connection (current surface): the connection ...")
+    begin.add_argument("--source-id", action="append", help="... and a provider file id to import (repeat it)")
+    begin.add_argument("--integration-id", help="source integration (classic surface): the integration to import")
+    begin.add_argument("--index-id", help="integration: the index (default: the pipeline's)")
+    begin.add_argument("--incremental", action="store_true", help="integration: incremental_import")
+    begin.add_argument("--retry-failed", action="store_true", help="integration: retry_failed")
+    begin.add_argument(
+        "--run-id", help="execution name = run id (default: <backfill|connection|integration>-<UTC>-<random>)"
+    )
     begin.add_argument("--wait", action="store_true", help="wait for the end and print the run record")
     begin.add_argument("--timeout", type=float, default=3600.0, help="seconds --wait waits at most")
     sub.choices["status"].add_argument("run_id")
