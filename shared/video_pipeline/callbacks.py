@@ -153,6 +153,7 @@ class ReconcileReport:
     dropped_stale: int = 0
     errors: int = 0
     wrapped: bool = False  # this run reached the newest pending token: the next one starts from the oldest
+    timed_out: int = 0  # tokens of unfinished work whose wait is over: deleted
     orphans_failed: int = 0  # non-terminal jobs without a token whose execution had ended (or never started)
 
 
@@ -196,7 +197,12 @@ def reconcile(runtime: Runtime[ReconcileSettings], *, now: float | None = None) 
             report.errors += 1
             continue
         if outcome.status not in TERMINAL_TASK_STATUSES:
-            report.still_running += 1
+            if _wait_is_over(runtime, str(token["task_token"])):
+                # The await state timed out (or its execution ended): nothing will ever use this token.
+                callbacks.delete_token(task_id, str(token["task_token"]))
+                report.timed_out += 1
+            else:
+                report.still_running += 1
             continue
         try:
             if resolve_task(task_id, runtime, outcome=outcome):
@@ -213,6 +219,18 @@ def reconcile(runtime: Runtime[ReconcileSettings], *, now: float | None = None) 
         _reconcile_orphans(cast("Runtime[ReconcileFunctionSettings]", runtime), now=now, report=report)
     logger.info("reconcile done", extra=asdict(report))
     return report
+
+
+def _wait_is_over(runtime: Runtime[CallbacksTableSetting], task_token: str) -> bool:
+    """True when Step Functions no longer waits for `task_token`. SendTaskHeartbeat changes nothing for a wait
+    without HeartbeatSeconds (none of the pipeline's has one) and answers TaskTimedOut once the wait is over."""
+    try:
+        runtime.sfn.send_task_heartbeat(taskToken=task_token)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in STALE_TOKEN_ERRORS:
+            return True
+        logger.warning("could not check the token's wait", extra={"sfn_error": exc.response.get("Error", {})})
+    return False
 
 
 def _fail_token(runtime: Runtime[CallbacksTableSetting], task_token: str, code: str, message: str) -> None:

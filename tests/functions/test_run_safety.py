@@ -499,3 +499,33 @@ def test_reconcile_leaves_a_job_whose_token_is_stored_to_the_token_walk(
     assert parked is not None and parked["tl_task_id"] == task_id
     report = handler("reconcile").lambda_handler(load_event("reconcile"), context)
     assert report["orphans_failed"] == 0
+
+
+def test_reconcile_deletes_the_token_of_unfinished_work_once_its_wait_timed_out(
+    stack: Stack, handler: Any, context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import video_pipeline.callbacks as callbacks_module
+    from video_pipeline.models.payloads import IndexingOutcome
+
+    runtime = _runtime(handler, "reconcile")
+    callbacks = runtime.store.require_callbacks()
+    callbacks.put_token("stuck-a", "token-awaited", "0" * 40)
+    callbacks.put_token("stuck-b", "token-timed-out", "0" * 40)
+    monkeypatch.setattr(
+        callbacks_module,
+        "fetch_outcome",
+        lambda token, rt: IndexingOutcome(task_id=str(token["task_id"]), status="indexing"),
+    )
+    heartbeats: list[str] = []
+
+    def heartbeat(**kwargs: Any) -> Any:
+        heartbeats.append(kwargs["taskToken"])
+        if kwargs["taskToken"] == "token-timed-out":  # the AwaitIndexing state's TimeoutSeconds passed
+            raise ClientError({"Error": {"Code": "TaskTimedOut", "Message": "Task Timed Out"}}, "SendTaskHeartbeat")
+        return {}
+
+    monkeypatch.setattr(runtime.sfn, "send_task_heartbeat", heartbeat)
+    report = handler("reconcile").lambda_handler(load_event("reconcile"), context)
+    assert report["timed_out"] == 1 and report["still_running"] == 1
+    assert sorted(heartbeats) == ["token-awaited", "token-timed-out"]
+    assert _tokens(stack) == {"token-awaited"}
