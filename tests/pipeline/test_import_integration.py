@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.pipeline.conftest import Pipeline
+from tests.pipeline.conftest import PROCESSING_SECONDS, Pipeline
 from tests.pipeline.import_helpers import run_record, start_import, wait_for_execution, wait_for_import_message
 
 
@@ -35,6 +35,13 @@ def integration(classic_pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> 
         monkeypatch.setenv(name, value)
     monkeypatch.setitem(emulator.config.integrations, integration_id, f"s3://{classic_pipeline.bucket}/{prefix}")
     yield integration_id, prefix
+
+
+def _wait_running(pipeline: Pipeline, run_id: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while (run_record(pipeline, run_id) or {}).get("status") != "RUNNING":
+        assert time.monotonic() < deadline, f"run {run_id} not RUNNING after {timeout}s"
+        time.sleep(0.2)
 
 
 def _job(pipeline: Pipeline, job_key: str, timeout: float = 180.0) -> dict[str, Any]:
@@ -61,7 +68,20 @@ def test_an_integration_import_enriches_ready_videos_like_uploads(
     s3.upload_file(str(samples / "bad" / "short-2s.mp4"), pipeline.bucket, prefix + "c-short.mp4")
     pipeline.faults(fail_next_tasks=1)
     run_id = f"integration-{uuid.uuid4().hex[:8]}"
-    start_import(pipeline, run_id, {"source": "integration", "integration_id": integration_id})
+    pipeline.set_processing_seconds(8)  # the import stays pending while a second request comes in
+    try:
+        start_import(pipeline, run_id, {"source": "integration", "integration_id": integration_id})
+        _wait_running(pipeline, run_id)  # Prepare has taken the integration's lock
+        busy = f"integration-{uuid.uuid4().hex[:8]}"
+        start_import(pipeline, busy, {"source": "integration", "integration_id": integration_id})
+        refused = wait_for_import_message(pipeline, busy)
+    finally:
+        pipeline.set_processing_seconds(PROCESSING_SECONDS)
+    # A second import of the same integration while one runs is refused with the reason (and recorded).
+    assert refused["event_type"] == "import.rejected"
+    assert f"integration {integration_id} is busy" in refused["error"]["message"]
+    assert run_id in refused["error"]["message"]
+    assert (run_record(pipeline, busy) or {}).get("status") == "REJECTED"
     assert wait_for_execution(pipeline, run_id)["status"] == "SUCCEEDED"
     message = wait_for_import_message(pipeline, run_id)
     assert message["event_type"] == "import.completed" and message["source"] == "integration"
