@@ -23,6 +23,8 @@ class ConfigChange(BaseModel):
     webhook_url: str | None = None
     webhook_secret: str | None = None
     processing_seconds: float | None = Field(default=None, ge=0)
+    # integration id -> local directory or s3://bucket/prefix; merged into the configured ones (classic imports)
+    integrations: dict[str, str] | None = None
 
 
 class FaultChange(FaultSettings):
@@ -71,13 +73,17 @@ def clear_webhooks(s: Services, request: EmulatorRequest) -> Response:
 def set_config(s: Services, request: EmulatorRequest) -> Response:
     change = parse_json_body(request, ConfigChange)
     for name in change.model_fields_set:
-        setattr(s.rt.config, name, getattr(change, name))
+        if name == "integrations":
+            s.rt.config.integrations.update(change.integrations or {})
+        else:
+            setattr(s.rt.config, name, getattr(change, name))
     cfg = s.rt.config
     return json_response(
         {
             "webhook_url": cfg.webhook_url,
             "webhook_secret_set": bool(cfg.webhook_secret),
             "processing_seconds": cfg.processing_seconds,
+            "integrations": sorted(cfg.integrations),
         }
     )
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.pipeline.conftest import PROCESSING_SECONDS, Pipeline
@@ -22,7 +23,7 @@ def integration(classic_pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> 
     """(integration id, its prefix of the media bucket). The local stack's emulator runs in this process: the
     integration is added to its config, and its S3 reads (boto3, AWS_ENDPOINT_URL) go to the stack's moto."""
     stack = classic_pipeline.stack
-    emulator: Any = stack._emulator._emu  # type: ignore[union-attr]  # local_stack has no public hook (yet)
+    assert stack.emulator_admin_url is not None, "the integration import needs the emulator"
     integration_id = f"int-{uuid.uuid4().hex[:8]}"
     # Under an ignored prefix: a library the upload path never processed (as if it predated the pipeline).
     prefix = f"_internal/library-{integration_id}/"
@@ -33,7 +34,13 @@ def integration(classic_pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> 
         "AWS_DEFAULT_REGION": stack.config.region,
     }.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setitem(emulator.config.integrations, integration_id, f"s3://{classic_pipeline.bucket}/{prefix}")
+    answer = httpx.post(
+        f"{stack.emulator_admin_url}/config",
+        json={"integrations": {integration_id: f"s3://{classic_pipeline.bucket}/{prefix}"}},
+        timeout=10,
+    )
+    answer.raise_for_status()
+    assert integration_id in answer.json()["integrations"]
     yield integration_id, prefix
 
 
