@@ -30,12 +30,14 @@ $(SAMPLES): $(STAMP) scripts/make_samples.py
 	$(PY) scripts/make_samples.py build/samples
 	touch $(SAMPLES)
 
-# Tests run in parallel worker processes (pytest-xdist); PYTEST_WORKERS=0 runs them in this process.
-PYTEST_WORKERS ?= 2
+# Tests run in parallel worker processes (pytest-xdist), a test module per worker at a time (loadscope: a module's
+# stack is deployed once). Most tests wait on a pipeline, so 4 workers keep 2 cores busy; PYTEST_WORKERS=0 runs
+# them in this process.
+PYTEST_WORKERS ?= 4
 
 # Lint first: style and types are part of the suite (CI runs `make test`).
 test: lint $(SDK136) $(SAMPLES)
-	$(PY) -m pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
