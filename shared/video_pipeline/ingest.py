@@ -239,20 +239,25 @@ def _start_video(
         embedding=settings.embedding_options,
         surface=settings.twelvelabs_surface,
     )
-    try:
-        response = runtime.sfn.start_execution(
-            stateMachineArn=settings.state_machine_arn,
-            name=name,
-            input=execution_input.model_dump_json(),  # every key present (null too): the ASL reads them by path
-        )
-        execution_arn = str(response["executionArn"])
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
-            raise
-        execution_arn = _execution_arn(settings.state_machine_arn, name)
+    execution_arn = start_job_execution(runtime.sfn, settings.state_machine_arn, name, execution_input)
     jobs.update(job_key, set_fields={"execution_arn": execution_arn})
     logger.info("execution started", extra={"job_key": job_key, "execution_arn": execution_arn})
     return IngestResult(job_key, "started", execution_arn)
+
+
+def start_job_execution(sfn: Any, state_machine_arn: str, name: str, execution_input: ExecutionInput) -> str:
+    """Start `video-pipeline` under `name` once: an execution already started under it counts as started."""
+    try:
+        response = sfn.start_execution(
+            stateMachineArn=state_machine_arn,
+            name=name,
+            input=execution_input.model_dump_json(),  # every key present (null too): the ASL reads them by path
+        )
+        return str(response["executionArn"])
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
+            raise
+        return _execution_arn(state_machine_arn, name)
 
 
 def _execution_arn(state_machine_arn: str, name: str) -> str:

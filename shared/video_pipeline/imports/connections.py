@@ -13,12 +13,12 @@ import hashlib
 from collections.abc import Iterator
 
 from aws_lambda_powertools import Logger
-from botocore.exceptions import ClientError
 
 from video_pipeline.clients import Runtime
 from video_pipeline.imports.models import FollowState, ItemOutput, ObjectEntry
 from video_pipeline.imports.settings import ImportItemSettings
 from video_pipeline.imports.store import ImportsStore
+from video_pipeline.ingest import start_job_execution
 from video_pipeline.job_keys import execution_name
 from video_pipeline.models.base import utc_now_iso
 from video_pipeline.models.jobs import JobItem
@@ -160,16 +160,7 @@ def start_asset_job(
         embedding=settings.embedding_options,
         surface="current",
     )
-    try:
-        response = runtime.sfn.start_execution(
-            stateMachineArn=settings.state_machine_arn, name=name, input=execution_input.model_dump_json()
-        )
-        execution_arn = str(response["executionArn"])
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
-            raise
-        prefix, _, machine = settings.state_machine_arn.rpartition(":stateMachine:")
-        execution_arn = f"{prefix}:execution:{machine}:{name}"
+    execution_arn = start_job_execution(runtime.sfn, settings.state_machine_arn, name, execution_input)
     jobs.update(job_key, set_fields={"execution_arn": execution_arn})
     logger.info("asset job started", extra={"job_key": job_key, "asset_id": asset_id, "source_id": source_id})
     return job_key, job.created_at

@@ -24,6 +24,7 @@ from video_pipeline.clients import Runtime
 from video_pipeline.imports.models import FollowState, ItemOutput, ObjectEntry
 from video_pipeline.imports.settings import ImportItemSettings
 from video_pipeline.imports.store import ImportsStore
+from video_pipeline.ingest import start_job_execution
 from video_pipeline.job_keys import execution_name, job_key_for
 from video_pipeline.models.base import utc_now_iso
 from video_pipeline.models.events import S3ObjectRef
@@ -197,16 +198,7 @@ def _enter_after_indexing(
         entry="indexed",
         indexed=IndexingOutcome(task_id=video_id, video_id=video_id, status="ready"),
     )
-    try:
-        response = runtime.sfn.start_execution(
-            stateMachineArn=settings.state_machine_arn, name=name, input=execution_input.model_dump_json()
-        )
-        execution_arn = str(response["executionArn"])
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
-            raise
-        prefix, _, machine = settings.state_machine_arn.rpartition(":stateMachine:")
-        execution_arn = f"{prefix}:execution:{machine}:{name}"
+    execution_arn = start_job_execution(runtime.sfn, settings.state_machine_arn, name, execution_input)
     jobs.update(job_key, set_fields={"execution_arn": execution_arn})
     logger.info("imported video entered video-pipeline", extra={"job_key": job_key, "video_id": video_id})
     return "new", job_key, f"video {video_id} ready"
