@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
@@ -112,49 +113,53 @@ def _current_etag(obj: S3ObjectRef, runtime: Runtime[ObjectRemovedSettings]) -> 
 
 
 def _remove_job(job: JobItem, runtime: Runtime[ObjectRemovedSettings]) -> RemovalResult:
-    from twelvelabs_client.errors import NotFoundError
-
     jobs = runtime.store.require_jobs()
     # DELETED first: a pipeline still running for this job can no longer complete it.
     updated = jobs.update(job.job_key, status="DELETED", stage="deleted_at", unless_status_in=("DELETED",))
     job = updated or jobs.require(job.job_key)
-    if not job.tl_purged and (job.tl_asset_id or job.tl_indexed_asset_id):
-        _purge_current(job, runtime)
-        job = jobs.update(job.job_key, set_fields={"tl_purged": True}) or job
-    elif not job.tl_purged:
-        client = runtime.twelvelabs
-        index_id = job.tl_index_id or runtime.settings.twelvelabs_index_id
-        if job.tl_video_id and index_id:
-            try:
-                client.delete_video(index_id, job.tl_video_id)
-            except NotFoundError:
-                logger.info("TwelveLabs video already gone", extra={"video_id": job.tl_video_id})
-        if job.tl_task_id:
-            try:
-                # ConflictError (task still running) propagates: the message is retried later, then DLQ.
-                client.delete_task(job.tl_task_id)
-            except NotFoundError:
-                logger.info("TwelveLabs task already gone", extra={"task_id": job.tl_task_id})
+    if not job.tl_purged:
+        if job.tl_asset_id or job.tl_indexed_asset_id:
+            _purge_current(job, runtime)
+        else:
+            _purge_classic(job, runtime)
         job = jobs.update(job.job_key, set_fields={"tl_purged": True}) or job
     announce_once(runtime.notifier, jobs, "video.deleted", job)
     logger.info("job deleted", extra={"job_key": job.job_key})
     return RemovalResult(job_key=job.job_key, status=job.status, twelvelabs_deleted=bool(job.tl_purged))
 
 
-def _purge_current(job: JobItem, runtime: Runtime[ObjectRemovedSettings]) -> None:
-    """current surface: the indexed asset first (an asset in use answers 409), then the asset. Gone already is
-    fine; any other error propagates (the record is retried, then DLQ)."""
+def _delete_if_present(delete: Callable[[], object], what: str, resource_id: str) -> None:
+    """Run a TwelveLabs delete; a resource already gone is fine, any other error propagates (the record is
+    retried, then DLQ)."""
     from twelvelabs_client.errors import NotFoundError
 
+    try:
+        delete()
+    except NotFoundError:
+        logger.info(f"TwelveLabs {what} already gone", extra={"resource_id": resource_id})
+
+
+def _purge_classic(job: JobItem, runtime: Runtime[ObjectRemovedSettings]) -> None:
+    """classic surface: the video, then the task (ConflictError while it still runs propagates: retried later)."""
+    client = runtime.twelvelabs
+    index_id = job.tl_index_id or runtime.settings.twelvelabs_index_id
+    if job.tl_video_id and index_id:
+        video_id = job.tl_video_id
+        _delete_if_present(lambda: client.delete_video(index_id, video_id), "video", video_id)
+    if job.tl_task_id:
+        task_id = job.tl_task_id
+        _delete_if_present(lambda: client.delete_task(task_id), "task", task_id)
+
+
+def _purge_current(job: JobItem, runtime: Runtime[ObjectRemovedSettings]) -> None:
+    """current surface: the indexed asset first (an asset in use answers 409), then the asset."""
     client = runtime.twelvelabs
     index_id = job.tl_index_id or runtime.settings.twelvelabs_index_id
     if job.tl_indexed_asset_id and index_id:
-        try:
-            client.delete_indexed_asset(index_id, job.tl_indexed_asset_id)
-        except NotFoundError:
-            logger.info("TwelveLabs indexed asset already gone", extra={"indexed_asset_id": job.tl_indexed_asset_id})
+        indexed_asset_id = job.tl_indexed_asset_id
+        _delete_if_present(
+            lambda: client.delete_indexed_asset(index_id, indexed_asset_id), "indexed asset", indexed_asset_id
+        )
     if job.tl_asset_id:
-        try:
-            client.delete_asset(job.tl_asset_id)
-        except NotFoundError:
-            logger.info("TwelveLabs asset already gone", extra={"asset_id": job.tl_asset_id})
+        asset_id = job.tl_asset_id
+        _delete_if_present(lambda: client.delete_asset(asset_id), "asset", asset_id)
