@@ -8,7 +8,12 @@ from pydantic import Field
 
 from video_pipeline.models.base import Lenient
 
-JobStatus = Literal["RECEIVED", "REJECTED", "INDEXING", "ANALYZING", "COMPLETED", "FAILED", "DELETED"]
+# PURGING: the run was retired (its object deleted or overwritten by a newer version) and what TwelveLabs holds for
+# it is being removed; it ends as `retired_as` (DELETED or SUPERSEDED) once nothing is left in TwelveLabs.
+JobStatus = Literal[
+    "RECEIVED", "REJECTED", "INDEXING", "ANALYZING", "COMPLETED", "FAILED", "PURGING", "DELETED", "SUPERSEDED"
+]
+RetiredStatus = Literal["DELETED", "SUPERSEDED"]
 MediaKind = Literal["video", "image", "audio"]
 
 
@@ -42,6 +47,10 @@ class JobItem(Lenient):
     error_code: str | None = None
     error_message: str | None = None
     notified: list[str] = Field(default_factory=list)  # SNS event types already published for this run
+    tl_analyze_tasks: dict[str, str] = Field(default_factory=dict)  # current: analysis task name -> analyze task id
     tl_purged: bool | None = None  # the TwelveLabs video/task of a removed object are gone
+    retired_as: RetiredStatus | None = None  # PURGING: what the job becomes once purged
+    retire_reason: str | None = None
+    lease_until: int | None = None  # image/audio: epoch until which one ingest delivery holds the /embed call
     created_at: str
     updated_at: str
