@@ -1,7 +1,7 @@
 """Write docs/notifications/<event_type>.schema.json: the JSON Schema of each SNS message type.
 
 Generated from `video_pipeline.models.notifications.PipelineNotification` plus the rules each event type adds
-(its status, its media kind, whether `error` is set); tests/functions/test_notification_schemas.py fails when
+(its status, its media kinds, whether `error` is set); tests/functions/test_notification_schemas.py fails when
 they drift.
 
 Usage: python scripts/write_notification_schemas.py [OUT_DIR]
@@ -13,7 +13,7 @@ import copy
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "shared")]
@@ -21,49 +21,61 @@ sys.path[:0] = [str(REPO / "shared")]
 from video_pipeline.imports.notifications import IMPORT_RULES, import_schema_for  # noqa: E402  (import.*)
 from video_pipeline.models.notifications import PipelineNotification  # noqa: E402
 
-# event type -> (statuses, kinds, error present?, description)
-RULES: dict[str, tuple[list[str], list[str], bool, str]] = {
+ErrorRule = Literal["required", "null", "either"]
+
+# event type -> (statuses, kinds, `error`, description). A retired run (deleted, superseded) keeps the kind it had and
+# the error it failed with, if it failed before it was retired.
+RULES: dict[str, tuple[list[str], list[str], ErrorRule, str]] = {
     "video.completed": (
         ["COMPLETED"],
         ["video"],
-        False,
+        "null",
         "A video was indexed, embedded and analysed; `results` points at every payload.",
     ),
     "video.failed": (
         ["FAILED"],
         ["video"],
-        True,
+        "required",
         "A video's pipeline failed; `error` carries the TwelveLabs (or our) code and message.",
     ),
     "video.rejected": (
         ["REJECTED"],
         ["video"],
-        True,
+        "required",
         "A video was screened out before any TwelveLabs call; `error` says why.",
     ),
     "video.deleted": (
         ["DELETED"],
-        ["video"],
-        False,
-        "The source object was removed; its TwelveLabs video and task were deleted.",
+        ["video", "image", "audio"],
+        "either",
+        "The source object was removed; what TwelveLabs held for the job (video, task) was deleted. Also sent for "
+        "an image or audio job; `error` is the failure of a run that had failed before.",
+    ),
+    "video.superseded": (
+        ["SUPERSEDED"],
+        ["video", "image", "audio"],
+        "either",
+        "The source object was overwritten by a newer version (before or after this run finished): what "
+        "TwelveLabs held for the job was deleted and its `results` are void; the newer version is a job of its "
+        "own. `error` is the failure of a run that had failed before.",
     ),
     "embedding.completed": (
         ["COMPLETED"],
         ["image", "audio"],
-        False,
+        "null",
         "An image or audio file got its Marengo embedding (`results.embeddings`).",
     ),
     "embedding.failed": (
         ["REJECTED", "FAILED"],
         ["image", "audio"],
-        True,
+        "required",
         "An image or audio file was screened out (REJECTED) or refused by TwelveLabs (FAILED).",
     ),
 }
 
 
 def schema_for(event_type: str) -> dict[str, Any]:
-    statuses, kinds, has_error, description = RULES[event_type]
+    statuses, kinds, error_rule, description = RULES[event_type]
     schema = copy.deepcopy(PipelineNotification.model_json_schema())
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = event_type
@@ -72,10 +84,12 @@ def schema_for(event_type: str) -> dict[str, Any]:
     props["event_type"] = {"const": event_type}
     props["status"] = {"enum": statuses}
     props["kind"] = {"enum": kinds}
-    if has_error:
+    if error_rule == "required":
         props["error"] = {"$ref": "#/$defs/ErrorInfo"}
-    else:
+    elif error_rule == "null":
         props["error"] = {"type": "null"}
+    else:
+        props["error"] = {"anyOf": [{"$ref": "#/$defs/ErrorInfo"}, {"type": "null"}]}
     schema["required"] = sorted(
         set(schema.get("required", [])) | {"event_type", "status", "kind", "error", "schema_version"}
     )

@@ -14,15 +14,19 @@ EventType = Literal[
     "video.failed",
     "video.rejected",
     "video.deleted",
+    "video.superseded",
     "embedding.completed",
     "embedding.failed",
 ]
 
 
 class SourceRef(Strict):
+    """The S3 object version the job was made from."""
+
     bucket: str
     key: str
-    version_id: str | None = None
+    version_id: str | None = Field(default=None, description="S3 version id; null when the bucket is unversioned.")
+    etag: str | None = Field(default=None, description="S3 ETag of that version, without quotes.")
     s3_uri: str
 
 
@@ -43,6 +47,9 @@ class PipelineNotification(Strict):
     schema_version: Literal["1"] = "1"
     event_type: EventType
     job_key: str
+    # Consumers order the messages of one job by `run`: a re-upload of the same content after FAILED or DELETED
+    # starts run + 1 under the same job_key, and a late message of an older run must not overwrite a newer one.
+    run: int = Field(ge=1, description="The job's run number: each re-run of the same content adds 1.")
     status: JobStatus
     kind: MediaKind = "video"
     source: SourceRef
@@ -57,9 +64,12 @@ class PipelineNotification(Strict):
         return cls(
             event_type=event_type,
             job_key=job.job_key,
+            run=job.run,
             status=job.status,
             kind=job.kind,
-            source=SourceRef(bucket=job.bucket, key=job.key, version_id=job.version_id, s3_uri=job.s3_uri),
+            source=SourceRef(
+                bucket=job.bucket, key=job.key, version_id=job.version_id, etag=job.etag, s3_uri=job.s3_uri
+            ),
             twelvelabs=TwelveLabsRef(index_id=job.tl_index_id, task_id=job.tl_task_id, video_id=job.tl_video_id),
             results=dict(job.results),
             title=job.title,
