@@ -4,8 +4,9 @@ The stack here is its own, with ReconcileAfterSeconds far beyond the test: the r
 can rescue nothing, so a job whose task token was lost (a webhook that found no token, a token overwritten or
 deleted by a racing resolver) never completes and the bounded wait fails with the job's state and its tokens.
 
-- 429s: while the burst runs, about one TwelveLabs request in five is answered 429 (an injected fault re-armed after
-  every `RATE_LIMIT_EVERY` answered requests; see RateLimitStorm), whichever function makes it.
+- 429s: while the burst runs, at most one TwelveLabs request in five is answered 429 (about one in eight measured: an
+  injected fault re-armed after every `RATE_LIMIT_EVERY` answered requests; see RateLimitStorm), whichever function
+  makes it.
 - Slow webhooks: the emulator has no setting that delays its deliveries, so its webhook URL (admin `/config`) points
   at a relay in this process that holds every delivery for a while, then forwards it unchanged (body and
   TL-Signature) to the webhook Function URL and hands the receiver's answer back, so the emulator's retries apply.
@@ -41,7 +42,7 @@ UPLOADS = 20
 BURST_TIMEOUT = 600.0  # the whole burst, on a loaded 2-core machine
 # A day: far beyond the test, so reconcile (which still runs every 2 s) never resolves a token here.
 RECONCILE_AFTER_SECONDS = 86_400
-RATE_LIMIT_EVERY = 4  # one 429 after every 4 answered requests: about 1 request in 5 is refused
+RATE_LIMIT_EVERY = 4  # one 429 after every 4 answered requests: at most 1 request in 5 is refused
 WEBHOOK_DELAY_SECONDS = (1.0, 3.0)  # each delivery is held for a time in this range (seeded), so they also reorder
 SAMPLES = ("videos/ocean-waves.mp4", "videos/forest-walk.mp4", "videos/city-traffic.mov")
 
@@ -130,7 +131,7 @@ class SlowWebhooks:
 
 
 class RateLimitStorm:
-    """Makes the emulator answer 429 to about one API request in `every` + 1 while it runs, spread over the burst.
+    """Makes the emulator answer 429 to at most one API request in `every` + 1 while it runs, spread over the burst.
 
     Each time the emulator's request log shows `every` answered requests since the last arming, one injected 429 is
     armed (`rate_limit_next`: the next API request gets it, whichever function makes it). Never more than one is
