@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from video_pipeline.clients import Runtime
 from video_pipeline.errors import AnalysisFailedError
-from video_pipeline.indexing import park_result
+from video_pipeline.indexing import park_result, record_created, require_active_run
 from video_pipeline.job_keys import execution_name
 from video_pipeline.models.payloads import (
     AnalysisSpec,
@@ -21,6 +21,7 @@ from video_pipeline.models.payloads import (
     StartAnalysisInput,
 )
 from video_pipeline.settings import RunAnalysisSettings, StartAnalysisSettings
+from video_pipeline.store import ACTIVE_STATUSES as ACTIVE
 
 logger = Logger(child=True)
 
@@ -42,6 +43,11 @@ def run_analysis(request: RunAnalysisInput, runtime: Runtime[RunAnalysisSettings
         return store_analysis_task(request, runtime)
     spec = request.analysis
     assert spec is not None and request.video_id is not None  # RunAnalysisInput guarantees the classic pair
+    jobs = runtime.store.require_jobs()
+    job = require_active_run(jobs, request.job_key, request.run)
+    if spec.result_name in job.results:
+        # A retried state (or a killed attempt) already stored this run's result: Pegasus is not called again.
+        return ResultPointer(name=spec.result_name, uri=job.results[spec.result_name])
     client = runtime.twelvelabs
     result: BaseModel
     if spec.kind == "gist":
@@ -72,8 +78,8 @@ def run_analysis(request: RunAnalysisInput, runtime: Runtime[RunAnalysisSettings
             fields["topics"] = _bounded_list(payload.get("topics"))
         if payload.get("hashtags") is not None:
             fields["hashtags"] = _bounded_list(payload.get("hashtags"))
-    runtime.store.require_jobs().update(
-        request.job_key, set_fields=fields, results={spec.result_name: uri}, unless_status_in=("DELETED",)
+    jobs.update(
+        request.job_key, run=request.run, set_fields=fields, results={spec.result_name: uri}, only_if_status_in=ACTIVE
     )
     logger.info("analysis stored", extra={"job_key": request.job_key, "analysis": spec.name, "uri": uri})
     return ResultPointer(name=spec.result_name, uri=uri)
@@ -184,21 +190,29 @@ def start_analysis(request: StartAnalysisInput, runtime: Runtime[StartAnalysisSe
     under its id for the analyze.task.* webhook, and resolve at once if it already finished."""
     from twelvelabs_client.models.analyze import VideoAsset
 
-    job = runtime.store.require_jobs().require(request.job_key)
-    created = runtime.twelvelabs.create_analyze_task(
-        video=VideoAsset(asset_id=request.asset_id),
-        model_name=ANALYSIS_MODEL,
-        idempotency_key=f"{execution_name(request.job_key, job.run)}-{request.task.name}",
-        **task_request(request.task),
-    )
+    jobs = runtime.store.require_jobs()
+    job = require_active_run(jobs, request.job_key, request.run)
+    task_id = job.tl_analyze_tasks.get(request.task.name)
+    if task_id is None:
+        created = runtime.twelvelabs.create_analyze_task(
+            video=VideoAsset(asset_id=request.asset_id),
+            model_name=ANALYSIS_MODEL,
+            idempotency_key=f"{execution_name(request.job_key, request.run)}-{request.task.name}",
+            **task_request(request.task),
+        )
+        task_id = created.task_id
+        # Recorded at once: a retried state reuses it, and a purge of a retired run cancels it.
+        record_created(
+            jobs, request.job_key, request.run, {}, runtime, set_in={"tl_analyze_tasks": {request.task.name: task_id}}
+        )
+        logger.info(
+            "analyze task created",
+            extra={"job_key": request.job_key, "analysis": request.task.name, "task_id": task_id},
+        )
     runtime.store.require_callbacks().put_token(
-        created.task_id, request.task_token, request.job_key, kind="analyze_task"
+        task_id, request.task_token, request.job_key, kind="analyze_task", run=request.run
     )
-    logger.info(
-        "analyze task created",
-        extra={"job_key": request.job_key, "analysis": request.task.name, "task_id": created.task_id},
-    )
-    return park_result(created.task_id, runtime, kind="analyze_task")
+    return park_result(task_id, runtime, kind="analyze_task")
 
 
 def _failed(task: AnalysisTaskSpec, code: str, reason: str) -> AnalysisFailedError:
@@ -211,6 +225,8 @@ def store_analysis_task(request: RunAnalysisInput, runtime: Runtime[RunAnalysisS
     that is not the schema's JSON raise AnalysisFailedError with the reason: never a half-parsed result."""
     task, outcome = request.task, request.outcome
     assert task is not None and outcome is not None  # RunAnalysisInput guarantees the pair
+    # No stored-result check here: storing a finished task's answer again costs nothing and writes the same
+    # documents (the billed call, creating the task, is start_analysis's, which reuses a recorded task).
     if outcome.status != "ready":
         raise _failed(
             task,
@@ -232,7 +248,7 @@ def store_analysis_task(request: RunAnalysisInput, runtime: Runtime[RunAnalysisS
         payload = {**base, "data": result.data, "finish_reason": result.finish_reason}
         uri = _put(runtime, request, spec, {k: v for k, v in payload.items() if v is not None})
         runtime.store.require_jobs().update(
-            request.job_key, results={spec.result_name: uri}, unless_status_in=("DELETED",)
+            request.job_key, run=request.run, results={spec.result_name: uri}, only_if_status_in=ACTIVE
         )
         return ResultPointer(name=spec.result_name, uri=uri)
     try:
@@ -252,7 +268,9 @@ def store_analysis_task(request: RunAnalysisInput, runtime: Runtime[RunAnalysisS
         uris[spec.result_name] = _put(runtime, request, spec, payload)
         if spec.kind == "gist":
             fields.update(_gist_fields(payload))
-    runtime.store.require_jobs().update(request.job_key, set_fields=fields, results=uris, unless_status_in=("DELETED",))
+    runtime.store.require_jobs().update(
+        request.job_key, run=request.run, set_fields=fields, results=uris, only_if_status_in=ACTIVE
+    )
     logger.info("structured analysis stored", extra={"job_key": request.job_key, "results": sorted(uris)})
     return ResultPointer(name=task.name, uri=next(iter(uris.values())))
 

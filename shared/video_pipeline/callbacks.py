@@ -100,6 +100,10 @@ def handle_webhook(event: dict[str, Any], runtime: Runtime[WebhookSettings]) -> 
         return _respond(409, "in progress", notification=notification.id)
     try:
         resumed = resolve_task(notification.task_id, runtime)
+        if not resumed and notification.type in INDEXING_EVENTS:
+            from video_pipeline.retirement import finish_purges_waiting_for
+
+            finish_purges_waiting_for(notification.task_id, runtime)
     except Exception:
         # Forget the notification so TwelveLabs' redelivery is processed at once; the error propagates (5xx: it
         # retries). A kill skips this block: the marker then expires (in-progress expiry) and the token is still

@@ -8,8 +8,10 @@ from aws_lambda_powertools import Logger
 
 from video_pipeline.clients import Runtime
 from video_pipeline.errors import EmbeddingTaskFailedError, IndexingTaskFailedError
+from video_pipeline.indexing import record_created, require_active_run
 from video_pipeline.job_keys import execution_name
 from video_pipeline.media_urls import presigned_get_url
+from video_pipeline.models.jobs import JobItem
 from video_pipeline.models.payloads import (
     CheckEmbeddingsInput,
     EmbeddingOptions,
@@ -24,7 +26,7 @@ from video_pipeline.settings import (
     StartEmbeddingsSettings,
     StoreEmbeddingsSettings,
 )
-from video_pipeline.store import TERMINAL_STATUSES
+from video_pipeline.store import ACTIVE_STATUSES
 
 logger = Logger(child=True)
 
@@ -42,7 +44,7 @@ def _first_poll(runtime: Runtime[EmbedPollSettings], task_id: str) -> EmbeddingP
 
 def start_embeddings(request: StartEmbeddingsInput, runtime: Runtime[StartEmbeddingsSettings]) -> EmbeddingPoll:
     jobs = runtime.store.require_jobs()
-    job = jobs.require(request.job_key)
+    job = require_active_run(jobs, request.job_key, request.run)
     if job.tl_embedding_task_id:
         return _first_poll(runtime, job.tl_embedding_task_id)  # a retried state: never POST twice
     url = presigned_get_url(
@@ -52,9 +54,9 @@ def start_embeddings(request: StartEmbeddingsInput, runtime: Runtime[StartEmbedd
         video_url=url,
         video_clip_length=request.embedding.clip_length,
         video_embedding_scope=list(request.embedding.scopes),
-        idempotency_key=execution_name(request.job_key, job.run),
+        idempotency_key=execution_name(request.job_key, request.run),
     )
-    jobs.update(request.job_key, set_fields={"tl_embedding_task_id": created.id}, unless_status_in=TERMINAL_STATUSES)
+    record_created(jobs, request.job_key, request.run, {"tl_embedding_task_id": created.id}, runtime)
     logger.info("embedding task created", extra={"job_key": request.job_key, "embedding_task_id": created.id})
     return _first_poll(runtime, created.id)
 
@@ -91,6 +93,9 @@ def store_embeddings(request: StoreEmbeddingsInput, runtime: Runtime[StoreEmbedd
         return store_indexed_embeddings(request, runtime)
     assert request.task_id is not None  # StoreEmbeddingsInput guarantees one of the two
     jobs = runtime.store.require_jobs()
+    stored = _stored_embeddings(jobs.get(request.job_key), request.run)
+    if stored is not None:
+        return stored
     task = runtime.twelvelabs.get_embedding_task(request.task_id)
     if task.status != "ready":
         raise EmbeddingTaskFailedError(
@@ -99,9 +104,16 @@ def store_embeddings(request: StoreEmbeddingsInput, runtime: Runtime[StoreEmbedd
     payload = task.model_dump(mode="json", by_alias=True, exclude_none=True)
     segments = len(task.video_embedding.segments) if task.video_embedding else 0
     uri = runtime.results.put_json(request.job_key, "embeddings", {"job_key": request.job_key, **payload})
-    jobs.update(request.job_key, results={"embeddings": uri}, unless_status_in=("DELETED",))
+    jobs.update(request.job_key, run=request.run, results={"embeddings": uri}, only_if_status_in=ACTIVE_STATUSES)
     logger.info("embeddings stored", extra={"job_key": request.job_key, "segments": segments, "uri": uri})
     return ResultPointer(name="embeddings", uri=uri)
+
+
+def _stored_embeddings(job: JobItem | None, run: int) -> ResultPointer | None:
+    """This run's embeddings, if a previous attempt of the step stored them (nothing is read or bought again)."""
+    if job is not None and job.run == run and "embeddings" in job.results:
+        return ResultPointer(name="embeddings", uri=job.results["embeddings"])
+    return None
 
 
 # The indexed asset's embedding options worth reading: what a Marengo 3.0 index can produce.
@@ -114,6 +126,9 @@ def store_indexed_embeddings(request: StoreEmbeddingsInput, runtime: Runtime[Sto
     A failed indexing raises IndexingTaskFailedError (-> Catch -> FAILED with the reason)."""
     indexed, index_id = request.indexed, request.index_id
     assert indexed is not None and index_id is not None  # StoreEmbeddingsInput guarantees the pair
+    stored = _stored_embeddings(runtime.store.require_jobs().get(request.job_key), request.run)
+    if stored is not None:
+        return stored
     if indexed.status != "ready":
         raise IndexingTaskFailedError(
             indexed.error_message or f"indexed asset {indexed.task_id} ended {indexed.status}",
@@ -140,7 +155,9 @@ def store_indexed_embeddings(request: StoreEmbeddingsInput, runtime: Runtime[Sto
     uri = runtime.results.put_json(
         request.job_key, "embeddings", {"job_key": request.job_key, **{k: v for k, v in payload.items() if v}}
     )
-    runtime.store.require_jobs().update(request.job_key, results={"embeddings": uri}, unless_status_in=("DELETED",))
+    runtime.store.require_jobs().update(
+        request.job_key, run=request.run, results={"embeddings": uri}, only_if_status_in=ACTIVE_STATUSES
+    )
     logger.info("embeddings stored", extra={"job_key": request.job_key, "segments": len(segments), "uri": uri})
     return ResultPointer(name="embeddings", uri=uri)
 
@@ -175,7 +192,7 @@ def _embed_v2_segments(
     (bounded by its deadline; DeadlineExceededError is retried by the state, which finds the recorded task).
     Returned in the indexed asset's segment shape (scope `asset` named `video`, as classic)."""
     jobs = runtime.store.require_jobs()
-    job = jobs.require(request.job_key)
+    job = require_active_run(jobs, request.job_key, request.run)
     client = runtime.twelvelabs
     task_id = job.tl_embedding_task_id
     if not task_id:
@@ -188,10 +205,10 @@ def _embed_v2_segments(
                 "embedding_option": [o for o in options if o != "transcription"] or ["visual"],
                 "embedding_scope": ["clip", "asset"] if "video" in wanted.scopes else ["clip"],
             },
-            idempotency_key=execution_name(request.job_key, job.run),
+            idempotency_key=execution_name(request.job_key, request.run),
         )
         task_id = created.id
-        jobs.update(request.job_key, set_fields={"tl_embedding_task_id": task_id}, unless_status_in=TERMINAL_STATUSES)
+        record_created(jobs, request.job_key, request.run, {"tl_embedding_task_id": task_id}, runtime)
         logger.info("embed-v2 task created", extra={"job_key": request.job_key, "embedding_task_id": task_id})
     task = client.wait_for_embed_v2_task(
         task_id,

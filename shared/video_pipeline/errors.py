@@ -54,3 +54,17 @@ class AnalysisFailedError(PipelineError):
     (finish_reason=length) or is not the JSON its schema asks for. `code` says which."""
 
     code = "analysis_failed"
+
+
+class RunSupersededError(PipelineError):
+    """The execution's run is no longer the job's active run (its object was deleted or overwritten, or a newer run
+    started): the step stops before spending anything. The state machine ends such an execution quietly."""
+
+    code = "run_superseded"
+
+
+class MediaLeaseHeldError(PipelineError):
+    """Another delivery of the same image/audio event holds the lease on its /embed call: retried later, so the
+    object is embedded (and billed) once."""
+
+    code = "media_lease_held"

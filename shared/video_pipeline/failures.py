@@ -24,7 +24,7 @@ from video_pipeline.models.notifications import EventType
 from video_pipeline.models.payloads import CaughtError, IndexingOutcome, RecordFailureInput
 from video_pipeline.notifier import announce_once
 from video_pipeline.settings import RecordFailureSettings
-from video_pipeline.store import TERMINAL_STATUSES
+from video_pipeline.store import ACTIVE_STATUSES
 
 logger = Logger(child=True)
 
@@ -107,8 +107,8 @@ def run_of_execution_name(name: str) -> int:
 
 def record_failure_from_state(request: RecordFailureInput, runtime: Runtime[RecordFailureSettings]) -> FailureRecord:
     code, message = describe_state(request.state)
-    run: int | None = None
-    if request.execution_arn:
+    run: int | None = request.state.get("run") if isinstance(request.state.get("run"), int) else None
+    if run is None and request.execution_arn:
         try:
             run = run_of_execution_name(request.execution_arn.rsplit(":", 1)[-1])
         except InvalidEventError:
@@ -157,8 +157,9 @@ def _record(
     *,
     run: int | None,
 ) -> FailureRecord:
-    """FAILED + video.failed, for the run that failed only: the run number comes from the execution's name (the
-    execution ARN on the item is empty while a re-run starts, so it cannot tell an older run's event apart)."""
+    """FAILED + video.failed, for the run that failed only: the run number comes from the execution (its input, or
+    its name; the execution ARN on the item is empty while a re-run starts, so it cannot tell an older run's event
+    apart). Without either (an unusual ARN on the Catch path) the item's current run is failed."""
     jobs = runtime.store.require_jobs()
     current = jobs.require(job_key)
     if run is not None and current.run != run:
@@ -166,18 +167,21 @@ def _record(
             "failure of another run ignored", extra={"job_key": job_key, "event_run": run, "item_run": current.run}
         )
         return _unchanged(current)
+    run = current.run if run is None else run
     job = jobs.update(
         job_key,
+        run=run,
         status="FAILED",
         stage="failed_at",
         set_fields={"error_code": code[:64], "error_message": message[:MAX_MESSAGE_CHARS]},
-        unless_status_in=TERMINAL_STATUSES,
-        only_if_run=run,
+        only_if_status_in=ACTIVE_STATUSES,
     )
     if job is None:
-        job = jobs.require(job_key)  # already terminal (COMPLETED/DELETED stay, FAILED keeps its first cause)
-        if run is not None and job.run != run:
-            return _unchanged(job)  # re-run claimed between the read and the write
+        # Already ended (COMPLETED stays, FAILED keeps its first cause, a retired run is purged and announced as
+        # such), or a re-run claimed the item between the read and the write.
+        job = jobs.require(job_key)
+        if job.run != run:
+            return _unchanged(job)
     announced = False
     if job.status == "FAILED":
         event_type: EventType = "embedding.failed" if job.kind in ("image", "audio") else "video.failed"

@@ -9,9 +9,10 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from video_pipeline.clients import Runtime
-from video_pipeline.errors import InvalidEventError
+from video_pipeline.errors import InvalidEventError, RunSupersededError
 from video_pipeline.job_keys import execution_name
 from video_pipeline.media_urls import presigned_get_url
+from video_pipeline.models.jobs import JobItem, JobStatus
 from video_pipeline.models.payloads import (
     AwaitIndexingInput,
     IndexingOutcome,
@@ -19,7 +20,7 @@ from video_pipeline.models.payloads import (
     StartIndexingOutput,
 )
 from video_pipeline.settings import AwaitIndexingSettings, CallbacksTableSetting, StartIndexingSettings
-from video_pipeline.store import TERMINAL_STATUSES
+from video_pipeline.store import ACTIVE_STATUSES, JobsStore
 
 logger = Logger(child=True)
 
@@ -39,7 +40,7 @@ def start_indexing(request: StartIndexingInput, runtime: Runtime[StartIndexingSe
     if request.surface == "current":
         return _start_indexing_current(request, runtime)
     jobs = runtime.store.require_jobs()
-    job = jobs.require(request.job_key)
+    job = require_active_run(jobs, request.job_key, request.run)
     if job.tl_task_id:
         # Our own record says the task exists: never POST again.
         return StartIndexingOutput(task_id=job.tl_task_id, video_id=job.tl_video_id)
@@ -53,18 +54,12 @@ def start_indexing(request: StartIndexingInput, runtime: Runtime[StartIndexingSe
         video_url=url,
         user_metadata={"job_key": request.job_key, "s3_uri": job.s3_uri},
         # The run number makes a re-run (after FAILED/DELETED) a new task instead of finding the old one.
-        idempotency_key=execution_name(request.job_key, job.run),
+        idempotency_key=execution_name(request.job_key, request.run),
     )
     fields: dict[str, Any] = {"tl_task_id": created.id, "tl_index_id": request.index_id}
     if created.video_id:
         fields["tl_video_id"] = created.video_id
-    jobs.update(
-        request.job_key,
-        set_fields=fields,
-        status="INDEXING",
-        stage="indexing_started_at",
-        unless_status_in=TERMINAL_STATUSES,
-    )
+    record_created(jobs, request.job_key, request.run, fields, runtime, status="INDEXING", stage="indexing_started_at")
     logger.info(
         "indexing task created",
         extra={"job_key": request.job_key, "task_id": created.id, "recovered": getattr(created, "recovered", False)},
@@ -79,13 +74,13 @@ def _start_indexing_current(
     as soon as it exists, so a retried state resumes where it stopped and never POSTs twice (the client's
     Idempotency-Key and found-before-create cover an answer lost in between)."""
     jobs = runtime.store.require_jobs()
-    job = jobs.require(request.job_key)
+    job = require_active_run(jobs, request.job_key, request.run)
     if job.tl_indexed_asset_id:
         return StartIndexingOutput(
             task_id=job.tl_indexed_asset_id, video_id=job.tl_indexed_asset_id, asset_id=job.tl_asset_id
         )
     client = runtime.twelvelabs
-    key = execution_name(request.job_key, job.run)
+    key = execution_name(request.job_key, request.run)
     # A job whose source is a TwelveLabs asset (connections import) has its asset from the claim: no upload.
     asset_id = job.tl_asset_id
     if not asset_id:
@@ -101,12 +96,14 @@ def _start_indexing_current(
             idempotency_key=key,
         )
         asset_id = asset.id
-        jobs.update(
+        record_created(
+            jobs,
             request.job_key,
-            set_fields={"tl_asset_id": asset_id, "tl_index_id": request.index_id},
+            request.run,
+            {"tl_asset_id": asset_id, "tl_index_id": request.index_id},
+            runtime,
             status="INDEXING",
             stage="indexing_started_at",
-            unless_status_in=TERMINAL_STATUSES,
         )
         logger.info("asset created", extra={"job_key": request.job_key, "asset_id": asset_id})
     # Growing waits on the asset's own status, bounded by this invocation's deadline (DeadlineExceededError is
@@ -121,10 +118,12 @@ def _start_indexing_current(
     created = client.create_indexed_asset(
         request.index_id, asset_id, user_metadata={"job_key": request.job_key}, idempotency_key=key
     )
-    jobs.update(
+    record_created(
+        jobs,
         request.job_key,
-        set_fields={"tl_indexed_asset_id": created.id, "tl_task_id": created.id, "tl_video_id": created.id},
-        unless_status_in=TERMINAL_STATUSES,
+        request.run,
+        {"tl_indexed_asset_id": created.id, "tl_task_id": created.id, "tl_video_id": created.id},
+        runtime,
     )
     logger.info(
         "indexed asset created",
@@ -133,11 +132,56 @@ def _start_indexing_current(
     return StartIndexingOutput(task_id=created.id, video_id=created.id, asset_id=asset_id)
 
 
+def require_active_run(jobs: JobsStore, job_key: str, run: int) -> JobItem:
+    """The job, if `run` is still its active run; RunSupersededError (nothing spent) otherwise."""
+    job = jobs.require(job_key)
+    if job.run != run or job.status not in ACTIVE_STATUSES:
+        raise RunSupersededError(f"job {job_key}: run {run} is not active (the item is run {job.run}, {job.status})")
+    return job
+
+
+def record_created(
+    jobs: JobsStore,
+    job_key: str,
+    run: int,
+    fields: dict[str, Any],
+    runtime: Runtime[Any],
+    *,
+    status: JobStatus | None = None,
+    stage: str | None = None,
+    set_in: dict[str, dict[str, Any]] | None = None,
+) -> JobItem:
+    """Record the ids of what a step just created in TwelveLabs, for this run while it is active. If the run was
+    retired meanwhile, the ids go on the retired item and are purged at once, and the step stops
+    (RunSupersededError): nothing it created is left behind."""
+    recorded = jobs.update(
+        job_key,
+        run=run,
+        set_fields=fields,
+        status=status,
+        stage=stage,
+        set_in=set_in,
+        only_if_status_in=ACTIVE_STATUSES,
+    )
+    if recorded is None:
+        from video_pipeline.retirement import record_late_resource
+
+        record_late_resource(job_key, run, fields, runtime, set_in=set_in)
+        created = sorted(fields) + sorted(set_in or {})
+        raise RunSupersededError(f"job {job_key}: run {run} was retired while it created {created}")
+    return recorded
+
+
 def await_indexing(request: AwaitIndexingInput, runtime: Runtime[AwaitIndexingSettings]) -> dict[str, Any]:
     """Park the task token under the TwelveLabs id; resolve at once if the work already finished."""
     callbacks = runtime.store.require_callbacks()
     callbacks.put_token(
-        request.task_id, request.task_token, request.job_key, kind=request.kind, index_id=request.index_id
+        request.task_id,
+        request.task_token,
+        request.job_key,
+        kind=request.kind,
+        index_id=request.index_id,
+        run=request.run,
     )
     return park_result(request.task_id, runtime, kind=request.kind, index_id=request.index_id)
 
@@ -248,6 +292,12 @@ def resolve_task(
             "the execution no longer waits for this token; dropped it",
             extra={"task_id": task_id, "job_key": stored.get("job_key"), "sfn_error": code},
         )
+        if outcome.status in TERMINAL_TASK_STATUSES and runtime.store.jobs is not None:
+            # The execution was stopped because its run was retired: the work it waited for has ended, so what
+            # TwelveLabs made for it can go now.
+            from video_pipeline.retirement import finish_purge_of
+
+            finish_purge_of(str(stored["job_key"]), runtime)
         return False
     callbacks.consume_token(task_id, task_token)
     kind = str(stored.get("kind") or "index_task")
@@ -255,12 +305,13 @@ def resolve_task(
         "token resolved",
         extra={"task_id": task_id, "job_key": stored.get("job_key"), "status": outcome.status, "kind": kind},
     )
-    if outcome.status == "ready" and kind != "analyze_task" and runtime.store.jobs is not None:
+    if outcome.status == "ready" and kind != "analyze_task" and runtime.store.jobs is not None and "run" in stored:
         # After the resume: the execution is already running on, so a failure here loses nothing (the item's
         # later transitions do not depend on ANALYZING); it is logged, never raised.
         try:
             runtime.store.jobs.update(
                 str(stored["job_key"]),
+                run=int(stored["run"]),
                 set_fields={"tl_video_id": outcome.video_id} if outcome.video_id else {},
                 status="ANALYZING",
                 stage="indexed_at",

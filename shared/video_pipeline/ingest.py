@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from video_pipeline.clients import Runtime
-from video_pipeline.errors import InvalidEventError
+from video_pipeline.errors import InvalidEventError, MediaLeaseHeldError
 from video_pipeline.job_keys import execution_name, job_key_for
 from video_pipeline.media_urls import presigned_get_url
 from video_pipeline.models.base import utc_now_iso
@@ -22,14 +22,18 @@ from video_pipeline.models.payloads import ExecutionInput
 from video_pipeline.notifier import announce_once
 from video_pipeline.screening import Screening, is_ignored, is_outside_suffixes, screen_object
 from video_pipeline.settings import IngestSettings
+from video_pipeline.store import ACTIVE_STATUSES
 
 logger = Logger(child=True)
 
 EMBED_V2_MODEL = "marengo3.0"
 # HeadObject has no body: a missing key or version is a bare status code.
+# The conditional lease on an image/audio item for its one /embed call: only one delivery of the event pays for it.
+# Three times the function's timeout, so a killed holder blocks a redelivery for a bounded time only.
+MEDIA_LEASE_SECONDS = 180
 _MISSING_CODES = {"404", "NoSuchKey", "NotFound", "NoSuchVersion", "403", "AccessDenied", "Forbidden"}
 
-Outcome = Literal["ignored", "rejected", "started", "duplicate", "embedded", "embedding_failed"]
+Outcome = Literal["ignored", "rejected", "started", "duplicate", "embedded", "embedding_failed", "superseded"]
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,11 @@ def process_object(obj: S3ObjectRef, runtime: Runtime[IngestSettings]) -> Ingest
     )
     if screening.decision == "ignore":
         return IngestResult(job_key, "ignored", screening.message or "")
+    current_version = current_version_of(obj, runtime)
+    if obj.version_id and obj.version_id != "null" and current_version != obj.version_id:
+        # Overwritten or deleted since this event: only a key's current version is processed (its own event comes).
+        return _record_superseded(obj, job_key, screening, current_version, runtime)
+    supersede_older_versions(obj, job_key, runtime)
     if screening.decision == "reject":
         return _reject(obj, job_key, screening, runtime)
     if screening.kind == "video":
@@ -175,6 +184,76 @@ def _new_job(
     return JobItem.model_validate(values)
 
 
+def current_version_of(obj: S3ObjectRef, runtime: Runtime[Any]) -> str | None:
+    """The version id of the key's current object (None: no object, a delete marker, or an unversioned one)."""
+    try:
+        head = runtime.s3.head_object(Bucket=obj.bucket, Key=obj.key)
+    except ClientError as exc:
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if status in (403, 404) or exc.response.get("Error", {}).get("Code") in _MISSING_CODES:
+            return None
+        raise
+    version = head.get("VersionId")
+    return str(version) if version and version != "null" else None
+
+
+def supersede_older_versions(obj: S3ObjectRef, job_key: str, runtime: Runtime[IngestSettings]) -> list[str]:
+    """Retire every other live job of this key: their object version is no longer the key's current one. A job from
+    a newer upload (a later S3 sequencer) is never touched, whatever order the events arrive in."""
+    from video_pipeline.removal import sequencer_after
+    from video_pipeline.retirement import retire
+
+    retired: list[str] = []
+    for other in runtime.store.require_jobs().find_by_source(obj.s3_uri):
+        if other.job_key == job_key or other.status in ("REJECTED", "DELETED", "SUPERSEDED"):
+            continue
+        if other.sequencer and obj.sequencer:
+            if not sequencer_after(obj.sequencer, other.sequencer):
+                continue
+        elif other.version_id == obj.version_id and other.etag == obj.etag:
+            continue
+        reason = f"superseded by version {obj.version_id or obj.etag} of {obj.s3_uri}"
+        retire(other, "SUPERSEDED", reason, runtime)
+        retired.append(other.job_key)
+    if retired:
+        logger.info("older versions superseded", extra={"job_key": job_key, "superseded": retired})
+    return retired
+
+
+def _record_superseded(
+    obj: S3ObjectRef,
+    job_key: str,
+    screening: Screening,
+    current_version: str | None,
+    runtime: Runtime[IngestSettings],
+) -> IngestResult:
+    """The event's version is no longer the key's current object: recorded SUPERSEDED (nothing was spent), and
+    announced once, so the version's fate is visible."""
+    jobs = runtime.store.require_jobs()
+    now = utc_now_iso()
+    reason = (
+        f"version {obj.version_id} of {obj.s3_uri} is no longer current "
+        f"({'now version ' + current_version if current_version else 'the key was deleted'}) when its event came"
+    )
+    claim = jobs.claim(
+        _new_job(
+            obj,
+            job_key,
+            screening,
+            runtime,
+            status="SUPERSEDED",
+            stages={"received_at": now, "superseded_at": now},
+            retired_as="SUPERSEDED",
+            retire_reason=reason,
+        )
+    )
+    if not claim.claimed:
+        return IngestResult(job_key, "duplicate", claim.job.status)  # the job exists: a newer upload retires it
+    announce_once(runtime.notifier, jobs, "video.superseded", claim.job)
+    logger.info("superseded before it started", extra={"job_key": job_key, "reason": reason})
+    return IngestResult(job_key, "superseded", reason)
+
+
 def _reject(obj: S3ObjectRef, job_key: str, screening: Screening, runtime: Runtime[IngestSettings]) -> IngestResult:
     jobs = runtime.store.require_jobs()
     now = utc_now_iso()
@@ -200,11 +279,11 @@ def _reject(obj: S3ObjectRef, job_key: str, screening: Screening, runtime: Runti
         # built above (or this is a redelivery after a crash right after that claim). Record this run's rejection.
         rejected = jobs.update(
             job_key,
+            run=current.run,
             status="REJECTED",
             stage="rejected_at",
             set_fields={"error_code": screening.code, "error_message": screening.message},
             only_if_status_in=("RECEIVED",),
-            only_if_run=current.run,
         )
         current = rejected or jobs.require(job_key)
     if current.status == "REJECTED":
@@ -229,6 +308,7 @@ def _start_video(
     name = execution_name(job_key, job.run)
     execution_input = ExecutionInput(
         job_key=job_key,
+        run=job.run,
         bucket=job.bucket,
         key=job.key,
         version_id=job.version_id,
@@ -240,7 +320,24 @@ def _start_video(
         surface=settings.twelvelabs_surface,
     )
     execution_arn = start_job_execution(runtime.sfn, settings.state_machine_arn, name, execution_input)
-    jobs.update(job_key, set_fields={"execution_arn": execution_arn})
+    started = jobs.update(
+        job_key, run=job.run, set_fields={"execution_arn": execution_arn}, only_if_status_in=ACTIVE_STATUSES
+    )
+    from video_pipeline.retirement import retire, stop_execution
+
+    if started is None:
+        # Retired while it started (a newer version's ingest, or a delete, got there first), or a newer run of an
+        # unversioned key: this execution must not go on.
+        stop_execution(job.model_copy(update={"execution_arn": execution_arn}), "run retired at its start", runtime)
+        return IngestResult(job_key, "superseded", execution_arn)
+    if obj.version_id and obj.version_id != "null":
+        # Again now that the execution exists: a newer version's ingest may have looked for this job before the
+        # claim could be seen (the by-source index is eventually consistent). The sweeper is the last resort.
+        current = current_version_of(obj, runtime)
+        if current != obj.version_id:
+            reason = f"{obj.s3_uri}: version {obj.version_id} is no longer current ({current or 'deleted'})"
+            retire(started, "SUPERSEDED" if current else "DELETED", reason, runtime)
+            return IngestResult(job_key, "superseded", reason)
     logger.info("execution started", extra={"job_key": job_key, "execution_arn": execution_arn})
     return IngestResult(job_key, "started", execution_arn)
 
@@ -270,21 +367,55 @@ def _embed_media(
     obj: S3ObjectRef, job_key: str, screening: Screening, runtime: Runtime[IngestSettings]
 ) -> IngestResult:
     """Images and audio: one synchronous /embed call, vectors to S3, item COMPLETED (or FAILED with the code)."""
-    from twelvelabs_client.errors import TwelveLabsError
-
     jobs = runtime.store.require_jobs()
     claim = jobs.claim(_new_job(obj, job_key, screening, runtime))
     job = claim.job
     if not claim.claimed and job.status != "RECEIVED":
         return IngestResult(job_key, "duplicate", job.status)
+    if "embeddings" in job.results:
+        uri = job.results["embeddings"]  # stored by a delivery killed before it completed the item: not bought again
+    else:
+        lease = jobs.take_lease(job.job_key, job.run, MEDIA_LEASE_SECONDS)
+        if lease is None:
+            # Another delivery holds the /embed call: raised so SQS redelivers this one after the visibility
+            # timeout (never dropped): by then the holder completed the item, or its lease expired.
+            raise MediaLeaseHeldError(f"job {job_key}: another delivery is embedding this object")
+        job = lease
+        embedded = _embed_and_store(job, runtime)
+        if isinstance(embedded, IngestResult):
+            return embedded
+        uri = embedded
+    done = jobs.update(
+        job_key,
+        run=job.run,
+        status="COMPLETED",
+        stage="completed_at",
+        results={"embeddings": uri},
+        remove_fields=("lease_until",),
+        only_if_status_in=("RECEIVED",),
+    )
+    current = done or jobs.require(job_key)
+    if current.status == "COMPLETED" and current.run == job.run:
+        announce_once(runtime.notifier, jobs, "embedding.completed", current)
+    return IngestResult(job_key, "embedded", uri)
+
+
+def _embed_and_store(job: JobItem, runtime: Runtime[IngestSettings]) -> str | IngestResult:
+    """The /embed call under the lease: the vectors' S3 URI, or the recorded failure."""
+    from twelvelabs_client.errors import TwelveLabsError
+
+    jobs = runtime.store.require_jobs()
+    job_key = job.job_key
     url = presigned_get_url(runtime.s3, job.bucket, job.key, job.version_id, runtime.settings.presign_media_seconds)
     try:
         payload = _media_embedding(job.kind, url, runtime)
     except TwelveLabsError as exc:
         if exc.retryable:
+            jobs.release_lease(job_key, job.run)  # the redelivery may call at once
             raise  # rate limit / 5xx / timeout: SQS redelivers, the RECEIVED item resumes here
         failed = jobs.update(
             job_key,
+            run=job.run,
             status="FAILED",
             stage="failed_at",
             set_fields={"error_code": exc.code, "error_message": exc.message},
@@ -298,6 +429,7 @@ def _embed_media(
     if block.get("error_message") and not block.get("segments"):
         failed = jobs.update(
             job_key,
+            run=job.run,
             status="FAILED",
             stage="failed_at",
             set_fields={"error_code": "embedding_failed", "error_message": str(block["error_message"])[:2000]},
@@ -308,17 +440,9 @@ def _embed_media(
             announce_once(runtime.notifier, jobs, "embedding.failed", current)
         return IngestResult(job_key, "embedding_failed", "embedding_failed")
     uri = runtime.results.put_json(job_key, "embeddings", {"job_key": job_key, "source": job.s3_uri, **payload})
-    done = jobs.update(
-        job_key,
-        status="COMPLETED",
-        stage="completed_at",
-        results={"embeddings": uri},
-        only_if_status_in=("RECEIVED",),
-    )
-    current = done or jobs.require(job_key)
-    if current.status == "COMPLETED":
-        announce_once(runtime.notifier, jobs, "embedding.completed", current)
-    return IngestResult(job_key, "embedded", uri)
+    # The pointer first (still RECEIVED): a delivery after a kill here completes the item without a second call.
+    jobs.update(job_key, run=job.run, results={"embeddings": uri}, only_if_status_in=("RECEIVED",))
+    return uri
 
 
 def _media_embedding(kind: str, url: str, runtime: Runtime[IngestSettings]) -> dict[str, Any]:

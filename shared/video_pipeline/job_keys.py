@@ -12,11 +12,11 @@ JOB_KEY_PATTERN = re.compile(r"^[0-9a-f]{40}$")
 
 
 def job_key_for(obj: S3ObjectRef) -> str:
-    """sha256(bucket \\n key \\n etag)[:40]: the same bytes re-uploaded give the same key; a changed object a new one.
-
-    Without an etag (never the case for `Object Created`) the version id stands in for it.
-    """
-    identity = obj.etag or (f"version:{obj.version_id}" if obj.version_id else None)
+    """sha256(bucket \\n key \\n version:<version id>)[:40] in a versioned bucket: every upload is its own version,
+    and so its own job (a newer one supersedes it). Unversioned (no version id, or "null"): the etag, so the same
+    bytes re-uploaded give the same key and a changed object a new one."""
+    version = obj.version_id if obj.version_id and obj.version_id != "null" else None
+    identity = f"version:{version}" if version else obj.etag
     if not identity:
         raise InvalidEventError(f"{obj.s3_uri}: the event carries neither an etag nor a version id")
     return hashlib.sha256(f"{obj.bucket}\n{obj.key}\n{identity}".encode()).hexdigest()[:40]

@@ -38,10 +38,12 @@ class Notifier:
 def announce_once(notifier: Notifier, jobs: JobsStore, event_type: EventType, job: JobItem) -> bool:
     """Publish `event_type` for this run of the job unless it was already published (retries, duplicate events).
 
-    Published first, recorded after: a crash in between repeats the message (at-least-once), never loses it.
+    `job` is the item a fenced write of this run returned: a message only ever follows its run's own write, and it
+    names that run. Published first, recorded after: a crash in between repeats the message (at-least-once), never
+    loses it.
     """
     if event_type in job.notified:
         return False
     notifier.publish_job(event_type, job)
-    jobs.mark_notified(job.job_key, event_type)
+    jobs.mark_notified(job.job_key, job.run, event_type)
     return True

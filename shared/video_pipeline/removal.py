@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
@@ -13,7 +13,6 @@ from video_pipeline.clients import Runtime
 from video_pipeline.errors import InvalidEventError
 from video_pipeline.models.events import S3ObjectRef, parse_s3_message_body
 from video_pipeline.models.jobs import JobItem
-from video_pipeline.notifier import announce_once
 from video_pipeline.settings import ObjectRemovedSettings
 
 logger = Logger(child=True)
@@ -56,11 +55,11 @@ def remove_object(obj: S3ObjectRef, runtime: Runtime[ObjectRemovedSettings]) -> 
         return []
     # Created and Deleted events travel through different queues: the key may hold new content by now, and its
     # job (claimed by an ingest that ran first) must not be purged by this older delete.
-    live_etag = _current_etag(obj, runtime)
+    live_etag = current_etag(obj, runtime)
     kept: list[JobItem] = []
     for job in found:
-        if job.status == "REJECTED":
-            continue
+        if job.status in ("REJECTED", "SUPERSEDED"):
+            continue  # nothing in TwelveLabs (rejected), or already retired by a newer version
         if live_etag is not None and job.etag == live_etag:
             logger.info(
                 "kept: the object exists again with this job's content",
@@ -74,7 +73,7 @@ def remove_object(obj: S3ObjectRef, runtime: Runtime[ObjectRemovedSettings]) -> 
             )
             continue
         kept.append(job)
-    return [_remove_job(job, runtime) for job in kept]
+    return [_remove_job(job, obj, runtime) for job in kept]
 
 
 def sequencer_after(candidate: str | None, reference: str | None) -> bool:
@@ -86,7 +85,7 @@ def sequencer_after(candidate: str | None, reference: str | None) -> bool:
     return candidate.upper().rjust(width, "0") > reference.upper().rjust(width, "0")
 
 
-def _current_etag(obj: S3ObjectRef, runtime: Runtime[ObjectRemovedSettings]) -> str | None:
+def current_etag(obj: S3ObjectRef, runtime: Runtime[Any]) -> str | None:
     """The etag of the key's current object; None when there is none (404, also for a current delete marker: the
     delete stands). The current object, not the deleted version: content that is still (or again) live under the
     key keeps its job, whichever version carries it."""
@@ -112,54 +111,11 @@ def _current_etag(obj: S3ObjectRef, runtime: Runtime[ObjectRemovedSettings]) -> 
     return str(etag).strip('"') if etag else None
 
 
-def _remove_job(job: JobItem, runtime: Runtime[ObjectRemovedSettings]) -> RemovalResult:
-    jobs = runtime.store.require_jobs()
-    # DELETED first: a pipeline still running for this job can no longer complete it.
-    updated = jobs.update(job.job_key, status="DELETED", stage="deleted_at", unless_status_in=("DELETED",))
-    job = updated or jobs.require(job.job_key)
-    if not job.tl_purged:
-        if job.tl_asset_id or job.tl_indexed_asset_id:
-            _purge_current(job, runtime)
-        else:
-            _purge_classic(job, runtime)
-        job = jobs.update(job.job_key, set_fields={"tl_purged": True}) or job
-    announce_once(runtime.notifier, jobs, "video.deleted", job)
-    logger.info("job deleted", extra={"job_key": job.job_key})
+def _remove_job(job: JobItem, obj: S3ObjectRef, runtime: Runtime[ObjectRemovedSettings]) -> RemovalResult:
+    """Retire the job's run as DELETED: its execution stops at whatever stage, TwelveLabs is purged (or the purge
+    waits for the indexing to end, then the webhook or the sweeper finishes it), one `video.deleted` at the end."""
+    from video_pipeline.retirement import retire
+
+    job = retire(job, "DELETED", f"{obj.s3_uri} was deleted", runtime)
+    logger.info("job deleted", extra={"job_key": job.job_key, "status": job.status})
     return RemovalResult(job_key=job.job_key, status=job.status, twelvelabs_deleted=bool(job.tl_purged))
-
-
-def _delete_if_present(delete: Callable[[], object], what: str, resource_id: str) -> None:
-    """Run a TwelveLabs delete; a resource already gone is fine, any other error propagates (the record is
-    retried, then DLQ)."""
-    from twelvelabs_client.errors import NotFoundError
-
-    try:
-        delete()
-    except NotFoundError:
-        logger.info(f"TwelveLabs {what} already gone", extra={"resource_id": resource_id})
-
-
-def _purge_classic(job: JobItem, runtime: Runtime[ObjectRemovedSettings]) -> None:
-    """classic surface: the video, then the task (ConflictError while it still runs propagates: retried later)."""
-    client = runtime.twelvelabs
-    index_id = job.tl_index_id or runtime.settings.twelvelabs_index_id
-    if job.tl_video_id and index_id:
-        video_id = job.tl_video_id
-        _delete_if_present(lambda: client.delete_video(index_id, video_id), "video", video_id)
-    if job.tl_task_id:
-        task_id = job.tl_task_id
-        _delete_if_present(lambda: client.delete_task(task_id), "task", task_id)
-
-
-def _purge_current(job: JobItem, runtime: Runtime[ObjectRemovedSettings]) -> None:
-    """current surface: the indexed asset first (an asset in use answers 409), then the asset."""
-    client = runtime.twelvelabs
-    index_id = job.tl_index_id or runtime.settings.twelvelabs_index_id
-    if job.tl_indexed_asset_id and index_id:
-        indexed_asset_id = job.tl_indexed_asset_id
-        _delete_if_present(
-            lambda: client.delete_indexed_asset(index_id, indexed_asset_id), "indexed asset", indexed_asset_id
-        )
-    if job.tl_asset_id:
-        asset_id = job.tl_asset_id
-        _delete_if_present(lambda: client.delete_asset(asset_id), "asset", asset_id)

@@ -144,7 +144,7 @@ class StartAnalysisSettings(JobsTableSetting, CallbacksTableSetting):
     pass
 
 
-class WebhookSettings(JobsTableSetting, CallbacksTableSetting):
+class WebhookSettings(JobsTableSetting, CallbacksTableSetting, NotificationsSetting):
     webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
 
 

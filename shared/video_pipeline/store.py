@@ -28,10 +28,15 @@ def Key(name: str) -> Any:
     return key(name)
 
 
+# A run in one of these states is still at work: the pipeline's own steps write only then (`ACTIVE_STATUSES`).
+ACTIVE_STATUSES: tuple[JobStatus, ...] = ("RECEIVED", "INDEXING", "ANALYZING")
+# A retired run: its object was deleted or overwritten; PURGING until TwelveLabs holds nothing of it.
+RETIRED_STATUSES: tuple[JobStatus, ...] = ("PURGING", "DELETED", "SUPERSEDED")
 # Terminal states a late writer must never overwrite (a late failure after success, a finalize after delete).
-TERMINAL_STATUSES: tuple[JobStatus, ...] = ("COMPLETED", "FAILED", "DELETED", "REJECTED")
+TERMINAL_STATUSES: tuple[JobStatus, ...] = ("COMPLETED", "FAILED", "DELETED", "SUPERSEDED", "REJECTED")
 # A job in one of these states is run again when its object is uploaded again (a new S3 event).
-RERUNNABLE_STATUSES: tuple[JobStatus, ...] = ("FAILED", "DELETED")
+RERUNNABLE_STATUSES: tuple[JobStatus, ...] = ("FAILED", "DELETED", "SUPERSEDED")
+SUPERSEDED_WRITES_METRIC = "SupersededWrites"
 
 
 def _is_conditional_failure(exc: ClientError) -> bool:
@@ -83,6 +88,12 @@ class JobsStore:
         jobs = [self.get(key) for key in dict.fromkeys(keys)]
         return [job for job in jobs if job is not None]
 
+    def find_by_task(self, task_id: str) -> list[JobItem]:
+        """The jobs whose `tl_task_id` is `task_id` (GSI `by-task`, keys only projected -> read each item)."""
+        page = self._table.query(IndexName="by-task", KeyConditionExpression=Key("tl_task_id").eq(task_id))
+        jobs = [self.get(str(item["job_key"])) for item in page.get("Items", [])]
+        return [job for job in jobs if job is not None]
+
     def not_updated_since(self, status: JobStatus, before_iso: str, limit: int) -> list[JobItem]:
         """Jobs in `status` last updated before `before_iso`, oldest first, at most `limit` (GSI `by-status`)."""
         page = self._table.query(
@@ -121,8 +132,9 @@ class JobsStore:
                 Key={"job_key": job.job_key},
                 UpdateExpression=(
                     "SET #status = :received, #run = :run, sequencer = :seq, stages = :stages, updated_at = :now, "
-                    "version_id = :version, results = :empty "
+                    "version_id = :version, results = :empty, tl_analyze_tasks = :empty "
                     "REMOVE notified, tl_purged, execution_arn, tl_task_id, tl_video_id, tl_embedding_task_id, "
+                    "tl_asset_id, tl_indexed_asset_id, retired_as, retire_reason, lease_until, "
                     "error_code, error_message, title, topics, hashtags"
                 ),
                 ConditionExpression=Attr("status").eq(existing.status) & Attr("sequencer").eq(existing.sequencer)
@@ -152,17 +164,23 @@ class JobsStore:
         self,
         job_key: str,
         *,
+        run: int,
         set_fields: dict[str, Any] | None = None,
         status: JobStatus | None = None,
         stage: str | None = None,
         results: dict[str, str] | None = None,
+        set_in: dict[str, dict[str, Any]] | None = None,
         only_if_status_in: tuple[JobStatus, ...] | None = None,
         unless_status_in: tuple[JobStatus, ...] | None = None,
-        only_if_run: int | None = None,
         remove_fields: tuple[str, ...] = (),
+        if_updated_at: str | None = None,
     ) -> JobItem | None:
-        """Apply a change to an existing job. Returns the new item, or None when the status (or run) condition
-        failed. `only_if_run`: only while the item is still in that run (a later re-run claim is left alone)."""
+        """The one way to change a job item (the fenced write): applied only while the item is still in `run`, and
+        in one of `only_if_status_in` / none of `unless_status_in`. Returns the new item, or None when a condition
+        failed. A write refused because the run was superseded or retired is logged and counted
+        (`SupersededWrites`): the caller carries on without it. `set_in` sets keys inside map fields (the map
+        exists from the claim); `results` is `set_in={"results": ...}`. `if_updated_at`: only if nobody wrote the item
+        since it was read (optimistic concurrency)."""
         now = utc_now_iso()
         names: dict[str, str] = {"#updated_at": "updated_at"}
         values: dict[str, Any] = {":now": now}
@@ -179,24 +197,28 @@ class JobsStore:
             names["#stages"] = "stages"
             names["#stage"] = stage
             sets.append("#stages.#stage = :now")
-        for index, (name, uri) in enumerate((results or {}).items()):
-            names["#results"] = "results"
-            names[f"#r{index}"] = name
-            values[f":r{index}"] = uri
-            sets.append(f"#results.#r{index} = :r{index}")
+        maps = dict(set_in or {})
+        if results:
+            maps["results"] = {**maps.get("results", {}), **results}
+        for m, (map_name, entries) in enumerate(maps.items()):
+            names[f"#m{m}"] = map_name
+            for index, (name, value) in enumerate(entries.items()):
+                names[f"#m{m}k{index}"] = name
+                values[f":m{m}v{index}"] = value
+                sets.append(f"#m{m}.#m{m}k{index} = :m{m}v{index}")
         expression = "SET " + ", ".join(sets)
         if remove_fields:
             for index, field in enumerate(remove_fields):
                 names[f"#x{index}"] = field
             expression += " REMOVE " + ", ".join(f"#x{i}" for i in range(len(remove_fields)))
-        condition = Attr("job_key").exists()
+        condition = Attr("job_key").exists() & Attr("run").eq(run)
         if only_if_status_in:
             condition = condition & Attr("status").is_in(list(only_if_status_in))
         if unless_status_in:
             for forbidden in unless_status_in:
                 condition = condition & Attr("status").ne(forbidden)
-        if only_if_run is not None:
-            condition = condition & Attr("run").eq(only_if_run)
+        if if_updated_at is not None:
+            condition = condition & Attr("updated_at").eq(if_updated_at)
         try:
             response = self._table.update_item(
                 Key={"job_key": job_key},
@@ -209,17 +231,73 @@ class JobsStore:
         except ClientError as exc:
             if not _is_conditional_failure(exc):
                 raise
-            if self.get(job_key) is None:
+            current = self.get(job_key)
+            if current is None:
                 raise JobNotFoundError(f"no job item for job_key {job_key}") from exc
+            if current.run != run or (current.status in RETIRED_STATUSES and status not in RETIRED_STATUSES):
+                _count_superseded_write(job_key, run, current)
             return None
         return JobItem.model_validate(_from_dynamo(response["Attributes"]))
 
-    def mark_notified(self, job_key: str, event_type: str) -> None:
-        self._table.update_item(
-            Key={"job_key": job_key},
-            UpdateExpression="SET notified = list_append(if_not_exists(notified, :empty), :event)",
-            ExpressionAttributeValues={":empty": [], ":event": [event_type]},
-        )
+    def take_lease(
+        self, job_key: str, run: int, seconds: int, clock: Callable[[], float] = time.time
+    ) -> JobItem | None:
+        """Lease a RECEIVED item of `run` for `seconds` (one billed call at a time); None while another holds it."""
+        now = int(clock())
+        try:
+            response = self._table.update_item(
+                Key={"job_key": job_key},
+                UpdateExpression="SET lease_until = :until, updated_at = :now_iso",
+                ConditionExpression=Attr("run").eq(run)
+                & Attr("status").eq("RECEIVED")
+                & (Attr("lease_until").not_exists() | Attr("lease_until").lt(now)),
+                ExpressionAttributeValues={":until": now + seconds, ":now_iso": utc_now_iso()},
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if _is_conditional_failure(exc):
+                return None
+            raise
+        return JobItem.model_validate(_from_dynamo(response["Attributes"]))
+
+    def release_lease(self, job_key: str, run: int) -> None:
+        try:
+            self._table.update_item(
+                Key={"job_key": job_key},
+                UpdateExpression="REMOVE lease_until",
+                ConditionExpression=Attr("run").eq(run),
+            )
+        except ClientError as exc:
+            if not _is_conditional_failure(exc):
+                raise
+
+    def mark_notified(self, job_key: str, run: int, event_type: str) -> bool:
+        """Record that `event_type` was published for `run`; False when the item moved on to another run."""
+        try:
+            self._table.update_item(
+                Key={"job_key": job_key},
+                UpdateExpression="SET notified = list_append(if_not_exists(notified, :empty), :event)",
+                ConditionExpression=Attr("run").eq(run),
+                ExpressionAttributeValues={":empty": [], ":event": [event_type]},
+            )
+        except ClientError as exc:
+            if _is_conditional_failure(exc):
+                return False
+            raise
+        return True
+
+
+def _count_superseded_write(job_key: str, run: int, current: JobItem) -> None:
+    """A late writer of a superseded or retired run: a no-op by design, logged and counted."""
+    from aws_lambda_powertools import Logger, Metrics
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    Logger(child=True).info(
+        "write of a superseded run ignored",
+        extra={"job_key": job_key, "write_run": run, "item_run": current.run, "item_status": current.status},
+    )
+    # Metrics instances share one metric set: the function's log_metrics flushes this with its own.
+    Metrics().add_metric(name=SUPERSEDED_WRITES_METRIC, unit=MetricUnit.Count, value=1)
 
 
 NotificationClaim = Literal["claimed", "in_progress", "done"]
@@ -245,7 +323,14 @@ class CallbacksStore:
     # ------------------------------------------------------------ tokens
 
     def put_token(
-        self, task_id: str, task_token: str, job_key: str, *, kind: str = "index_task", index_id: str | None = None
+        self,
+        task_id: str,
+        task_token: str,
+        job_key: str,
+        *,
+        run: int,
+        kind: str = "index_task",
+        index_id: str | None = None,
     ) -> None:
         """Park `task_token` under the TwelveLabs id a webhook will name. `kind` (index_task | indexed_asset |
         analyze_task) tells the resolvers how to read that resource; `index_id` locates an indexed asset.
@@ -257,6 +342,7 @@ class CallbacksStore:
             "task_id": task_id,
             "task_token": task_token,
             "job_key": job_key,
+            "run": run,
             "kind": kind,
             "created_at": utc_now_iso(),
             "created_epoch": now,

@@ -466,6 +466,7 @@ def ingest_video(
 def start_indexing_payload(stack: Stack, job: dict[str, Any]) -> dict[str, Any]:
     return {
         "job_key": job["job_key"],
+        "run": int(job.get("run", 1)),
         "bucket": job["bucket"],
         "key": job["key"],
         "version_id": job.get("version_id"),

@@ -24,7 +24,15 @@ ANALYSES = [
 
 def test_one_structured_task_answers_gist_summary_chapters_highlights_and_one_task_per_prompt() -> None:
     execution = ExecutionInput.model_validate(
-        {"job_key": "k", "bucket": "b", "key": "v.mp4", "index_id": "i", "analyses": ANALYSES, "embedding": {}}
+        {
+            "job_key": "k",
+            "run": 1,
+            "bucket": "b",
+            "key": "v.mp4",
+            "index_id": "i",
+            "analyses": ANALYSES,
+            "embedding": {},
+        }
     )
     structured, prompt = execution.analysis_tasks
     assert structured.kind == "structured" and [o.name for o in structured.outputs] == [
@@ -80,6 +88,7 @@ def _request(status: str = "ready", code: str | None = None, message: str | None
     return RunAnalysisInput.model_validate(
         {
             "job_key": "k",
+            "run": 1,
             "video_id": "v",
             "task": {"name": "structured", "kind": "structured", "outputs": [o.model_dump() for o in outputs]},
             "outcome": IndexingOutcome(task_id="t1", status=status, error_code=code, error_message=message),

@@ -42,8 +42,8 @@ def _expect_deadline(call: Any, context: ShortContext) -> None:
 
 _EVENTS: dict[str, dict[str, Any]] = {
     "check_embeddings": {"job_key": "a" * 40, "task_id": TASK_ID, "polls": 1, "wait_seconds": 1},
-    "await_indexing": {"task_token": "token", "job_key": "a" * 40, "task_id": TASK_ID},
-    "store_embeddings": {"job_key": "a" * 40, "task_id": TASK_ID},
+    "await_indexing": {"task_token": "token", "job_key": "a" * 40, "run": 1, "task_id": TASK_ID},
+    "store_embeddings": {"job_key": "a" * 40, "run": 1, "task_id": TASK_ID},
 }
 
 

@@ -22,7 +22,7 @@ def _indexed_job(stack: Stack, handler: Any, context: Any, samples: Path, sfn_sp
     started = handler("start_indexing").lambda_handler(start_indexing_payload(stack, job), context)
     stack.wait_task(started["task_id"])
     handler("await_indexing").lambda_handler(
-        {"task_token": "t", "job_key": job["job_key"], "task_id": started["task_id"]}, context
+        {"task_token": "t", "job_key": job["job_key"], "run": 1, "task_id": started["task_id"]}, context
     )
     [resumed] = sfn_spy.successes
     return job, resumed["output"]
@@ -31,6 +31,7 @@ def _indexed_job(stack: Stack, handler: Any, context: Any, samples: Path, sfn_sp
 def _embeddings(stack: Stack, handler: Any, context: Any, job: dict[str, Any]) -> dict[str, Any]:
     payload = {
         "job_key": job["job_key"],
+        "run": int(job.get("run", 1)),
         "bucket": job["bucket"],
         "key": job["key"],
         "version_id": None,
@@ -59,7 +60,9 @@ def _embeddings(stack: Stack, handler: Any, context: Any, job: dict[str, Any]) -
         waits.append(poll["wait_seconds"])
     assert waits == sorted(waits) and max(waits) <= 8  # growing, capped by EMBED_POLL_MAX_SECONDS
     return dict(
-        handler("store_embeddings").lambda_handler({"job_key": job["job_key"], "task_id": poll["task_id"]}, context)
+        handler("store_embeddings").lambda_handler(
+            {"job_key": job["job_key"], "run": 1, "task_id": poll["task_id"]}, context
+        )
     )
 
 
@@ -76,7 +79,13 @@ def test_a_video_goes_all_the_way_to_completed(
 
     pointers = [
         handler("run_analysis").lambda_handler(
-            {"job_key": job["job_key"], "video_id": indexed["video_id"], "index_id": stack.index_id, "analysis": spec},
+            {
+                "job_key": job["job_key"],
+                "run": 1,
+                "video_id": indexed["video_id"],
+                "index_id": stack.index_id,
+                "analysis": spec,
+            },
             context,
         )
         for spec in ANALYSES
@@ -85,7 +94,7 @@ def test_a_video_goes_all_the_way_to_completed(
     assert all(p["uri"].endswith(f"/results/{job['job_key']}/{p['name']}.json") for p in pointers)
     assert _read(stack, pointers[1]["uri"])["result"]["summary"]
 
-    final = handler("finalize").lambda_handler({"job_key": job["job_key"], "execution_arn": "arn:x"}, context)
+    final = handler("finalize").lambda_handler({"job_key": job["job_key"], "run": 1, "execution_arn": "arn:x"}, context)
     assert final["status"] == "COMPLETED"
     item = stack.job(job["job_key"])
     assert item["status"] == "COMPLETED" and "completed_at" in item["stages"]
@@ -101,7 +110,7 @@ def test_a_video_goes_all_the_way_to_completed(
         "index_id": stack.index_id,
     }
     # A retried Finalize state: same answer, no second message.
-    handler("finalize").lambda_handler({"job_key": job["job_key"]}, context)
+    handler("finalize").lambda_handler({"job_key": job["job_key"], "run": 1}, context)
     assert stack.notifications() == []
 
 
@@ -117,7 +126,7 @@ def test_giant_gist_is_bounded_on_the_item(
     )
     monkeypatch.setattr(get_clients().twelvelabs, "gist", lambda video_id, types: giant)
     pointer = handler("run_analysis").lambda_handler(
-        {"job_key": job["job_key"], "video_id": "v", "analysis": {"name": "gist", "kind": "gist"}}, context
+        {"job_key": job["job_key"], "run": 1, "video_id": "v", "analysis": {"name": "gist", "kind": "gist"}}, context
     )
     assert len(_read(stack, pointer["uri"])["result"]["title"]) == 500_000  # the full result is in S3
     item = stack.job(job["job_key"])
@@ -205,7 +214,7 @@ def test_execution_timed_out_is_recorded_but_never_overwrites_completed(
     assert stack.job(job["job_key"])["error_code"] == "timeout"
 
     other = ingest_video(stack, handler, context, samples / "videos" / "forest-walk.mp4", key="videos/other.mp4")
-    handler("finalize").lambda_handler({"job_key": other["job_key"]}, context)
+    handler("finalize").lambda_handler({"job_key": other["job_key"], "run": 1}, context)
     late = _catch_state(other, "ServerError", "internal_error: boom")
     assert handler("record_failure").lambda_handler(late, context)["status"] == "COMPLETED"
     assert stack.job(other["job_key"])["status"] == "COMPLETED"

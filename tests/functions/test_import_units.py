@@ -416,7 +416,7 @@ def _first_state(execution_input: dict[str, Any]) -> str:
 def _execution_input(**fields: Any) -> dict[str, Any]:
     from video_pipeline.models.payloads import ExecutionInput
 
-    base: dict[str, Any] = {"job_key": "j1", "index_id": "idx", "analyses": [], "embedding": {}}
+    base: dict[str, Any] = {"job_key": "j1", "run": 1, "index_id": "idx", "analyses": [], "embedding": {}}
     return ExecutionInput.model_validate({**base, **fields}).model_dump(mode="json")
 
 

@@ -60,7 +60,7 @@ def test_server_error_after_the_task_was_created_ends_with_one_task(
 def _await(stack: Stack, handler: Any, context: Any, job: dict[str, Any], task_id: str, token: str) -> dict[str, Any]:
     return dict(
         handler("await_indexing").lambda_handler(
-            {"task_token": token, "job_key": job["job_key"], "task_id": task_id}, context
+            {"task_token": token, "job_key": job["job_key"], "run": 1, "task_id": task_id}, context
         )
     )
 
@@ -222,7 +222,9 @@ def test_reconcile_drops_tokens_step_functions_no_longer_waits_for(
     stack: Stack, handler: Any, context: Any, samples: Path, sfn_spy: SfnSpy
 ) -> None:
     job, task_id = _indexing_task(stack, handler, context, samples)
-    handler("webhook").function.runtime().store.require_callbacks().put_token(task_id, "token-old", job["job_key"])
+    handler("webhook").function.runtime().store.require_callbacks().put_token(
+        task_id, "token-old", job["job_key"], run=1
+    )
     stack.wait_task(task_id)
     sfn_spy.fail_with = "TaskTimedOut"  # the execution gave up waiting long ago
     report = handler("reconcile").lambda_handler(load_event("reconcile"), context)

@@ -36,7 +36,7 @@ def test_removed_object_deletes_the_twelvelabs_video_and_task(
     started = handler("start_indexing").lambda_handler(start_indexing_payload(stack, job), context)
     stack.wait_task(started["task_id"])
     handler("await_indexing").lambda_handler(
-        {"task_token": "t", "job_key": job["job_key"], "task_id": started["task_id"]}, context
+        {"task_token": "t", "job_key": job["job_key"], "run": 1, "task_id": started["task_id"]}, context
     )
     video_id = stack.job(job["job_key"])["tl_video_id"]
     stack.notifications()
@@ -55,7 +55,7 @@ def test_removed_object_deletes_the_twelvelabs_video_and_task(
     assert handler("object_removed").lambda_handler(batch, context) == {"batchItemFailures": []}
     assert stack.notifications() == []
     # A late finalize for the deleted job never resurrects it.
-    handler("finalize").lambda_handler({"job_key": job["job_key"]}, context)
+    handler("finalize").lambda_handler({"job_key": job["job_key"], "run": 1}, context)
     assert stack.job(job["job_key"])["status"] == "DELETED"
 
 

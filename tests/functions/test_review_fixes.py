@@ -43,7 +43,9 @@ def _parked_task(
     job = ingest_video(stack, handler, context, samples / sample, key=key)
     task_id = handler("start_indexing").lambda_handler(start_indexing_payload(stack, job), context)["task_id"]
     stack.wait_task(task_id)
-    _runtime(handler).store.require_callbacks().put_token(task_id, token, job["job_key"])  # webhook not yet arrived
+    _runtime(handler).store.require_callbacks().put_token(
+        task_id, token, job["job_key"], run=1
+    )  # webhook not yet arrived
     return job, task_id
 
 
@@ -145,7 +147,7 @@ def test_reconcile_keeps_the_token_of_a_lost_task_when_send_task_failure_fails(
     stack: Stack, handler: Any, context: Any, samples: Path, sfn_spy: SfnSpy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     callbacks = _runtime(handler).store.require_callbacks()
-    callbacks.put_token("65f0c39f11b2c3d4e5f60716", "token-lost", "0" * 40)  # no such task in TwelveLabs
+    callbacks.put_token("65f0c39f11b2c3d4e5f60716", "token-lost", "0" * 40, run=1)  # no such task in TwelveLabs
     _parked_task(stack, handler, context, samples, "token-ok")
     _fail_once(monkeypatch, _runtime(handler).sfn, "send_task_failure", _throttled("SendTaskFailure"))
     report = handler("reconcile").lambda_handler(load_event("reconcile"), context)  # (before the fix: raised)
@@ -231,13 +233,18 @@ def test_late_delete_keeps_the_job_of_a_newer_upload_and_purges_the_old_one(
     new = _upload(stack, key, (samples / "videos" / "forest-walk.mp4").read_bytes())
     handler("ingest").lambda_handler(sqs_batch(new), context)  # ingest ran before object_removed
     second_delete = _delete(stack, key)  # the key is empty now: only the sequencers tell the jobs apart
-    stack.notifications()
+    # The newer upload's ingest retired the older job already (its version is no longer the key's object).
+    old_job = _job_of(stack, old["detail"]["object"]["etag"])
+    assert old_job["status"] == "SUPERSEDED" and old_job["tl_purged"] is True
+    assert [(m["event_type"], m["job_key"]) for m in stack.notifications()] == [
+        ("video.superseded", old_job["job_key"])
+    ]
 
-    handler("object_removed").lambda_handler(sqs_batch(first_delete), context)
+    handler("object_removed").lambda_handler(sqs_batch(first_delete), context)  # nothing left to do
     old_job = _job_of(stack, old["detail"]["object"]["etag"])
     new_job = _job_of(stack, new["detail"]["object"]["etag"])
-    assert old_job["status"] == "DELETED" and new_job["status"] == "RECEIVED"
-    assert [(m["event_type"], m["job_key"]) for m in stack.notifications()] == [("video.deleted", old_job["job_key"])]
+    assert old_job["status"] == "SUPERSEDED" and new_job["status"] == "RECEIVED"
+    assert stack.notifications() == []
 
     handler("object_removed").lambda_handler(sqs_batch(second_delete), context)
     assert _job_of(stack, new["detail"]["object"]["etag"])["status"] == "DELETED"

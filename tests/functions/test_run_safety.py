@@ -168,10 +168,10 @@ def test_put_back_never_overwrites_a_newer_token(stack: Stack, handler: Any) -> 
     from video_pipeline.indexing import put_token_back
 
     callbacks = _runtime(handler).store.require_callbacks()
-    callbacks.put_token("task-1", "token-old", "0" * 40)
+    callbacks.put_token("task-1", "token-old", "0" * 40, run=1)
     old = callbacks.consume_token("task-1")
     assert old is not None
-    callbacks.put_token("task-1", "token-new", "0" * 40)  # the await state was retried meanwhile
+    callbacks.put_token("task-1", "token-new", "0" * 40, run=1)  # the await state was retried meanwhile
     put_token_back(callbacks, old)
     assert _tokens(stack) == {"token-new"}
     callbacks.consume_token("task-1", "token-new")
@@ -181,7 +181,7 @@ def test_put_back_never_overwrites_a_newer_token(stack: Stack, handler: Any) -> 
 
 def test_a_resolver_of_an_older_token_never_consumes_a_newer_one(stack: Stack, handler: Any) -> None:
     callbacks = _runtime(handler).store.require_callbacks()
-    callbacks.put_token("task-2", "token-new", "0" * 40)
+    callbacks.put_token("task-2", "token-new", "0" * 40, run=1)
     assert callbacks.consume_token("task-2", "token-old") is None
     assert callbacks.delete_token("task-2", "token-old") is False
     assert _tokens(stack) == {"token-new"}
@@ -231,7 +231,7 @@ def test_reconcile_walks_every_pending_token_oldest_first_with_a_cursor(
     base = int(time.time()) - 10_000
     for index in range(8):  # stuck tasks (never finish), older than any threshold, ages 0..7
         monkeypatch.setattr(callbacks, "clock", lambda index=index: base + index)
-        callbacks.put_token(f"stuck-{index}", f"token-{index}", "0" * 40)
+        callbacks.put_token(f"stuck-{index}", f"token-{index}", "0" * 40, run=1)
     # The webhook-dedup markers and the cursor item are not in the index.
     callbacks.claim_notification("whe_x", in_progress_seconds=60)
     seen: list[str] = []
@@ -262,7 +262,7 @@ def test_reconcile_reaches_a_finished_task_behind_a_backlog_of_stuck_ones(
     real_clock, real_fetch = callbacks.clock, callbacks_module.fetch_outcome
     monkeypatch.setattr(callbacks, "clock", lambda: real_clock() - 5000)
     for index in range(5):  # older tasks that stay in progress for days (before the fix they hogged every run)
-        callbacks.put_token(f"stuck-{index}", f"token-stuck-{index}", "0" * 40)
+        callbacks.put_token(f"stuck-{index}", f"token-stuck-{index}", "0" * 40, run=1)
     monkeypatch.setattr(callbacks, "clock", real_clock)
 
     def fetch(token: dict[str, Any], runtime: Any) -> IndexingOutcome:
@@ -509,8 +509,8 @@ def test_reconcile_deletes_the_token_of_unfinished_work_once_its_wait_timed_out(
 
     runtime = _runtime(handler, "reconcile")
     callbacks = runtime.store.require_callbacks()
-    callbacks.put_token("stuck-a", "token-awaited", "0" * 40)
-    callbacks.put_token("stuck-b", "token-timed-out", "0" * 40)
+    callbacks.put_token("stuck-a", "token-awaited", "0" * 40, run=1)
+    callbacks.put_token("stuck-b", "token-timed-out", "0" * 40, run=1)
     monkeypatch.setattr(
         callbacks_module,
         "fetch_outcome",

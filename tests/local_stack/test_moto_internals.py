@@ -129,10 +129,14 @@ def test_eventbridge_internals() -> None:
 
 
 def test_s3_internals() -> None:
+    from moto.s3 import notifications
     from moto.s3.models import FakeBucket, S3Backend
 
     assert "create_from_cloudformation_json" in FakeBucket.__dict__
     assert params(S3Backend.put_bucket_notification_configuration) == ["self", "bucket_name", "notification_config"]
+    assert params(S3Backend.put_bucket_versioning) == ["self", "bucket_name", "status"]
+    assert params(S3Backend.delete_object) == ["self", "bucket_name", "key_name", "version_id", "bypass"]
+    assert "def _send_event_bridge_message" in inspect.getsource(notifications)
     source = inspect.getsource(FakeBucket.set_notification_configuration)
     for key in ("TopicConfiguration", "QueueConfiguration", "CloudFunctionConfiguration", "EventBridgeConfiguration"):
         assert key in source, key

@@ -19,7 +19,7 @@ import pytest
 
 from local_stack import LocalStack, StackConfig
 
-TERMINAL = {"COMPLETED", "FAILED", "REJECTED", "DELETED"}
+TERMINAL = {"COMPLETED", "FAILED", "REJECTED", "DELETED", "SUPERSEDED"}
 
 FAST_PARAMETERS = {
     "EmbedPollFirstSeconds": "1",
@@ -93,6 +93,24 @@ class Pipeline:
             time.sleep(0.5)
         logs = {n: self.stack.function_log(n)[-1500:] for n in ("ingest", "start_indexing", "record_failure")}
         raise AssertionError(f"{key}: no item in {statuses} after {timeout}s; items={items}; logs={logs}")
+
+    def wait_for_versions(self, key: str, count: int, timeout: float = 120.0) -> dict[str, dict[str, Any]]:
+        """Every job of `key` (one per uploaded version) once there are `count` and all are terminal, by version id
+        (bounded wait)."""
+        deadline = time.monotonic() + timeout
+        items: list[dict[str, Any]] = []
+        while time.monotonic() < deadline:
+            items = self.items_for(key)
+            if len(items) >= count and all(i["status"] in TERMINAL for i in items):
+                return {str(i.get("version_id")): i for i in items}
+            time.sleep(0.5)
+        raise AssertionError(f"{key}: not {count} terminal jobs after {timeout}s; items={items}")
+
+    def current_version(self, key: str) -> str | None:
+        try:
+            return str(self.stack.client("s3").head_object(Bucket=self.bucket, Key=key)["VersionId"])
+        except Exception:
+            return None
 
     def settled(self, job_key: str, timeout: float = 60.0) -> None:
         """Bounded wait until nothing more can happen for `job_key`: its execution (if any) has ended and no S3 event
@@ -236,6 +254,7 @@ class Pipeline:
         execution_input = ExecutionInput.model_validate(
             {
                 "job_key": job_key,
+                "run": 1,
                 "bucket": self.bucket,
                 "key": key,
                 "etag": job.etag,

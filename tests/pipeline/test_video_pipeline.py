@@ -89,17 +89,21 @@ def test_a_key_with_spaces_and_unicode_is_processed(pipeline: Pipeline, samples:
     assert asset["filename"] == "a walk in the forest.mp4"
 
 
-def test_the_same_object_uploaded_twice_is_processed_once(pipeline: Pipeline, samples: Path) -> None:
+def test_the_same_object_uploaded_twice_ends_as_one_video(pipeline: Pipeline, samples: Path) -> None:
+    # Each upload is its own S3 version, so its own job: the newer one supersedes the older, whose video goes.
     key = pipeline.unique_key("city-traffic.mov")
     pipeline.upload(samples / "videos/city-traffic.mov", key)
     pipeline.upload(samples / "videos/city-traffic.mov", key)
-    item = pipeline.wait_for(key)
+    jobs = pipeline.wait_for_versions(key, 2)
 
-    assert item["status"] == "COMPLETED", item
-    assert len(pipeline.items_for(key)) == 1
-    assert len(pipeline.assets_for(item["job_key"])) == 1
-    assert len(pipeline.indexed_assets_for(item["job_key"])) == 1
-    assert _events(pipeline, item["job_key"]) == ["video.completed"]
+    latest = jobs.pop(str(pipeline.current_version(key)))
+    [older] = jobs.values()
+    assert latest["status"] == "COMPLETED", latest
+    assert older["status"] == "SUPERSEDED" and older["retired_as"] == "SUPERSEDED", older
+    assert _events(pipeline, latest["job_key"]) == ["video.completed"]
+    assert _events(pipeline, older["job_key"]) == ["video.superseded"]
+    assert len(pipeline.indexed_assets_for(latest["job_key"])) == 1
+    assert pipeline.indexed_assets_for(older["job_key"]) == [] and pipeline.assets_for(older["job_key"]) == []
 
 
 def _sign(secret: str, body: bytes, at: int) -> str:
@@ -302,7 +306,13 @@ def test_the_same_event_delivered_twice_starts_nothing_new(pipeline: Pipeline, s
             "version": "0",
             "bucket": {"name": pipeline.bucket},
             # Exactly what the first delivery carried (as recorded on the item).
-            "object": {"key": key, "size": int(item["size"]), "etag": item["etag"], "sequencer": item.get("sequencer")},
+            "object": {
+                "key": key,
+                "size": int(item["size"]),
+                "etag": item["etag"],
+                "version-id": item["version_id"],
+                "sequencer": item.get("sequencer"),
+            },
             "reason": "PutObject",
         },
     }

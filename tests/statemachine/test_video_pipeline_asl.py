@@ -106,7 +106,7 @@ def test_only_pointers_travel_in_state() -> None:
     assert machine["States"]["Enrich"]["ResultPath"] is None
     analyses = machine["States"]["Enrich"]["Branches"][1]["States"]["RunAnalyses"]
     assert analyses["ItemsPath"] == "$.analyses" and analyses["ResultPath"] is None
-    assert set(analyses["ItemSelector"]) == {"job_key.$", "video_id.$", "index_id.$", "analysis.$"}
+    assert set(analyses["ItemSelector"]) == {"job_key.$", "run.$", "video_id.$", "index_id.$", "analysis.$"}
 
 
 def test_moto_parses_the_definition() -> None:

@@ -48,7 +48,7 @@ from video_pipeline.imports.settings import (
     ImportsTableSetting,
 )
 from video_pipeline.imports.store import ImportsStore, IntegrationLock
-from video_pipeline.ingest import IngestResult, process_object
+from video_pipeline.ingest import IngestResult, current_version_of, process_object
 from video_pipeline.models.events import ExecutionStatusChangeEvent, S3ObjectRef
 
 logger = Logger(child=True)
@@ -246,8 +246,8 @@ def _classify(result: IngestResult, started_at: str, runtime: Runtime[ImportItem
         return "rejected", result.detail
     if result.outcome == "embedding_failed":
         return "failed", result.detail
-    if result.outcome == "ignored":
-        return "skipped", result.detail or "ignored"
+    if result.outcome in ("ignored", "superseded"):
+        return "skipped", result.detail or result.outcome
     # "duplicate": the job existed. Created by an earlier attempt of this very item (it claimed, then failed before
     # recording)? Then it is this run's outcome, not a skip.
     job = runtime.store.require_jobs().get(result.job_key) if result.job_key else None
@@ -316,7 +316,9 @@ def import_object(event: ItemInput, runtime: Runtime[ImportItemSettings]) -> Ite
         return ItemOutput(
             outcome=as_outcome(marker["outcome"]), job_key=marker.get("job_key"), detail=str(marker.get("detail", ""))
         )
-    ref = S3ObjectRef(bucket=obj.bucket, key=obj.key, size=obj.size, etag=obj.etag)
+    # The key's current version (its job key, and the version TwelveLabs is given), as its upload event named it.
+    version_id = current_version_of(S3ObjectRef(bucket=obj.bucket, key=obj.key), runtime)
+    ref = S3ObjectRef(bucket=obj.bucket, key=obj.key, size=obj.size, etag=obj.etag, version_id=version_id)
     result = process_object(ref, runtime)
     outcome, detail = _classify(result, str(marker["started_at"]), runtime)
     stored = store.record_item(event.run_id, obj.bucket, obj.key, outcome, result.job_key, detail)

@@ -155,13 +155,14 @@ def start_asset_job(
     name = execution_name(job_key, job.run)
     execution_input = ExecutionInput(
         job_key=job_key,
+        run=job.run,
         index_id=job.tl_index_id or settings.twelvelabs_index_id,
         analyses=settings.analyses,
         embedding=settings.embedding_options,
         surface="current",
     )
     execution_arn = start_job_execution(runtime.sfn, settings.state_machine_arn, name, execution_input)
-    jobs.update(job_key, set_fields={"execution_arn": execution_arn})
+    jobs.update(job_key, run=job.run, set_fields={"execution_arn": execution_arn})
     logger.info("asset job started", extra={"job_key": job_key, "asset_id": asset_id, "source_id": source_id})
     return job_key, job.created_at
 

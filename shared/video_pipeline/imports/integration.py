@@ -187,6 +187,7 @@ def _enter_after_indexing(
     name = execution_name(job_key, job.run)
     execution_input = ExecutionInput(
         job_key=job_key,
+        run=job.run,
         bucket=bucket,
         key=key,
         etag=ref.etag,
@@ -199,7 +200,7 @@ def _enter_after_indexing(
         indexed=IndexingOutcome(task_id=video_id, video_id=video_id, status="ready"),
     )
     execution_arn = start_job_execution(runtime.sfn, settings.state_machine_arn, name, execution_input)
-    jobs.update(job_key, set_fields={"execution_arn": execution_arn})
+    jobs.update(job_key, run=job.run, set_fields={"execution_arn": execution_arn})
     logger.info("imported video entered video-pipeline", extra={"job_key": job_key, "video_id": video_id})
     return "new", job_key, f"video {video_id} ready"
 

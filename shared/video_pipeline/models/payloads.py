@@ -90,6 +90,7 @@ class ExecutionInput(Lenient):
     bucket/key: its `tl_asset_id` is on the job, and `start_indexing` (current) goes straight to the indexed asset."""
 
     job_key: str
+    run: int = Field(ge=1)  # the job item's run this execution belongs to: every write it makes is fenced on it
     bucket: str | None = None
     key: str | None = None
     version_id: str | None = None
@@ -122,6 +123,7 @@ class StartIndexingInput(Lenient):
     """`bucket`/`key` are absent for a job whose source is a TwelveLabs asset (`tl_asset_id` set at claim)."""
 
     job_key: str
+    run: int = Field(ge=1)
     bucket: str | None = None
     key: str | None = None
     version_id: str | None = None
@@ -141,6 +143,7 @@ class StartIndexingOutput(Strict):
 class AwaitIndexingInput(Lenient):
     task_token: str = Field(min_length=1)
     job_key: str
+    run: int = Field(ge=1)
     task_id: str
     kind: TokenKind = "index_task"
     index_id: str | None = None  # the indexed asset's index (kind indexed_asset)
@@ -157,6 +160,7 @@ class StartAnalysisInput(Lenient):
 
     task_token: str = Field(min_length=1)
     job_key: str
+    run: int = Field(ge=1)
     asset_id: str = Field(min_length=1)
     task: AnalysisTaskSpec
 
@@ -174,6 +178,7 @@ class IndexingOutcome(Strict):
 
 class StartEmbeddingsInput(Lenient):
     job_key: str
+    run: int = Field(ge=1)
     bucket: str
     key: str
     version_id: str | None = None
@@ -201,6 +206,7 @@ class StoreEmbeddingsInput(Lenient):
     """classic: the embedding task `task_id`. current: the indexed asset's outcome (`indexed`) in `index_id`."""
 
     job_key: str
+    run: int = Field(ge=1)
     task_id: str | None = None
     index_id: str | None = None
     indexed: IndexingOutcome | None = None
@@ -224,6 +230,7 @@ class RunAnalysisInput(Lenient):
     """classic: run `analysis` on `video_id`. current: store the finished analyze task `outcome` of `task`."""
 
     job_key: str
+    run: int = Field(ge=1)
     video_id: str | None = None
     index_id: str | None = None
     analysis: AnalysisSpec | None = None
@@ -241,6 +248,7 @@ class RunAnalysisInput(Lenient):
 
 class FinalizeInput(Lenient):
     job_key: str
+    run: int = Field(ge=1)
     execution_arn: str | None = None
 
 
