@@ -111,11 +111,6 @@ def _assert_retired(
         _messages(pipeline, job, ["video.completed", RETIRED_EVENT[status]])
     else:
         _messages(pipeline, job, [RETIRED_EVENT[status]])
-    # Results its steps stored before the retirement stay recorded; a step still running when the run was retired
-    # writes nothing it does not record (no orphan under results/<job_key>/).
-    stored = _result_objects(pipeline, job["job_key"])
-    orphans = {uri: at for uri, at in stored.items() if uri not in set((job.get("results") or {}).values())}
-    assert not orphans, f"results written but not recorded (written at): {orphans}; job stages: {job['stages']}"
     assert held.get(job["job_key"], []) == [], f"the retired job still has indexed assets: {held[job['job_key']]}"
     index_id = pipeline.stack.outputs["IndexId"]
     if job.get("tl_indexed_asset_id"):
@@ -137,6 +132,19 @@ def _result_objects(pipeline: Pipeline, job_key: str) -> dict[str, str]:
     bucket = pipeline.stack.outputs["ResultsBucketName"]
     listing = pipeline.stack.client("s3").list_objects_v2(Bucket=bucket, Prefix=f"results/{job_key}/")
     return {f"s3://{bucket}/{o['Key']}": o["LastModified"].isoformat() for o in listing.get("Contents", [])}
+
+
+def _assert_no_orphan_results(pipeline: Pipeline, jobs: list[dict[str, Any]]) -> None:
+    """Results a run stored before its retirement stay recorded on its item; a step still running when the run was
+    retired leaves nothing it could not record (no orphan under results/<job_key>/). Checked last: the other
+    outcomes of a test are reported first."""
+    orphans = {}
+    for job in jobs:
+        recorded = set((job.get("results") or {}).values())
+        written = {uri: at for uri, at in _result_objects(pipeline, job["job_key"]).items() if uri not in recorded}
+        if written:
+            orphans[job["job_key"]] = {"written_at": written, "stages": job["stages"]}
+    assert not orphans, f"results written after the run was retired, recorded nowhere: {orphans}"
 
 
 def _assert_completed(pipeline: Pipeline, job: dict[str, Any], held: dict[str, Any]) -> None:
@@ -178,6 +186,7 @@ def test_an_overwrite_supersedes_the_version_in_flight(pipeline: Pipeline, sampl
     # The key's live content is all TwelveLabs holds: one asset under its name.
     assert [a["_id"] for a in assets_named(pipeline, name)] == [second["tl_asset_id"]]
     assert [i["_id"] for i in indexed_assets_named(pipeline, name)] == [second["tl_indexed_asset_id"]]
+    _assert_no_orphan_results(pipeline, [first, second])
 
 
 def test_a_delete_while_indexing_retires_the_job_and_purges_twelvelabs(pipeline: Pipeline, samples: Path) -> None:
@@ -235,6 +244,7 @@ def test_delete_then_the_same_bytes_again_gives_two_jobs_that_never_touch(pipeli
     assert created(requests) == Counter(asset=2, indexed_asset=2, analyze_task=2 + len(first_tasks)), requests
     assert [a["_id"] for a in assets_named(pipeline, name)] == [second["tl_asset_id"]]
     assert [i["_id"] for i in indexed_assets_named(pipeline, name)] == [second["tl_indexed_asset_id"]]
+    _assert_no_orphan_results(pipeline, [first, second])
 
 
 OPERATIONS = 20
@@ -312,4 +322,5 @@ def test_random_interleavings_of_uploads_overwrites_and_deletes_settle_consisten
         asset=sum(1 for j in every_job if j.get("tl_asset_id")),
         indexed_asset=sum(1 for j in every_job if j.get("tl_indexed_asset_id")),
         analyze_task=sum(len(j.get("tl_analyze_tasks") or {}) for j in every_job),
-    ), requests
+    ), f"{len(requests)} requests logged (the log keeps 2000): {requests}"
+    _assert_no_orphan_results(pipeline, every_job)
