@@ -175,7 +175,9 @@ def list_embed_tasks(s: Services, request: EmulatorRequest) -> Response:
         ]
         items.sort(key=lambda t: (t.created_at, t.seq), reverse=True)
         page, info = paginate(items, args)
-        return json_response({"data": [embed_task_json(t, segments=False) for t in page], "page_info": info})
+        return json_response(
+            {"data": [embed_task_json(t, segments=False, lenient=s.rt.config.lenient) for t in page], "page_info": info}
+        )
 
 
 def _embed_task_id(task_id: str) -> None:
@@ -189,7 +191,7 @@ def embed_task_status(s: Services, request: EmulatorRequest, task_id: str) -> Re
         task = st.embed_tasks.get(task_id)
         if task is None:
             raise not_found(task_id, "embed tasks")
-        body = embed_task_json(task, segments=False)
+        body = embed_task_json(task, segments=False, lenient=s.rt.config.lenient)
         body.pop("created_at", None)
         return json_response(body)
 
@@ -207,5 +209,5 @@ def retrieve_embed_task(s: Services, request: EmulatorRequest, task_id: str) -> 
         task = st.embed_tasks.get(task_id)
         if task is None:
             raise not_found(task_id, "embed tasks")
-        body = embed_task_json(task, segments=True, options=stored or None)
+        body = embed_task_json(task, segments=True, options=stored or None, lenient=s.rt.config.lenient)
     return json_response(_current_segments(body) if current else body)

@@ -112,7 +112,10 @@ def embed_metadata(task: EmbedTaskRecord) -> dict[str, object]:
     return meta
 
 
-def embed_task_json(task: EmbedTaskRecord, segments: bool, options: list[str] | None = None) -> dict[str, object]:
+def embed_task_json(
+    task: EmbedTaskRecord, segments: bool, options: list[str] | None = None, lenient: bool = False
+) -> dict[str, object]:
+    """The documented embed task object; `lenient` adds the emulator's old extra `error` (v1.3 documents none)."""
     body: dict[str, object] = {
         "_id": task.id,
         "model_name": task.model_name,
@@ -121,7 +124,7 @@ def embed_task_json(task: EmbedTaskRecord, segments: bool, options: list[str] | 
         "updated_at": rfc3339(task.updated_at),
         "video_embedding": {"metadata": embed_metadata(task)},
     }
-    if task.error:
+    if task.error and lenient:
         body["error"] = task.error.model_dump()
     if segments and task.status == "ready":
         chosen = [s for s in task.segments if options is None or s.embedding_option in options]

@@ -146,8 +146,7 @@ def store_indexed_embeddings(request: StoreEmbeddingsInput, runtime: Runtime[Sto
             f"indexed asset {indexed.task_id} carries no embedding for {options}", code="embedding_missing"
         )
     wanted = request.embedding
-    index_clip = clip_length_of(segments)
-    if wanted is not None and index_clip is not None and abs(index_clip - wanted.clip_length) > CLIP_LENGTH_TOLERANCE:
+    if wanted is not None and other_segmentation(segments, wanted.clip_length):
         # The configured segmentation is not the index's: one embed-v2 task on the asset, with that segmentation.
         segments = _embed_v2_segments(request, runtime, str(asset.asset_id), options, wanted)
         embedding = {**embedding, "video_embedding": {**(embedding.get("video_embedding") or {}), "segments": segments}}
@@ -167,6 +166,17 @@ EMBED_V2_MODEL = "marengo3.0"
 EMBED_V2_FIRST_WAIT_SECONDS = 2.0
 EMBED_V2_MAX_WAIT_SECONDS = 15.0
 EMBED_V2_WAIT_SECONDS = 3600.0
+
+
+def other_segmentation(segments: list[dict[str, Any]], clip_length: float) -> bool:
+    """Whether the index cut the video into clips of another length than `clip_length`. A video no longer than one
+    clip has a single, shorter clip whatever the length: that is the same segmentation (no second, billed pass)."""
+    index_clip = clip_length_of(segments)
+    if index_clip is None or abs(index_clip - clip_length) <= CLIP_LENGTH_TOLERANCE:
+        return False
+    clips = [s for s in segments if s.get("embedding_scope", "clip") == "clip"]
+    single_short_clip = len({(s.get("start_offset_sec"), s.get("end_offset_sec")) for s in clips}) == 1
+    return not (single_short_clip and index_clip < clip_length)
 
 
 def clip_length_of(segments: list[dict[str, Any]]) -> float | None:

@@ -140,3 +140,22 @@ def test_a_failed_or_canceled_task_is_a_failure_without_reading_an_answer(
     assert fake.calls == []  # the outcome says it all: no request
     if message:
         assert message in str(failed.value)
+
+
+@pytest.mark.parametrize(
+    ("clips", "clip_length", "other"),
+    [
+        ([(0, 6), (6, 12), (12, 14)], 6, False),  # the index's clips are the configured ones (last one shorter)
+        ([(0, 5)], 6, False),  # a video shorter than one clip: a single shorter clip, the same segmentation
+        ([(0, 2), (2, 4), (4, 5)], 6, True),  # 2 s clips: another segmentation, one embed-v2 pass
+        ([(0, 10)], 6, True),  # one clip longer than the configured length
+    ],
+)
+def test_a_second_embedding_pass_only_for_another_segmentation(
+    clips: list[tuple[float, float]], clip_length: float, other: bool
+) -> None:
+    from video_pipeline.embeddings import other_segmentation
+
+    segments = [{"start_offset_sec": a, "end_offset_sec": b, "embedding_scope": "clip"} for a, b in clips]
+    segments.append({"start_offset_sec": 0, "end_offset_sec": clips[-1][1], "embedding_scope": "video"})
+    assert other_segmentation(segments, clip_length) is other
