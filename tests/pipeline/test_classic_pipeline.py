@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.pipeline.conftest import Pipeline
+from tests.pipeline.conftest import PROCESSING_SECONDS, Pipeline
 
 pytestmark = pytest.mark.pipeline
 
@@ -142,3 +142,29 @@ def test_removing_the_object_removes_the_twelvelabs_video(classic_pipeline: Pipe
     )
     assert video.status_code == 404
     assert _events(classic_pipeline, item["job_key"]) == ["video.completed", "video.deleted"]
+
+
+def test_a_delete_while_the_task_indexes_purges_the_video_once_it_exists(
+    classic_pipeline: Pipeline, samples: Path
+) -> None:
+    # A classic task cannot be deleted while it indexes, and its video exists only once it is ready: the job waits
+    # PURGING (no retry loop), and the task's index.task.ready webhook (or the sweeper) deletes the video and the
+    # task, then DELETED with one video.deleted.
+    key = classic_pipeline.unique_key("deleted-while-indexing.mov")
+    classic_pipeline.set_processing_seconds(12)
+    try:
+        classic_pipeline.upload(samples / "videos/city-traffic.mov", key)
+        indexing = classic_pipeline.wait_for(key, statuses={"INDEXING"}, timeout=60)
+        classic_pipeline.stack.client("s3").delete_object(Bucket=classic_pipeline.bucket, Key=key)
+        purging = classic_pipeline.wait_for(key, statuses={"PURGING", "DELETED"}, timeout=60)
+    finally:
+        classic_pipeline.set_processing_seconds(PROCESSING_SECONDS)
+    item = classic_pipeline.wait_for(key, statuses={"DELETED"}, timeout=180)
+
+    assert purging["status"] == "PURGING", purging  # the task was still indexing when the delete came
+    assert item["tl_purged"] is True and item["retired_as"] == "DELETED"
+    assert item["tl_task_id"] == indexing["tl_task_id"]
+    assert classic_pipeline.tasks_for(item["job_key"]) == []  # no video of this job left in the index
+    assert _events(classic_pipeline, item["job_key"]) == ["video.deleted"]
+    # The stopped execution analysed nothing: no Pegasus call, no result.
+    assert item["results"] == {}
