@@ -192,28 +192,53 @@ def patch_sfn_status_events(ctx: PatchContext, undo: list[Undo]) -> None:
 
     def terminated(self: Any) -> None:
         original(self)
-        execution = self.execution
-        event = _status_change_event(execution)
-        if event["detail"]["status"] != "SUCCEEDED":
-            log.warning(
-                "execution %s %s: %s: %s",
-                execution.name,
-                event["detail"]["status"],
-                execution.error,
-                _short(execution.cause, 200),
-            )
-        backend = events_backends[execution.account_id][execution.region_name]
-        bus = backend.event_buses.get("default")
-        for rule in list(bus.rules.values()) if bus else []:
-            try:
-                rule.send_to_targets(event)
-            except Exception:
-                # An execution's end must not be turned into a worker crash; log it loudly instead.
-                log.exception(
-                    "delivering the status-change event of %s to rule %s failed", execution.exec_arn, rule.name
-                )
+        if getattr(self.execution, "_local_stack_announced", False):
+            return  # stopped earlier: its ABORTED event went out then (see patch_sfn_stop_is_immediate)
+        _announce_execution_end(self.execution, events_backends)
 
     _replace(BaseExecutionWorkerCommunication, "terminated", terminated, undo)
+
+
+def _announce_execution_end(execution: Any, events_backends: Any) -> None:
+    execution._local_stack_announced = True
+    event = _status_change_event(execution)
+    if event["detail"]["status"] != "SUCCEEDED":
+        log.warning(
+            "execution %s %s: %s: %s",
+            execution.name,
+            event["detail"]["status"],
+            execution.error,
+            _short(execution.cause, 200),
+        )
+    backend = events_backends[execution.account_id][execution.region_name]
+    bus = backend.event_buses.get("default")
+    for rule in list(bus.rules.values()) if bus else []:
+        try:
+            rule.send_to_targets(event)
+        except Exception:
+            # An execution's end must not be turned into a worker crash; log it loudly instead.
+            log.exception("delivering the status-change event of %s to rule %s failed", execution.exec_arn, rule.name)
+
+
+def patch_sfn_stop_is_immediate(ctx: PatchContext, undo: list[Undo]) -> None:
+    """Gap: moto's StopExecution only asks the interpreter to stop; the execution stays RUNNING until its current
+    state returns, and a state waiting for a task token may never return. On AWS the execution is ABORTED at once
+    (and its status-change event sent). Do that; the interpreter's own end later changes nothing."""
+    from moto.events.models import events_backends
+    from moto.stepfunctions.parser.api import ExecutionStatus
+    from moto.stepfunctions.parser.backend.execution import Execution
+
+    original = Execution.__dict__["stop"]
+
+    def stop(self: Any, stop_date: Any, error: str | None, cause: str | None) -> None:
+        original(self, stop_date=stop_date, error=error, cause=cause)
+        if self.exec_status == ExecutionStatus.RUNNING:
+            self.exec_status = ExecutionStatus.ABORTED
+            self.stop_date = stop_date
+            self.error, self.cause = error, cause
+            _announce_execution_end(self, events_backends)
+
+    _replace(Execution, "stop", stop, undo)
 
 
 def _short(text: Any, limit: int = 300) -> str:
@@ -708,6 +733,7 @@ ALL_PATCHES: tuple[Callable[[PatchContext, list[Undo]], None], ...] = (
     patch_sfn_unnamed_executions,
     patch_sfn_cloudformation,
     patch_sfn_status_events,
+    patch_sfn_stop_is_immediate,
     patch_sfn_failure_logs,
     patch_eventbridge_targets,
     patch_s3_bucket_notifications,

@@ -20,8 +20,8 @@ from video_pipeline.models.payloads import (
     RunAnalysisInput,
     StartAnalysisInput,
 )
+from video_pipeline.results import record_results
 from video_pipeline.settings import RunAnalysisSettings, StartAnalysisSettings
-from video_pipeline.store import ACTIVE_STATUSES as ACTIVE
 
 logger = Logger(child=True)
 
@@ -78,9 +78,7 @@ def run_analysis(request: RunAnalysisInput, runtime: Runtime[RunAnalysisSettings
             fields["topics"] = _bounded_list(payload.get("topics"))
         if payload.get("hashtags") is not None:
             fields["hashtags"] = _bounded_list(payload.get("hashtags"))
-    jobs.update(
-        request.job_key, run=request.run, set_fields=fields, results={spec.result_name: uri}, only_if_status_in=ACTIVE
-    )
+    record_results(runtime, request.job_key, request.run, {spec.result_name: uri}, fields)
     logger.info("analysis stored", extra={"job_key": request.job_key, "analysis": spec.name, "uri": uri})
     return ResultPointer(name=spec.result_name, uri=uri)
 
@@ -246,10 +244,9 @@ def store_analysis_task(request: RunAnalysisInput, runtime: Runtime[RunAnalysisS
         spec = task.analysis
         assert spec is not None
         payload = {**base, "data": result.data, "finish_reason": result.finish_reason}
+        require_active_run(runtime.store.require_jobs(), request.job_key, request.run)
         uri = _put(runtime, request, spec, {k: v for k, v in payload.items() if v is not None})
-        runtime.store.require_jobs().update(
-            request.job_key, run=request.run, results={spec.result_name: uri}, only_if_status_in=ACTIVE
-        )
+        record_results(runtime, request.job_key, request.run, {spec.result_name: uri})
         return ResultPointer(name=spec.result_name, uri=uri)
     try:
         parsed = StructuredAnswer.model_validate_json(result.data)
@@ -261,6 +258,7 @@ def store_analysis_task(request: RunAnalysisInput, runtime: Runtime[RunAnalysisS
     missing = [name for name in structured_schema(task.outputs)["required"] if getattr(parsed, name) is None]
     if missing:
         raise _failed(task, "analysis_invalid_json", f"the answer lacks the required field(s) {missing}")
+    require_active_run(runtime.store.require_jobs(), request.job_key, request.run)  # nothing written for a retired run
     uris: dict[str, str] = {}
     fields: dict[str, Any] = {}
     for spec in task.outputs:
@@ -268,9 +266,7 @@ def store_analysis_task(request: RunAnalysisInput, runtime: Runtime[RunAnalysisS
         uris[spec.result_name] = _put(runtime, request, spec, payload)
         if spec.kind == "gist":
             fields.update(_gist_fields(payload))
-    runtime.store.require_jobs().update(
-        request.job_key, run=request.run, set_fields=fields, results=uris, only_if_status_in=ACTIVE
-    )
+    record_results(runtime, request.job_key, request.run, uris, fields)
     logger.info("structured analysis stored", extra={"job_key": request.job_key, "results": sorted(uris)})
     return ResultPointer(name=task.name, uri=next(iter(uris.values())))
 

@@ -201,7 +201,7 @@ def reconcile(runtime: Runtime[ReconcileSettings], *, now: float | None = None) 
             report.errors += 1
             continue
         if outcome.status not in TERMINAL_TASK_STATUSES:
-            if _wait_is_over(runtime, str(token["task_token"])):
+            if _wait_is_over(runtime, token):
                 # The await state timed out (or its execution ended): nothing will ever use this token.
                 callbacks.delete_token(task_id, str(token["task_token"]))
                 report.timed_out += 1
@@ -225,16 +225,32 @@ def reconcile(runtime: Runtime[ReconcileSettings], *, now: float | None = None) 
     return report
 
 
-def _wait_is_over(runtime: Runtime[CallbacksTableSetting], task_token: str) -> bool:
-    """True when Step Functions no longer waits for `task_token`. SendTaskHeartbeat changes nothing for a wait
-    without HeartbeatSeconds (none of the pipeline's has one) and answers TaskTimedOut once the wait is over."""
+def _wait_is_over(runtime: Runtime[CallbacksTableSetting], token: dict[str, Any]) -> bool:
+    """True when no execution will ever use this token: its job moved on to another run, or ended (a wait that
+    timed out fails the job through its Catch), or its execution is no longer running. Read from the job and
+    DescribeExecution, not from SendTaskHeartbeat, whose answer for a wait without HeartbeatSeconds AWS does not
+    document. A token whose job item is missing is left alone (logged): the TTL takes it."""
+    jobs = runtime.store.jobs
+    if jobs is None:
+        return False
+    job = jobs.get(str(token.get("job_key")))
+    if job is None:
+        logger.warning("a pending token names no job", extra={"task_id": token.get("task_id")})
+        return False
+    if "run" in token and int(token["run"]) != job.run:
+        return True
+    if job.status not in ORPHAN_STATUSES:
+        return True  # COMPLETED / FAILED / REJECTED / PURGING / DELETED / SUPERSEDED: nothing waits any more
+    if not job.execution_arn:
+        return False
     try:
-        runtime.sfn.send_task_heartbeat(taskToken=task_token)
+        status = runtime.sfn.describe_execution(executionArn=job.execution_arn)["status"]
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in STALE_TOKEN_ERRORS:
+        if exc.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
             return True
-        logger.warning("could not check the token's wait", extra={"sfn_error": exc.response.get("Error", {})})
-    return False
+        logger.warning("could not check the token's execution", extra={"sfn_error": exc.response.get("Error", {})})
+        return False
+    return str(status) != "RUNNING"
 
 
 def _fail_token(runtime: Runtime[CallbacksTableSetting], task_token: str, code: str, message: str) -> None:

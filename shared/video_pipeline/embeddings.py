@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from video_pipeline.clients import Runtime
-from video_pipeline.errors import EmbeddingTaskFailedError, IndexingTaskFailedError
+from video_pipeline.errors import EmbeddingTaskFailedError, IndexingTaskFailedError, RunSupersededError
 from video_pipeline.indexing import record_created, require_active_run
 from video_pipeline.job_keys import execution_name
 from video_pipeline.media_urls import presigned_get_url
@@ -20,6 +20,7 @@ from video_pipeline.models.payloads import (
     StartEmbeddingsInput,
     StoreEmbeddingsInput,
 )
+from video_pipeline.results import record_results
 from video_pipeline.settings import (
     CheckEmbeddingsSettings,
     EmbedPollSettings,
@@ -104,14 +105,21 @@ def store_embeddings(request: StoreEmbeddingsInput, runtime: Runtime[StoreEmbedd
     payload = task.model_dump(mode="json", by_alias=True, exclude_none=True)
     segments = len(task.video_embedding.segments) if task.video_embedding else 0
     uri = runtime.results.put_json(request.job_key, "embeddings", {"job_key": request.job_key, **payload})
-    jobs.update(request.job_key, run=request.run, results={"embeddings": uri}, only_if_status_in=ACTIVE_STATUSES)
+    record_results(runtime, request.job_key, request.run, {"embeddings": uri})
     logger.info("embeddings stored", extra={"job_key": request.job_key, "segments": segments, "uri": uri})
     return ResultPointer(name="embeddings", uri=uri)
 
 
 def _stored_embeddings(job: JobItem | None, run: int) -> ResultPointer | None:
-    """This run's embeddings, if a previous attempt of the step stored them (nothing is read or bought again)."""
-    if job is not None and job.run == run and "embeddings" in job.results:
+    """This run's embeddings, if a previous attempt of the step stored them (nothing is read or bought again).
+    RunSupersededError when the run is no longer active (nothing is written for it)."""
+    if job is None:
+        return None
+    if job.run != run or job.status not in ACTIVE_STATUSES:
+        raise RunSupersededError(
+            f"job {job.job_key}: run {run} is not active (the item is run {job.run}, {job.status})"
+        )
+    if "embeddings" in job.results:
         return ResultPointer(name="embeddings", uri=job.results["embeddings"])
     return None
 
@@ -154,9 +162,7 @@ def store_indexed_embeddings(request: StoreEmbeddingsInput, runtime: Runtime[Sto
     uri = runtime.results.put_json(
         request.job_key, "embeddings", {"job_key": request.job_key, **{k: v for k, v in payload.items() if v}}
     )
-    runtime.store.require_jobs().update(
-        request.job_key, run=request.run, results={"embeddings": uri}, only_if_status_in=ACTIVE_STATUSES
-    )
+    record_results(runtime, request.job_key, request.run, {"embeddings": uri})
     logger.info("embeddings stored", extra={"job_key": request.job_key, "segments": len(segments), "uri": uri})
     return ResultPointer(name="embeddings", uri=uri)
 

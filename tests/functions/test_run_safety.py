@@ -505,27 +505,48 @@ def test_reconcile_deletes_the_token_of_unfinished_work_once_its_wait_timed_out(
     stack: Stack, handler: Any, context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import video_pipeline.callbacks as callbacks_module
+    from video_pipeline.models.base import utc_now_iso
+    from video_pipeline.models.jobs import JobItem
     from video_pipeline.models.payloads import IndexingOutcome
 
     runtime = _runtime(handler, "reconcile")
-    callbacks = runtime.store.require_callbacks()
-    callbacks.put_token("stuck-a", "token-awaited", "0" * 40, run=1)
-    callbacks.put_token("stuck-b", "token-timed-out", "0" * 40, run=1)
+    jobs, callbacks = runtime.store.require_jobs(), runtime.store.require_callbacks()
+    now = utc_now_iso()
+    for name, status in (
+        ("awaited", "INDEXING"),
+        ("timed-out", "INDEXING"),
+        ("failed", "FAILED"),
+        ("old-run", "INDEXING"),
+    ):
+        jobs.claim(
+            JobItem(
+                job_key=name.ljust(40, "0"),
+                bucket="b",
+                key=f"{name}.mp4",
+                s3_uri=f"s3://b/{name}.mp4",
+                run=2 if name == "old-run" else 1,
+                status=status,  # type: ignore[arg-type]
+                execution_arn=f"arn:aws:states:us-east-1:123456789012:execution:sm:{name}",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        callbacks.put_token(f"stuck-{name}", f"token-{name}", name.ljust(40, "0"), run=1)
     monkeypatch.setattr(
         callbacks_module,
         "fetch_outcome",
         lambda token, rt: IndexingOutcome(task_id=str(token["task_id"]), status="indexing"),
     )
-    heartbeats: list[str] = []
+    described: list[str] = []
 
-    def heartbeat(**kwargs: Any) -> Any:
-        heartbeats.append(kwargs["taskToken"])
-        if kwargs["taskToken"] == "token-timed-out":  # the AwaitIndexing state's TimeoutSeconds passed
-            raise ClientError({"Error": {"Code": "TaskTimedOut", "Message": "Task Timed Out"}}, "SendTaskHeartbeat")
-        return {}
+    def describe_execution(**kwargs: Any) -> Any:
+        described.append(kwargs["executionArn"].rsplit(":", 1)[-1])
+        # The AwaitIndexing state of "timed-out" gave up and its execution ended; "awaited" still waits.
+        return {"status": "TIMED_OUT" if kwargs["executionArn"].endswith("timed-out") else "RUNNING"}
 
-    monkeypatch.setattr(runtime.sfn, "send_task_heartbeat", heartbeat)
+    monkeypatch.setattr(runtime.sfn, "describe_execution", describe_execution)
     report = handler("reconcile").lambda_handler(load_event("reconcile"), context)
-    assert report["timed_out"] == 1 and report["still_running"] == 1
-    assert sorted(heartbeats) == ["token-awaited", "token-timed-out"]
+    # "failed" (the job ended) and "old-run" (the item is run 2) need no DescribeExecution to know.
+    assert report["timed_out"] == 3 and report["still_running"] == 1
+    assert sorted(described) == ["awaited", "timed-out"]
     assert _tokens(stack) == {"token-awaited"}

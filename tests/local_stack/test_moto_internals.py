@@ -60,6 +60,7 @@ def test_step_functions_internals() -> None:
     assert create[:4] == ["self", "name", "definition", "roleArn"] and "tags" in create and "sm_type" in create
     assert "create_from_cloudformation_json" in StateMachine.__dict__
     assert params(BaseExecutionWorkerCommunication.__dict__["terminated"]) == ["self"]
+    assert params(Execution.__dict__["stop"]) == ["self", "stop_date", "error", "cause"]
     source = inspect.getsource(Execution)
     for attr in (
         "exec_status",
