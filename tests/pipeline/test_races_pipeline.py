@@ -177,7 +177,10 @@ def test_an_overwrite_supersedes_the_version_in_flight(pipeline: Pipeline, sampl
 
     assert sorted(i["job_key"] for i in pipeline.items_for(key)) == sorted([first["job_key"], second["job_key"]])
     _assert_retired(pipeline, first, "SUPERSEDED", requests, held)
-    assert first["results"] == {}, "superseded in flight: nothing of v1 was stored"
+    # Superseded in flight: no analysis of v1 was stored (its tasks were canceled); once indexed, its embeddings
+    # may have been stored before the overwrite came (recorded on its item, so not orphans).
+    allowed = set() if stage == "INDEXING" else {"embeddings"}
+    assert set(first["results"]) <= allowed, first["results"]
     _assert_completed(pipeline, second, held)
     # One asset and one indexed asset per version; analyze tasks (they start with the indexing): v2's two, and
     # v1's that its run had created (recorded on its item, canceled above), none after it was retired.
