@@ -115,6 +115,8 @@ def _start_indexing_current(
         initial_interval=ASSET_FIRST_WAIT_SECONDS,
         max_interval=ASSET_MAX_WAIT_SECONDS,
     )
+    # Again after the wait (it can last the whole invocation): a run retired meanwhile starts no billed indexing.
+    require_active_run(jobs, request.job_key, request.run)
     created = client.create_indexed_asset(
         request.index_id, asset_id, user_metadata={"job_key": request.job_key}, idempotency_key=key
     )

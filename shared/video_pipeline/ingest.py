@@ -20,6 +20,7 @@ from video_pipeline.models.jobs import JobItem
 from video_pipeline.models.notifications import EventType
 from video_pipeline.models.payloads import ExecutionInput
 from video_pipeline.notifier import announce_once
+from video_pipeline.results import record_results
 from video_pipeline.screening import Screening, is_ignored, is_outside_suffixes, screen_object
 from video_pipeline.settings import IngestSettings
 from video_pipeline.store import ACTIVE_STATUSES
@@ -53,15 +54,15 @@ def process_message_body(body: str, runtime: Runtime[IngestSettings]) -> list[In
         return []
     if event.action != "created":
         raise InvalidEventError(f"ingest got an object {event.action} event; it belongs to object_removed")
-    literal_keys = _literal_keys(body, len(event.objects))
+    keys_as_sent = literal_keys(body, len(event.objects))
     results: list[IngestResult] = []
-    for obj, literal in zip(event.objects, literal_keys, strict=True):
+    for obj, literal in zip(event.objects, keys_as_sent, strict=True):
         located = locate_object(obj, literal, runtime)
         results.append(located if isinstance(located, IngestResult) else process_object(located, runtime))
     return results
 
 
-def _literal_keys(body: str, count: int) -> list[str | None]:
+def literal_keys(body: str, count: int) -> list[str | None]:
     """The keys exactly as the event carries them (before any URL-decoding), in the order of its objects."""
     payload = json.loads(body)
     raw: list[Any]
@@ -185,12 +186,14 @@ def _new_job(
 
 
 def current_version_of(obj: S3ObjectRef, runtime: Runtime[Any]) -> str | None:
-    """The version id of the key's current object (None: no object, a delete marker, or an unversioned one)."""
+    """The version id of the key's current object (None: no object, a delete marker, or an unversioned one). Only a
+    404 means gone: with s3:ListBucket granted, a 403 is a permission fault, raised (the record or the sweep is
+    retried) rather than taken as a delete that would retire live jobs."""
     try:
         head = runtime.s3.head_object(Bucket=obj.bucket, Key=obj.key)
     except ClientError as exc:
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        if status in (403, 404) or exc.response.get("Error", {}).get("Code") in _MISSING_CODES:
+        if status == 404 or exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             return None
         raise
     version = head.get("VersionId")
@@ -440,8 +443,10 @@ def _embed_and_store(job: JobItem, runtime: Runtime[IngestSettings]) -> str | In
             announce_once(runtime.notifier, jobs, "embedding.failed", current)
         return IngestResult(job_key, "embedding_failed", "embedding_failed")
     uri = runtime.results.put_json(job_key, "embeddings", {"job_key": job_key, "source": job.s3_uri, **payload})
-    # The pointer first (still RECEIVED): a delivery after a kill here completes the item without a second call.
-    jobs.update(job_key, run=job.run, results={"embeddings": uri}, only_if_status_in=("RECEIVED",))
+    # The pointer first (still RECEIVED): a delivery after a kill here completes the item without a second call. A
+    # run retired meanwhile records nothing, and the document is deleted again.
+    if not record_results(runtime, job_key, job.run, {"embeddings": uri}):
+        return IngestResult(job_key, "superseded", "retired while it was embedded")
     return uri
 
 

@@ -37,15 +37,22 @@ def process_removal_body(body: str, runtime: Runtime[ObjectRemovedSettings]) -> 
         return []
     if event.action != "removed":
         raise InvalidEventError(f"object_removed got an object {event.action} event")
+    from video_pipeline.ingest import literal_keys
+
     results: list[RemovalResult] = []
-    for obj in event.objects:
-        results.extend(remove_object(obj, runtime))
+    for obj, literal in zip(event.objects, literal_keys(body, len(event.objects)), strict=True):
+        results.extend(remove_object(obj, runtime, literal_key=literal))
     return results
 
 
-def remove_object(obj: S3ObjectRef, runtime: Runtime[ObjectRemovedSettings]) -> list[RemovalResult]:
+def remove_object(
+    obj: S3ObjectRef, runtime: Runtime[ObjectRemovedSettings], *, literal_key: str | None = None
+) -> list[RemovalResult]:
+    """The jobs of the removed object, under either form of its key (ingest keeps the literal key when that is the
+    one that exists: `a+b.mp4` may be the object's real name), retired as DELETED."""
     jobs = runtime.store.require_jobs()
-    found = jobs.find_by_source(obj.s3_uri)
+    forms = [key for key in dict.fromkeys((literal_key, obj.key)) if key]
+    found = [job for key in forms for job in jobs.find_by_source(f"s3://{obj.bucket}/{key}")]
     if obj.version_id:
         # A permanently deleted version only takes its own jobs (a delete marker names no job's version).
         same_version = [job for job in found if job.version_id == obj.version_id]
@@ -55,11 +62,12 @@ def remove_object(obj: S3ObjectRef, runtime: Runtime[ObjectRemovedSettings]) -> 
         return []
     # Created and Deleted events travel through different queues: the key may hold new content by now, and its
     # job (claimed by an ingest that ran first) must not be purged by this older delete.
-    live_etag = current_etag(obj, runtime)
+    live_etags = {key: current_etag(obj.model_copy(update={"key": key}), runtime) for key in {j.key for j in found}}
     kept: list[JobItem] = []
     for job in found:
         if job.status in ("REJECTED", "SUPERSEDED"):
             continue  # nothing in TwelveLabs (rejected), or already retired by a newer version
+        live_etag = live_etags.get(job.key)
         if live_etag is not None and job.etag == live_etag:
             logger.info(
                 "kept: the object exists again with this job's content",

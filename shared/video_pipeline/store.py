@@ -94,6 +94,45 @@ class JobsStore:
         jobs = [self.get(str(item["job_key"])) for item in page.get("Items", [])]
         return [job for job in jobs if job is not None]
 
+    def status_page(
+        self, status: JobStatus, after_iso: str, before_iso: str, limit: int, cursor: dict[str, Any] | None
+    ) -> tuple[list[JobItem], dict[str, Any] | None]:
+        """One page of jobs in `status` last updated in [after_iso, before_iso), oldest first, after `cursor`; and
+        the cursor of the next page (None: the walk reached the end)."""
+        kwargs: dict[str, Any] = {
+            "IndexName": "by-status",
+            "KeyConditionExpression": Key("status").eq(status) & Key("updated_at").between(after_iso, before_iso),
+            "Limit": limit,
+        }
+        if cursor:
+            kwargs["ExclusiveStartKey"] = cursor
+        page = self._table.query(**kwargs)
+        items = [JobItem.model_validate(_from_dynamo(item)) for item in page.get("Items", [])]
+        last = page.get("LastEvaluatedKey")
+        return items, (_from_dynamo(last) if last else None)
+
+    def load_cursor(self, name: str) -> dict[str, Any] | None:
+        """A walk's saved position (`CURSOR#<name>`: not a job item; it has no status, so no index holds it)."""
+        item = self._table.get_item(Key={"job_key": f"CURSOR#{name}"}, ConsistentRead=True).get("Item")
+        cursor = item.get("cursor") if item else None
+        return _from_dynamo(cursor) if cursor else None
+
+    def save_cursor(self, name: str, cursor: dict[str, Any] | None) -> None:
+        if cursor is None:  # UpdateItem, not DeleteItem: the sweeper needs no delete right on job items
+            self._table.update_item(
+                Key={"job_key": f"CURSOR#{name}"},
+                UpdateExpression="REMOVE #c SET updated = :now",
+                ExpressionAttributeNames={"#c": "cursor"},
+                ExpressionAttributeValues={":now": utc_now_iso()},
+            )
+        else:
+            self._table.update_item(
+                Key={"job_key": f"CURSOR#{name}"},
+                UpdateExpression="SET #c = :c, updated = :now",
+                ExpressionAttributeNames={"#c": "cursor"},
+                ExpressionAttributeValues={":c": cursor, ":now": utc_now_iso()},
+            )
+
     def not_updated_since(self, status: JobStatus, before_iso: str, limit: int) -> list[JobItem]:
         """Jobs in `status` last updated before `before_iso`, oldest first, at most `limit` (GSI `by-status`)."""
         page = self._table.query(

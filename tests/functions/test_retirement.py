@@ -103,3 +103,43 @@ def test_the_sweeper_retires_an_active_job_whose_object_is_gone(
     assert report.deleted == 1
     assert stack.job(job["job_key"])["status"] == "DELETED"
     assert [m["event_type"] for m in stack.notifications()] == ["video.deleted"]
+
+
+def test_the_sweeper_walks_past_jobs_it_cannot_settle_with_a_cursor(
+    stack: Stack, handler: Any, context: Any, samples: Path, sfn_spy: SfnSpy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from video_pipeline.sweeper import sweep
+
+    live = [
+        ingest_video(stack, handler, context, samples / "videos" / "ocean-waves.mp4", key=f"videos/live-{i}.mp4")
+        for i in range(2)
+    ]
+    gone = ingest_video(stack, handler, context, samples / "videos" / "forest-walk.mp4", key="videos/gone-later.mp4")
+    stack.client("s3").delete_object(Bucket=stack.media_bucket, Key="videos/gone-later.mp4")  # its event was lost
+    assert all(j["status"] == "RECEIVED" for j in live)
+    monkeypatch.setenv("SWEEP_MAX_JOBS", "1")  # one job per walk and run
+    runtime = _runtime(handler, "sweeper")
+    assert runtime.settings.sweep_max_jobs == 1
+
+    reports = [sweep(runtime, now=time.time() + 3600) for _ in range(3)]
+    # The two live jobs come first (oldest) and stay as they are; the third run reaches the gone one.
+    assert [r.deleted for r in reports] == [0, 0, 1]
+    assert stack.job(gone["job_key"])["status"] == "DELETED"
+    assert all(stack.job(j["job_key"])["status"] == "RECEIVED" for j in live)
+
+
+def test_the_sweeper_retires_a_recently_completed_job_whose_object_is_gone(
+    stack: Stack, handler: Any, context: Any, samples: Path, sfn_spy: SfnSpy
+) -> None:
+    from video_pipeline.sweeper import sweep
+
+    key = "videos/completed-then-gone.mp4"
+    job = ingest_video(stack, handler, context, samples / "videos" / "ocean-waves.mp4", key=key)
+    handler("finalize").lambda_handler({"job_key": job["job_key"], "run": 1}, context)
+    stack.client("s3").delete_object(Bucket=stack.media_bucket, Key=key)  # its Deleted event never came
+    stack.notifications()
+
+    report = sweep(_runtime(handler, "sweeper"), now=time.time() + 60)
+    assert report.deleted == 1
+    assert stack.job(job["job_key"])["status"] == "DELETED"
+    assert [m["event_type"] for m in stack.notifications()] == ["video.deleted"]

@@ -419,6 +419,25 @@ def test_the_object_is_found_whether_or_not_its_key_is_url_encoded(
     assert job["key"] == key and job["status"] == "RECEIVED" and job.get("execution_arn")
 
 
+@pytest.mark.parametrize("event_key", ["videos/a+b.mp4", "videos/a%2Bb.mp4"])
+def test_a_delete_finds_the_job_under_whichever_form_of_the_key_it_was_found(
+    stack: Stack, handler: Any, context: Any, samples: Path, event_key: str
+) -> None:
+    from tests.functions.conftest import next_sequencer, sqs_batch
+
+    key = "videos/a+b.mp4"
+    event = _created(stack, key, (samples / "videos" / "forest-walk.mp4").read_bytes(), event_key=event_key)
+    handler("ingest").lambda_handler(sqs_batch(event), context)
+    [job] = stack.jobs()
+    assert job["key"] == key
+    stack.client("s3").delete_object(Bucket=stack.media_bucket, Key=key)
+    deleted = json.loads(json.dumps(event))
+    deleted["detail-type"] = "Object Deleted"
+    deleted["detail"]["object"] = {"key": event_key, "sequencer": next_sequencer()}
+    assert handler("object_removed").lambda_handler(sqs_batch(deleted), context) == {"batchItemFailures": []}
+    assert stack.job(job["job_key"])["status"] == "DELETED"
+
+
 def test_the_right_object_when_both_forms_of_the_key_exist(
     stack: Stack, handler: Any, context: Any, samples: Path
 ) -> None:

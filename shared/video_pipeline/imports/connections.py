@@ -23,6 +23,7 @@ from video_pipeline.job_keys import execution_name
 from video_pipeline.models.base import utc_now_iso
 from video_pipeline.models.jobs import JobItem
 from video_pipeline.models.payloads import ExecutionInput
+from video_pipeline.store import ACTIVE_STATUSES
 
 logger = Logger(child=True)
 
@@ -162,7 +163,16 @@ def start_asset_job(
         surface="current",
     )
     execution_arn = start_job_execution(runtime.sfn, settings.state_machine_arn, name, execution_input)
-    jobs.update(job_key, run=job.run, set_fields={"execution_arn": execution_arn})
+    if (
+        jobs.update(
+            job_key, run=job.run, set_fields={"execution_arn": execution_arn}, only_if_status_in=ACTIVE_STATUSES
+        )
+        is None
+    ):
+        # Retired (or re-run) between the claim and the start: that execution must not go on.
+        from video_pipeline.retirement import stop_execution
+
+        stop_execution(job.model_copy(update={"execution_arn": execution_arn}), "run retired at its start", runtime)
     logger.info("asset job started", extra={"job_key": job_key, "asset_id": asset_id, "source_id": source_id})
     return job_key, job.created_at
 

@@ -30,6 +30,7 @@ from video_pipeline.models.base import utc_now_iso
 from video_pipeline.models.events import S3ObjectRef
 from video_pipeline.models.jobs import JobItem
 from video_pipeline.models.payloads import ExecutionInput, IndexingOutcome
+from video_pipeline.store import ACTIVE_STATUSES
 
 logger = Logger(child=True)
 
@@ -200,7 +201,16 @@ def _enter_after_indexing(
         indexed=IndexingOutcome(task_id=video_id, video_id=video_id, status="ready"),
     )
     execution_arn = start_job_execution(runtime.sfn, settings.state_machine_arn, name, execution_input)
-    jobs.update(job_key, run=job.run, set_fields={"execution_arn": execution_arn})
+    if (
+        jobs.update(
+            job_key, run=job.run, set_fields={"execution_arn": execution_arn}, only_if_status_in=ACTIVE_STATUSES
+        )
+        is None
+    ):
+        # Retired (or re-run) between the claim and the start: that execution must not go on.
+        from video_pipeline.retirement import stop_execution
+
+        stop_execution(job.model_copy(update={"execution_arn": execution_arn}), "run retired at its start", runtime)
     logger.info("imported video entered video-pipeline", extra={"job_key": job_key, "video_id": video_id})
     return "new", job_key, f"video {video_id} ready"
 
