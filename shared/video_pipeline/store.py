@@ -111,28 +111,6 @@ class JobsStore:
         last = page.get("LastEvaluatedKey")
         return items, (_from_dynamo(last) if last else None)
 
-    def load_cursor(self, name: str) -> dict[str, Any] | None:
-        """A walk's saved position (`CURSOR#<name>`: not a job item; it has no status, so no index holds it)."""
-        item = self._table.get_item(Key={"job_key": f"CURSOR#{name}"}, ConsistentRead=True).get("Item")
-        cursor = item.get("cursor") if item else None
-        return _from_dynamo(cursor) if cursor else None
-
-    def save_cursor(self, name: str, cursor: dict[str, Any] | None) -> None:
-        if cursor is None:  # UpdateItem, not DeleteItem: the sweeper needs no delete right on job items
-            self._table.update_item(
-                Key={"job_key": f"CURSOR#{name}"},
-                UpdateExpression="REMOVE #c SET updated = :now",
-                ExpressionAttributeNames={"#c": "cursor"},
-                ExpressionAttributeValues={":now": utc_now_iso()},
-            )
-        else:
-            self._table.update_item(
-                Key={"job_key": f"CURSOR#{name}"},
-                UpdateExpression="SET #c = :c, updated = :now",
-                ExpressionAttributeNames={"#c": "cursor"},
-                ExpressionAttributeValues={":c": cursor, ":now": utc_now_iso()},
-            )
-
     def not_updated_since(self, status: JobStatus, before_iso: str, limit: int) -> list[JobItem]:
         """Jobs in `status` last updated before `before_iso`, oldest first, at most `limit` (GSI `by-status`)."""
         page = self._table.query(
@@ -349,7 +327,7 @@ RECONCILE_CURSOR_PK = "CURSOR#reconcile"
 
 class CallbacksStore:
     """`TOKEN#<task_id>` -> the waiting task token; `WEBHOOK#<notification id>` -> dedup marker;
-    `CURSOR#reconcile` -> where the reconciler's walk through the pending tokens stopped."""
+    `CURSOR#<walk>` -> where a walk stopped (reconcile's through the pending tokens, the sweeper's per status)."""
 
     def __init__(self, table: Any, ttl_seconds: int, clock: Callable[[], float] = time.time) -> None:
         self._table = table
@@ -449,16 +427,17 @@ class CallbacksStore:
         last = page.get("LastEvaluatedKey")
         return items, (_from_dynamo(last) if last else None)
 
-    def load_cursor(self) -> dict[str, Any] | None:
-        item = self._table.get_item(Key={"pk": RECONCILE_CURSOR_PK}, ConsistentRead=True).get("Item")
+    def load_cursor(self, name: str = "reconcile") -> dict[str, Any] | None:
+        """Where a walk stopped (`CURSOR#<name>`: reconcile's through the pending tokens, the sweeper's per status)."""
+        item = self._table.get_item(Key={"pk": f"CURSOR#{name}"}, ConsistentRead=True).get("Item")
         cursor = item.get("cursor") if item else None
         return _from_dynamo(cursor) if cursor else None
 
-    def save_cursor(self, cursor: dict[str, Any] | None) -> None:
+    def save_cursor(self, cursor: dict[str, Any] | None, name: str = "reconcile") -> None:
         if cursor is None:
-            self._table.delete_item(Key={"pk": RECONCILE_CURSOR_PK})
+            self._table.delete_item(Key={"pk": f"CURSOR#{name}"})
         else:
-            self._table.put_item(Item={"pk": RECONCILE_CURSOR_PK, "cursor": cursor, "updated_at": utc_now_iso()})
+            self._table.put_item(Item={"pk": f"CURSOR#{name}", "cursor": cursor, "updated_at": utc_now_iso()})
 
     # ------------------------------------------------------------ webhook dedup
 

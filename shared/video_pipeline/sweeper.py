@@ -28,7 +28,7 @@ from pydantic import Field
 from video_pipeline.clients import Runtime
 from video_pipeline.models.jobs import JobItem, JobStatus, RetiredStatus
 from video_pipeline.retirement import finish_purge, retire, stop_execution
-from video_pipeline.settings import IndexIdSetting, JobsTableSetting, NotificationsSetting
+from video_pipeline.settings import CallbacksTableSetting, IndexIdSetting, JobsTableSetting, NotificationsSetting
 from video_pipeline.store import ACTIVE_STATUSES
 
 logger = Logger(child=True)
@@ -36,7 +36,9 @@ logger = Logger(child=True)
 EPOCH_ISO = "1970-01-01T00:00:00.000000Z"
 
 
-class SweeperSettings(JobsTableSetting, NotificationsSetting, IndexIdSetting):
+class SweeperSettings(JobsTableSetting, CallbacksTableSetting, NotificationsSetting, IndexIdSetting):
+    """The jobs table (walked by status), the callbacks table (where each walk's cursor is kept), the topic."""
+
     # An active job untouched this long has its object version checked (a running step updates it sooner).
     sweep_stale_after_seconds: int = Field(default=300, ge=10)
     # A job that ended this recently has its object version checked too (a fast run the eventual index hid).
@@ -98,9 +100,9 @@ def _sweep_purging(runtime: Runtime[SweeperSettings], before: str, report: Sweep
 def _sweep_versions(
     runtime: Runtime[SweeperSettings], status: JobStatus, after: str, before: str, report: SweepReport
 ) -> None:
-    jobs = runtime.store.require_jobs()
+    jobs, callbacks = runtime.store.require_jobs(), runtime.store.require_callbacks()
     name = f"sweeper#{status}"
-    cursor = jobs.load_cursor(name)
+    cursor = callbacks.load_cursor(name)
     if cursor is not None and not after <= str(cursor.get("updated_at", "")) < before:
         cursor = None  # the window moved past it: start from the window's oldest
     page, next_cursor = jobs.status_page(status, after, before, runtime.settings.sweep_max_jobs, cursor)
@@ -116,7 +118,7 @@ def _sweep_versions(
             report.superseded += 1
         elif outcome == "DELETED":
             report.deleted += 1
-    jobs.save_cursor(name, next_cursor)  # after the page's work: a killed run redoes its page
+    callbacks.save_cursor(next_cursor, name)  # after the page's work: a killed run redoes its page
 
 
 def _current_object(job: JobItem, runtime: Runtime[Any]) -> tuple[str | None, str | None] | None:
