@@ -89,13 +89,13 @@ def finish_purge(job: JobItem, runtime: Runtime[Any]) -> JobItem:
             if_updated_at=job.updated_at,
         )
         if final is not None:
-            job = final
-            break
+            # This call made the final transition, so it (and only it) announces: a concurrent finisher that lost
+            # the race must not publish while the winner's `notified` is not recorded yet.
+            _announce(final, runtime)
+            return final
         job = jobs.require(job.job_key)
         if job.run != run:
             return job
-    if job.status in ("DELETED", "SUPERSEDED"):
-        _announce(job, runtime)
     return job
 
 
