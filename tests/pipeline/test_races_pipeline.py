@@ -82,7 +82,8 @@ def _retiring(pipeline: Pipeline, key: str, version_id: str) -> dict[str, Any]:
 def _messages(pipeline: Pipeline, job: dict[str, Any], event_types: list[str]) -> list[dict[str, Any]]:
     """The job's messages are exactly `event_types`, each naming the job's run, version and etag."""
     messages = pipeline.messages(job["job_key"])
-    assert [m["event_type"] for m in messages] == event_types, (job, messages)
+    summary = [(m["event_type"], m.get("error")) for m in messages]
+    assert [m["event_type"] for m in messages] == event_types, (summary, job.get("stages"), job.get("error_code"))
     for message in messages:
         assert message["run"] == job["run"] == 1, message
         assert message["source"]["version_id"] == job["version_id"], message
@@ -109,6 +110,10 @@ def _assert_retired(
     assert stage in job["stages"], job["stages"]
     if "completed_at" in job["stages"]:
         _messages(pipeline, job, ["video.completed", RETIRED_EVENT[status]])
+    elif "failed_at" in job["stages"]:
+        # It failed on its own first (e.g. a step that ran out of retries on a loaded machine: the error is in its
+        # video.failed), then a newer version or a delete retired it: both messages belong to its run.
+        _messages(pipeline, job, ["video.failed", RETIRED_EVENT[status]])
     else:
         _messages(pipeline, job, [RETIRED_EVENT[status]])
     assert held.get(job["job_key"], []) == [], f"the retired job still has indexed assets: {held[job['job_key']]}"
