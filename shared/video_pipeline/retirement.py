@@ -26,6 +26,18 @@ logger = Logger(child=True)
 RETIRED_EVENTS: dict[RetiredStatus, EventType] = {"DELETED": "video.deleted", "SUPERSEDED": "video.superseded"}
 # Purge-then-settle rounds when the item changes under the purge (a late resource recorded); then the sweeper's.
 PURGE_ATTEMPTS = 3
+# A retired run whose final transition is older than this and still not announced lost its finisher: announce it.
+ANNOUNCE_GRACE_SECONDS = 60
+
+
+def _iso_ago(seconds: float) -> str:
+    """The items' own timestamp format (utc_now_iso), `seconds` ago: compared as strings, chronologically."""
+    import time
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(time.time() - seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 # Classic task statuses after which the task can be deleted (and its video, if any, exists).
 _ENDED_TASK_STATUSES = {"ready", "failed"}
 
@@ -48,7 +60,11 @@ def retire(job: JobItem, as_status: RetiredStatus, reason: str, runtime: Runtime
             return current
         marked = current  # retired already (a redelivered event): finish it
     if marked.status in ("DELETED", "SUPERSEDED"):
-        _announce(marked, runtime)
+        # Its finisher announces it. Only a finisher gone for ANNOUNCE_GRACE_SECONDS (killed between its final
+        # write and its publish) is stood in for here: a concurrent retirer (the sweeper and object_removed seeing
+        # the same delete) must not publish a second message before the finisher records its own.
+        if marked.updated_at < _iso_ago(ANNOUNCE_GRACE_SECONDS):
+            _announce(marked, runtime)
         return marked
     stop_execution(marked, reason, runtime)
     logger.info("run retired", extra={"job_key": marked.job_key, "run": marked.run, "as": marked.retired_as})
