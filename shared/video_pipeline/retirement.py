@@ -8,7 +8,9 @@ sweeper finish it. Nothing is retried in a loop and nothing is left in the index
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -19,7 +21,7 @@ from video_pipeline.models.jobs import JobItem, RetiredStatus
 from video_pipeline.models.notifications import EventType
 from video_pipeline.notifier import announce_once
 from video_pipeline.settings import JobsTableSetting
-from video_pipeline.store import ACTIVE_STATUSES, RETIRED_STATUSES
+from video_pipeline.store import RETIRED_STATUSES
 
 logger = Logger(child=True)
 
@@ -32,9 +34,6 @@ ANNOUNCE_GRACE_SECONDS = 60
 
 def _iso_ago(seconds: float) -> str:
     """The items' own timestamp format (utc_now_iso), `seconds` ago: compared as strings, chronologically."""
-    import time
-    from datetime import UTC, datetime
-
     return datetime.fromtimestamp(time.time() - seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -158,10 +157,6 @@ def record_late_resource(
     logger.warning("a resource created after the run was retired: purged", extra={"job_key": job_key, **fields})
     # Purged here; the job's final DELETED/SUPERSEDED (announced once: it may have been already) is the sweeper's.
     purge_twelvelabs(reopened, runtime)
-
-
-def is_active_run(job: JobItem, run: int) -> bool:
-    return job.run == run and job.status in ACTIVE_STATUSES
 
 
 def _announce(job: JobItem, runtime: Runtime[Any]) -> None:
