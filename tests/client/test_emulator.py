@@ -35,7 +35,7 @@ MODELS = [
 ]
 
 
-def wait_for(fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 20.0) -> Any:
+def wait_for(fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 60.0) -> Any:
     end = time.monotonic() + timeout
     while True:
         value = fetch()

@@ -20,7 +20,7 @@ from tests.client.conftest import DRIVE_ACCOUNT, DropAnswers, EmulatorEnv
 MODELS = [{"model_name": "marengo3.0", "model_options": ["visual", "audio"]}]
 
 
-def wait_for(fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 30.0) -> Any:
+def wait_for(fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 60.0) -> Any:
     """Poll for an event with a bound (the bound is never asserted as a duration)."""
     end = time.monotonic() + timeout
     while True:

@@ -20,7 +20,7 @@ MODELS = [
 ]
 
 
-def wait(fetch, done, timeout: float = 20.0):  # type: ignore[no-untyped-def]
+def wait(fetch, done, timeout: float = 60.0):  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while True:
         value = fetch()

@@ -18,7 +18,7 @@ from twelvelabs_emulator import Emulator
 NO_RETRY: dict[str, Any] = {"max_retries": 0}  # the SDK retries 409s; these tests want the first answer
 
 
-def until(fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 15.0) -> Any:
+def until(fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 60.0) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         value = fetch()

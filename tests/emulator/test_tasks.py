@@ -99,7 +99,7 @@ def test_generated_media_rules(lenient_api: httpx.Client, tmp_path: Path) -> Non
         task = wait_task(api, upload(api, index_id, path).json()["_id"])
         assert task["status"] == "failed" and task["error"]["code"] == code, (path, task)
     # Pegasus caps duration at 1 h, Marengo at 2 h: the same file is fine for a Marengo-only index.
-    task = wait_task(api, upload(api, marengo, long).json()["_id"], timeout=30)
+    task = wait_task(api, upload(api, marengo, long).json()["_id"], timeout=120)
     assert task["status"] == "ready", task
 
 
