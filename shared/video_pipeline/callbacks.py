@@ -267,16 +267,13 @@ def _reconcile_orphans(
     """Non-terminal jobs no token will ever move: their execution ended (its status event lost or parked) or never
     started (an ingest that gave up). Each is failed with the reason and announced once; a job whose execution
     still runs is left to it (its own timeouts bound it). At most RECONCILE_MAX_TOKENS per state per run."""
-    from datetime import UTC, datetime
+    from video_pipeline.models.base import iso_at
 
     settings = runtime.settings
     jobs = runtime.store.require_jobs()
     callbacks = runtime.store.require_callbacks()
     moment = time.time() if now is None else now
-    # The items' own format (utc_now_iso), so the string comparison on the index is chronological.
-    before = datetime.fromtimestamp(moment - settings.reconcile_orphan_after_seconds, UTC).strftime(
-        "%Y-%m-%dT%H:%M:%S.%fZ"
-    )
+    before = iso_at(moment - settings.reconcile_orphan_after_seconds)
     for status in ORPHAN_STATUSES:
         for job in jobs.not_updated_since(status, before, settings.reconcile_max_tokens):
             waiting = [i for i in (job.tl_task_id, job.tl_indexed_asset_id) if i]

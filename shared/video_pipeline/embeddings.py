@@ -7,8 +7,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from video_pipeline.clients import Runtime
-from video_pipeline.errors import EmbeddingTaskFailedError, IndexingTaskFailedError, RunSupersededError
-from video_pipeline.indexing import record_created, require_active_run
+from video_pipeline.errors import EmbeddingTaskFailedError, IndexingTaskFailedError
+from video_pipeline.indexing import ensure_active_run, record_created, require_active_run
 from video_pipeline.job_keys import execution_name
 from video_pipeline.media_urls import presigned_get_url
 from video_pipeline.models.jobs import JobItem
@@ -27,7 +27,6 @@ from video_pipeline.settings import (
     StartEmbeddingsSettings,
     StoreEmbeddingsSettings,
 )
-from video_pipeline.store import ACTIVE_STATUSES
 
 logger = Logger(child=True)
 
@@ -115,11 +114,7 @@ def _stored_embeddings(job: JobItem | None, run: int) -> ResultPointer | None:
     RunSupersededError when the run is no longer active (nothing is written for it)."""
     if job is None:
         return None
-    if job.run != run or job.status not in ACTIVE_STATUSES:
-        raise RunSupersededError(
-            f"job {job.job_key}: run {run} is not active (the item is run {job.run}, {job.status})"
-        )
-    if "embeddings" in job.results:
+    if "embeddings" in ensure_active_run(job, run).results:
         return ResultPointer(name="embeddings", uri=job.results["embeddings"])
     return None
 

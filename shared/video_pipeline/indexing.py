@@ -136,9 +136,15 @@ def _start_indexing_current(
 
 def require_active_run(jobs: JobsStore, job_key: str, run: int) -> JobItem:
     """The job, if `run` is still its active run; RunSupersededError (nothing spent) otherwise."""
-    job = jobs.require(job_key)
+    return ensure_active_run(jobs.require(job_key), run)
+
+
+def ensure_active_run(job: JobItem, run: int) -> JobItem:
+    """`job`, if `run` is still its active run; RunSupersededError (nothing spent, nothing written) otherwise."""
     if job.run != run or job.status not in ACTIVE_STATUSES:
-        raise RunSupersededError(f"job {job_key}: run {run} is not active (the item is run {job.run}, {job.status})")
+        raise RunSupersededError(
+            f"job {job.job_key}: run {run} is not active (the item is run {job.run}, {job.status})"
+        )
     return job
 
 

@@ -185,19 +185,29 @@ def _new_job(
     return JobItem.model_validate(values)
 
 
-def current_version_of(obj: S3ObjectRef, runtime: Runtime[Any]) -> str | None:
-    """The version id of the key's current object (None: no object, a delete marker, or an unversioned one). Only a
+def head_current(bucket: str, key: str, runtime: Runtime[Any]) -> dict[str, Any] | None:
+    """HeadObject of the key's current object; None when it holds nothing (404, also for a delete marker). Only a
     404 means gone: with s3:ListBucket granted, a 403 is a permission fault, raised (the record or the sweep is
     retried) rather than taken as a delete that would retire live jobs."""
     try:
-        head = runtime.s3.head_object(Bucket=obj.bucket, Key=obj.key)
+        return dict(runtime.s3.head_object(Bucket=bucket, Key=key))
     except ClientError as exc:
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         if status == 404 or exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             return None
         raise
+
+
+def version_of(head: dict[str, Any]) -> str | None:
+    """A HeadObject answer's version id; None for an unversioned object ("null")."""
     version = head.get("VersionId")
     return str(version) if version and version != "null" else None
+
+
+def current_version_of(obj: S3ObjectRef, runtime: Runtime[Any]) -> str | None:
+    """The version id of the key's current object (None: no object, a delete marker, or an unversioned one)."""
+    head = head_current(obj.bucket, obj.key, runtime)
+    return version_of(head) if head is not None else None
 
 
 def supersede_older_versions(obj: S3ObjectRef, job_key: str, runtime: Runtime[IngestSettings]) -> list[str]:
@@ -323,16 +333,11 @@ def _start_video(
         surface=settings.twelvelabs_surface,
     )
     execution_arn = start_job_execution(runtime.sfn, settings.state_machine_arn, name, execution_input)
-    started = jobs.update(
-        job_key, run=job.run, set_fields={"execution_arn": execution_arn}, only_if_status_in=ACTIVE_STATUSES
-    )
-    from video_pipeline.retirement import retire, stop_execution
-
+    started = record_execution(job, execution_arn, runtime)
     if started is None:
-        # Retired while it started (a newer version's ingest, or a delete, got there first), or a newer run of an
-        # unversioned key: this execution must not go on.
-        stop_execution(job.model_copy(update={"execution_arn": execution_arn}), "run retired at its start", runtime)
         return IngestResult(job_key, "superseded", execution_arn)
+    from video_pipeline.retirement import retire
+
     if obj.version_id and obj.version_id != "null":
         # Again now that the execution exists: a newer version's ingest may have looked for this job before the
         # claim could be seen (the by-source index is eventually consistent). The sweeper is the last resort.
@@ -343,6 +348,20 @@ def _start_video(
             return IngestResult(job_key, "superseded", reason)
     logger.info("execution started", extra={"job_key": job_key, "execution_arn": execution_arn})
     return IngestResult(job_key, "started", execution_arn)
+
+
+def record_execution(job: JobItem, execution_arn: str, runtime: Runtime[Any]) -> JobItem | None:
+    """Record the execution just started for `job`'s run, while that run is active. Retired meanwhile (a newer
+    version's ingest, or a delete, got there first) or re-run (an unversioned key): the execution is stopped, it
+    must not go on, and None is returned."""
+    from video_pipeline.retirement import stop_execution
+
+    started = runtime.store.require_jobs().update(
+        job.job_key, run=job.run, set_fields={"execution_arn": execution_arn}, only_if_status_in=ACTIVE_STATUSES
+    )
+    if started is None:
+        stop_execution(job.model_copy(update={"execution_arn": execution_arn}), "run retired at its start", runtime)
+    return started
 
 
 def start_job_execution(sfn: Any, state_machine_arn: str, name: str, execution_input: ExecutionInput) -> str:
@@ -416,38 +435,33 @@ def _embed_and_store(job: JobItem, runtime: Runtime[IngestSettings]) -> str | In
         if exc.retryable:
             jobs.release_lease(job_key, job.run)  # the redelivery may call at once
             raise  # rate limit / 5xx / timeout: SQS redelivers, the RECEIVED item resumes here
-        failed = jobs.update(
-            job_key,
-            run=job.run,
-            status="FAILED",
-            stage="failed_at",
-            set_fields={"error_code": exc.code, "error_message": exc.message},
-            only_if_status_in=("RECEIVED",),
-        )
-        current = failed or jobs.require(job_key)
-        if current.status == "FAILED":
-            announce_once(runtime.notifier, jobs, "embedding.failed", current)
-        return IngestResult(job_key, "embedding_failed", exc.code)
+        return _fail_media(job, exc.code, exc.message, runtime)
     block = payload.get(f"{job.kind}_embedding") or {}
     if block.get("error_message") and not block.get("segments"):
-        failed = jobs.update(
-            job_key,
-            run=job.run,
-            status="FAILED",
-            stage="failed_at",
-            set_fields={"error_code": "embedding_failed", "error_message": str(block["error_message"])[:2000]},
-            only_if_status_in=("RECEIVED",),
-        )
-        current = failed or jobs.require(job_key)
-        if current.status == "FAILED":
-            announce_once(runtime.notifier, jobs, "embedding.failed", current)
-        return IngestResult(job_key, "embedding_failed", "embedding_failed")
+        return _fail_media(job, "embedding_failed", str(block["error_message"])[:2000], runtime)
     uri = runtime.results.put_json(job_key, "embeddings", {"job_key": job_key, "source": job.s3_uri, **payload})
     # The pointer first (still RECEIVED): a delivery after a kill here completes the item without a second call. A
     # run retired meanwhile records nothing, and the document is deleted again.
     if not record_results(runtime, job_key, job.run, {"embeddings": uri}):
         return IngestResult(job_key, "superseded", "retired while it was embedded")
     return uri
+
+
+def _fail_media(job: JobItem, code: str, message: str, runtime: Runtime[IngestSettings]) -> IngestResult:
+    """An image/audio file TwelveLabs refused: FAILED with its code for this run, `embedding.failed` once."""
+    jobs = runtime.store.require_jobs()
+    failed = jobs.update(
+        job.job_key,
+        run=job.run,
+        status="FAILED",
+        stage="failed_at",
+        set_fields={"error_code": code, "error_message": message},
+        only_if_status_in=("RECEIVED",),
+    )
+    current = failed or jobs.require(job.job_key)
+    if current.status == "FAILED" and current.run == job.run:
+        announce_once(runtime.notifier, jobs, "embedding.failed", current)
+    return IngestResult(job.job_key, "embedding_failed", code)
 
 
 def _media_embedding(kind: str, url: str, runtime: Runtime[IngestSettings]) -> dict[str, Any]:

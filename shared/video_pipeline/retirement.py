@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from video_pipeline.clients import Runtime
+from video_pipeline.models.base import iso_at
 from video_pipeline.models.jobs import JobItem, RetiredStatus
 from video_pipeline.models.notifications import EventType
 from video_pipeline.notifier import announce_once
@@ -30,11 +30,6 @@ RETIRED_EVENTS: dict[RetiredStatus, EventType] = {"DELETED": "video.deleted", "S
 PURGE_ATTEMPTS = 3
 # A retired run whose final transition is older than this and still not announced lost its finisher: announce it.
 ANNOUNCE_GRACE_SECONDS = 60
-
-
-def _iso_ago(seconds: float) -> str:
-    """The items' own timestamp format (utc_now_iso), `seconds` ago: compared as strings, chronologically."""
-    return datetime.fromtimestamp(time.time() - seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 # Classic task statuses after which the task can be deleted (and its video, if any, exists).
@@ -62,7 +57,7 @@ def retire(job: JobItem, as_status: RetiredStatus, reason: str, runtime: Runtime
         # Its finisher announces it. Only a finisher gone for ANNOUNCE_GRACE_SECONDS (killed between its final
         # write and its publish) is stood in for here: a concurrent retirer (the sweeper and object_removed seeing
         # the same delete) must not publish a second message before the finisher records its own.
-        if marked.updated_at < _iso_ago(ANNOUNCE_GRACE_SECONDS):
+        if marked.updated_at < iso_at(time.time() - ANNOUNCE_GRACE_SECONDS):
             _announce(marked, runtime)
         return marked
     stop_execution(marked, reason, runtime)

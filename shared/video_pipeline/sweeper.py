@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from botocore.exceptions import ClientError
 from pydantic import Field
 
 from video_pipeline.clients import Runtime
+from video_pipeline.models.base import iso_at
 from video_pipeline.models.jobs import JobItem, JobStatus, RetiredStatus
 from video_pipeline.retirement import finish_purge, retire, stop_execution
 from video_pipeline.settings import CallbacksTableSetting, IndexIdSetting, JobsTableSetting, NotificationsSetting
@@ -58,20 +57,15 @@ class SweepReport:
     errors: int = 0
 
 
-def _iso(moment: float) -> str:
-    # The items' own format (utc_now_iso), so the string comparison on the index is chronological.
-    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def sweep(runtime: Runtime[SweeperSettings], *, now: float | None = None) -> SweepReport:
     settings = runtime.settings
     moment = time.time() if now is None else now
     report = SweepReport()
-    _sweep_purging(runtime, _iso(moment - settings.sweep_purge_after_seconds), report)
-    stale_before = _iso(moment - settings.sweep_stale_after_seconds)
+    _sweep_purging(runtime, iso_at(moment - settings.sweep_purge_after_seconds), report)
+    stale_before = iso_at(moment - settings.sweep_stale_after_seconds)
     walks: list[tuple[JobStatus, str, str]] = [(status, EPOCH_ISO, stale_before) for status in ACTIVE_STATUSES]
-    recent_after = _iso(moment - settings.sweep_recent_seconds)
-    walks += [(status, recent_after, _iso(moment)) for status in ("COMPLETED", "FAILED")]
+    recent_after = iso_at(moment - settings.sweep_recent_seconds)
+    walks += [(status, recent_after, iso_at(moment)) for status in ("COMPLETED", "FAILED")]
     for status, after, before in walks:
         _sweep_versions(runtime, status, after, before, report)
     logger.info("sweep done", extra=asdict(report))
@@ -124,19 +118,13 @@ def _sweep_versions(
 def _current_object(job: JobItem, runtime: Runtime[Any]) -> tuple[str | None, str | None] | None:
     """(version id, etag) of the key's current object; None when the key holds nothing (404, or a delete marker).
     Any other answer (a 403 is a permission fault: s3:ListBucket is granted) raises: nothing is retired on it."""
-    try:
-        head = runtime.s3.head_object(Bucket=job.bucket, Key=job.key)
-    except ClientError as exc:
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        if status == 404 or exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            return None
-        raise
-    version = head.get("VersionId")
+    from video_pipeline.ingest import head_current, version_of
+
+    head = head_current(job.bucket, job.key, runtime)
+    if head is None:
+        return None
     etag = head.get("ETag")
-    return (
-        str(version) if version and version != "null" else None,
-        str(etag).strip('"') if etag else None,
-    )
+    return version_of(head), str(etag).strip('"') if etag else None
 
 
 def _retire_if_not_current(job: JobItem, runtime: Runtime[Any]) -> RetiredStatus | None:

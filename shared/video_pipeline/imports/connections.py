@@ -18,12 +18,11 @@ from video_pipeline.clients import Runtime
 from video_pipeline.imports.models import FollowState, ItemOutput, ObjectEntry
 from video_pipeline.imports.settings import ImportItemSettings
 from video_pipeline.imports.store import ImportsStore
-from video_pipeline.ingest import start_job_execution
+from video_pipeline.ingest import record_execution, start_job_execution
 from video_pipeline.job_keys import execution_name
 from video_pipeline.models.base import utc_now_iso
 from video_pipeline.models.jobs import JobItem
 from video_pipeline.models.payloads import ExecutionInput
-from video_pipeline.store import ACTIVE_STATUSES
 
 logger = Logger(child=True)
 
@@ -163,16 +162,7 @@ def start_asset_job(
         surface="current",
     )
     execution_arn = start_job_execution(runtime.sfn, settings.state_machine_arn, name, execution_input)
-    if (
-        jobs.update(
-            job_key, run=job.run, set_fields={"execution_arn": execution_arn}, only_if_status_in=ACTIVE_STATUSES
-        )
-        is None
-    ):
-        # Retired (or re-run) between the claim and the start: that execution must not go on.
-        from video_pipeline.retirement import stop_execution
-
-        stop_execution(job.model_copy(update={"execution_arn": execution_arn}), "run retired at its start", runtime)
+    record_execution(job, execution_arn, runtime)  # stopped again if the job was retired since its claim
     logger.info("asset job started", extra={"job_key": job_key, "asset_id": asset_id, "source_id": source_id})
     return job_key, job.created_at
 

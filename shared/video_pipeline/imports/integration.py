@@ -24,13 +24,12 @@ from video_pipeline.clients import Runtime
 from video_pipeline.imports.models import FollowState, ItemOutput, ObjectEntry
 from video_pipeline.imports.settings import ImportItemSettings
 from video_pipeline.imports.store import ImportsStore
-from video_pipeline.ingest import start_job_execution
+from video_pipeline.ingest import record_execution, start_job_execution
 from video_pipeline.job_keys import execution_name, job_key_for
 from video_pipeline.models.base import utc_now_iso
 from video_pipeline.models.events import S3ObjectRef
 from video_pipeline.models.jobs import JobItem
 from video_pipeline.models.payloads import ExecutionInput, IndexingOutcome
-from video_pipeline.store import ACTIVE_STATUSES
 
 logger = Logger(child=True)
 
@@ -201,16 +200,7 @@ def _enter_after_indexing(
         indexed=IndexingOutcome(task_id=video_id, video_id=video_id, status="ready"),
     )
     execution_arn = start_job_execution(runtime.sfn, settings.state_machine_arn, name, execution_input)
-    if (
-        jobs.update(
-            job_key, run=job.run, set_fields={"execution_arn": execution_arn}, only_if_status_in=ACTIVE_STATUSES
-        )
-        is None
-    ):
-        # Retired (or re-run) between the claim and the start: that execution must not go on.
-        from video_pipeline.retirement import stop_execution
-
-        stop_execution(job.model_copy(update={"execution_arn": execution_arn}), "run retired at its start", runtime)
+    record_execution(job, execution_arn, runtime)  # stopped again if the job was retired since its claim
     logger.info("imported video entered video-pipeline", extra={"job_key": job_key, "video_id": video_id})
     return "new", job_key, f"video {video_id} ready"
 

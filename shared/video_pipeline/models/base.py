@@ -6,9 +6,17 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict
 
+# The items' timestamp format: fixed width, so comparing two as strings (the by-status index) is chronological.
+ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
 
 def utc_now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).strftime(ISO_FORMAT)
+
+
+def iso_at(epoch: float) -> str:
+    """`epoch` (seconds) in the items' own timestamp format."""
+    return datetime.fromtimestamp(epoch, UTC).strftime(ISO_FORMAT)
 
 
 class Strict(BaseModel):
